@@ -1,0 +1,2 @@
+// libpng 1.6 as seen by Swift.
+#include <png.h>

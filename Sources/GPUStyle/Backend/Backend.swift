@@ -1,0 +1,133 @@
+// Backend.swift — the one seam between the algorithm and the hardware: buffers plus one method per op.
+
+/// Float32 storage owned by a backend. Feature maps are CHW (one image, NCHW with N = 1).
+/// Each backend subclasses this; passing a buffer to another backend is a programming error.
+public class DeviceBuffer: @unchecked Sendable {
+    /// Number of Float32 elements.
+    public let count: Int
+    init(count: Int) { self.count = count }
+}
+
+/// A 3×3 convolution's frozen weights after the backend has prepared them (transposed, transformed, uploaded).
+public class PreparedConv: @unchecked Sendable {
+    public let inChannels: Int
+    public let outChannels: Int
+    init(inChannels: Int, outChannels: Int) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+    }
+}
+
+/// `rows` vectors of `length` Float32 each, stored so that many dot products or one long linear
+/// combination over them run as a single launch (the L-BFGS history lives here).
+public class VectorBank: @unchecked Sendable {
+    public let rows: Int
+    public let length: Int
+    init(rows: Int, length: Int) {
+        self.rows = rows
+        self.length = length
+    }
+    /// Row `index` as a buffer of `length` elements that every vector op accepts (it aliases the bank).
+    public func row(_ index: Int) -> DeviceBuffer { fatalError("VectorBank.row must be overridden") }
+}
+
+/// 2×2, stride-2 pooling. Odd sizes round down: the output is ⌊H/2⌋ × ⌊W/2⌋, the last row or column of an
+/// odd-sized input is dropped in the forward pass and receives zero gradient.
+public enum PoolingMode: String, Sendable, CaseIterable {
+    /// Maximum of each 2×2 window; ties go to the first in scan order (top-left, top-right, bottom-left, bottom-right).
+    case max
+    /// Mean of each 2×2 window.
+    case avg
+}
+
+/// Bytes allocated through a backend now and at most since the last reset.
+public struct MemoryStats: Sendable, Equatable {
+    public var currentBytes: Int = 0
+    public var peakBytes: Int = 0
+}
+
+/// The operations style transfer needs, in FP32. Every method is asynchronous with respect to the host
+/// except those that return values (`download`, `dot`, `sumAbs`, `bankDots`) and `finish`.
+///
+/// Loss methods overwrite `losses[slot]` with the weighted loss and **add** `gradientWeight · ∂loss/∂input`
+/// (the gradient of the *unweighted* loss) into `gradient`, so the caller decides how gradients are scaled.
+public protocol Backend: AnyObject {
+    /// "cpu" or "opencl".
+    var kind: String { get }
+    /// The device in words, e.g. "NVIDIA H100 80GB HBM3 (NVIDIA CUDA, driver 580.65)".
+    var deviceName: String { get }
+    /// Device memory allocated through this backend (buffers, banks and prepared weights).
+    var memory: MemoryStats { get }
+    /// Restarts the peak-memory high-water mark at the current allocation.
+    func resetPeakMemory()
+
+    // MARK: Buffers
+    /// A zero-filled buffer of `count` Float32 elements.
+    func makeBuffer(count: Int) throws -> DeviceBuffer
+    /// Copies `values` (exactly `buffer.count` of them) into `buffer`.
+    func upload(_ values: [Float], to buffer: DeviceBuffer) throws
+    /// Reads the whole buffer back to the host (waits for queued work).
+    func download(_ buffer: DeviceBuffer) throws -> [Float]
+    /// Sets every element to `value`.
+    func fill(_ buffer: DeviceBuffer, value: Float) throws
+    /// Copies `source` into `destination` (same count).
+    func copy(_ source: DeviceBuffer, to destination: DeviceBuffer) throws
+    /// Waits until all queued work has finished and reports any asynchronous failure.
+    func finish() throws
+
+    // MARK: Network ops
+    /// Prepares OIHW weights (`outChannels × inChannels × 3 × 3`) and a bias of `outChannels`.
+    func prepareConv(weights: [Float], bias: [Float], inChannels: Int, outChannels: Int) throws -> PreparedConv
+    /// output[k] = bias[k] + Σ_c W[k][c] ⋆ input[c], zero padding 1 ("same"); ReLU applied when `relu`.
+    func conv3x3(input: DeviceBuffer, conv: PreparedConv, output: DeviceBuffer, height: Int, width: Int, relu: Bool) throws
+    /// gradInput = ∂(Σ gradOutput·conv(input))/∂input, i.e. the convolution of gradOutput with the
+    /// transposed, 180°-rotated weights. Overwrites gradInput. The bias and ReLU play no part.
+    func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int) throws
+    /// output = max(input, 0) over `count` elements (may alias).
+    func relu(input: DeviceBuffer, output: DeviceBuffer, count: Int) throws
+    /// gradient[i] = 0 wherever output[i] ≤ 0 (output is the ReLU's forward result), in place.
+    func reluBackward(gradient: DeviceBuffer, output: DeviceBuffer, count: Int) throws
+    /// 2×2 stride-2 pooling of `channels × height × width` into `channels × ⌊height/2⌋ × ⌊width/2⌋`.
+    func pool2x2(input: DeviceBuffer, output: DeviceBuffer, channels: Int, height: Int, width: Int, mode: PoolingMode) throws
+    /// Gradient of `pool2x2` with respect to its input (the forward input is given); overwrites gradInput.
+    func pool2x2Backward(gradOutput: DeviceBuffer, input: DeviceBuffer, gradInput: DeviceBuffer,
+                         channels: Int, height: Int, width: Int, mode: PoolingMode) throws
+    /// gram (channels × channels) = F Fᵀ / (channels · pixels), F = features viewed as channels × pixels.
+    func gram(features: DeviceBuffer, gram: DeviceBuffer, channels: Int, pixels: Int) throws
+    /// gradFeatures += (gradGram + gradGramᵀ) · F / (channels · pixels): the chain rule through `gram`.
+    func gramBackward(gradGram: DeviceBuffer, features: DeviceBuffer, gradFeatures: DeviceBuffer, channels: Int, pixels: Int) throws
+
+    // MARK: Losses (neural-style's formulas)
+    /// loss = mean((F − P)²) over `count`; losses[slot] = lossWeight·loss; gradient += gradientWeight · 2(F − P)/count.
+    func contentLoss(features: DeviceBuffer, target: DeviceBuffer, count: Int, lossWeight: Float,
+                     gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws
+    /// loss = mean((G − A)²) over the C² entries; losses[slot] = lossWeight·loss;
+    /// gradGram = gradientWeight · 2(G − A)/C² (overwritten).
+    func styleLoss(gram: DeviceBuffer, target: DeviceBuffer, channels: Int, lossWeight: Float,
+                   gradGram: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws
+    /// loss = ½ Σ_{c, i<H−1, j<W−1} [(x[i,j] − x[i,j+1])² + (x[i,j] − x[i+1,j])²] (neural-style's TV);
+    /// losses[slot] = lossWeight·loss; gradient += gradientWeight · ∂loss/∂x.
+    func tvLoss(image: DeviceBuffer, channels: Int, height: Int, width: Int, lossWeight: Float,
+                gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws
+
+    // MARK: Vector ops for the optimisers
+    /// y += alpha·x.
+    func axpy(alpha: Float, x: DeviceBuffer, y: DeviceBuffer) throws
+    /// x *= alpha.
+    func scale(_ x: DeviceBuffer, by alpha: Float) throws
+    /// Σ a·b, accumulated in at least FP32 pairwise precision, returned in Double (waits).
+    func dot(_ a: DeviceBuffer, _ b: DeviceBuffer) throws -> Double
+    /// Σ |x| (the L1 norm; waits).
+    func sumAbs(_ x: DeviceBuffer) throws -> Double
+    /// One Adam step as torch7's optim.adam (neural-style): m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g²,
+    /// x −= stepSize · m / (√v + ε), where the caller folds the bias corrections into stepSize.
+    func adamStep(x: DeviceBuffer, gradient: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer,
+                  stepSize: Float, beta1: Float, beta2: Float, epsilon: Float) throws
+    /// A bank of `rows` zero-filled vectors of `length` elements.
+    func makeVectorBank(rows: Int, length: Int) throws -> VectorBank
+    /// result[i][r] = row(rows[i]) · row(r) for every r in the bank, with one wait.
+    func bankDots(_ bank: VectorBank, rows: [Int]) throws -> [[Double]]
+    /// output = Σ_r coefficients[r] · row(r) (coefficients.count == bank.rows). `output` may be a row of
+    /// the bank, in which case its own coefficient is applied to its old value.
+    func bankCombine(_ bank: VectorBank, coefficients: [Float], into output: DeviceBuffer) throws
+}

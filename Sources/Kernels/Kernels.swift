@@ -1,0 +1,15 @@
+// Kernels.swift — exposes the OpenCL C sources in this folder, embedded in the binary at build time.
+
+/// The OpenCL C 1.2 source of each op family, keyed by file name without extension.
+public enum KernelSources {
+    public static let all: [String: String] = [
+        "conv": text(PackageResources.conv_cl),
+        "elementwise": text(PackageResources.elementwise_cl),
+        "pool": text(PackageResources.pool_cl),
+        "gram": text(PackageResources.gram_cl),
+        "loss": text(PackageResources.loss_cl),
+        "vector": text(PackageResources.vector_cl),
+    ]
+
+    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+}

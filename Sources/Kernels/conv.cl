@@ -1,0 +1,1 @@
+// conv.cl — placeholder until the OpenCL backend lands.

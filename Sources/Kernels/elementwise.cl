@@ -1,0 +1,1 @@
+// elementwise.cl — placeholder until the OpenCL backend lands.

@@ -1,0 +1,1 @@
+// gram.cl — placeholder until the OpenCL backend lands.

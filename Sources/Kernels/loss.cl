@@ -1,0 +1,1 @@
+// loss.cl — placeholder until the OpenCL backend lands.

@@ -1,0 +1,1 @@
+// pool.cl — placeholder until the OpenCL backend lands.

@@ -1,0 +1,1 @@
+// vector.cl — placeholder until the OpenCL backend lands.

@@ -1,0 +1,3 @@
+// main.swift — the gpustyle command line.
+import GPUStyle
+print("gpustyle")
