@@ -66,7 +66,7 @@ extension CPUBackend {
     public func dot(_ a: DeviceBuffer, _ b: DeviceBuffer) throws -> Double {
         let x = try cpu(a), y = try cpu(b)
         try expect(x.count == y.count, "dot over \(x.count) and \(y.count) elements")
-        return cblas_dsdot(Int32(x.count), x.pointer, 1, y.pointer, 1)
+        return CPUBackend.doubleDot(x.pointer, y.pointer, count: x.count)
     }
 
     public func sumAbs(_ x: DeviceBuffer) throws -> Double {
@@ -93,7 +93,7 @@ extension CPUBackend {
     public func bankDots(_ bank: VectorBank, rows: [Int]) throws -> [[Double]] {
         let b = try cpuBank(bank)
         return rows.map { i in
-            (0..<b.rows).map { r in cblas_dsdot(Int32(b.length), b.rowPointer(i), 1, b.rowPointer(r), 1) }
+            (0..<b.rows).map { r in CPUBackend.doubleDot(b.rowPointer(i), b.rowPointer(r), count: b.length) }
         }
     }
 
@@ -105,6 +105,21 @@ extension CPUBackend {
         for r in 0..<b.rows where r != own && coefficients[r] != 0 {
             cblas_saxpy(Int32(b.length), coefficients[r], b.rowPointer(r), 1, out.pointer, 1)
         }
+    }
+
+    /// Σ a·b with Double accumulation (OpenBLAS' dsdot accumulates in float on some kernels).
+    static func doubleDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= count {
+            s0 += Double(a[i]) * Double(b[i])
+            s1 += Double(a[i + 1]) * Double(b[i + 1])
+            s2 += Double(a[i + 2]) * Double(b[i + 2])
+            s3 += Double(a[i + 3]) * Double(b[i + 3])
+            i += 4
+        }
+        while i < count { s0 += Double(a[i]) * Double(b[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
     }
 
     func cpuBank(_ bank: VectorBank) throws -> CPUVectorBank {
