@@ -49,6 +49,7 @@ public struct MemoryStats: Sendable, Equatable {
 /// The operations style transfer needs, in FP32. Every method is asynchronous with respect to the host
 /// except those that return values (`download`, `dot`, `sumAbs`, `bankDots`) and `finish`.
 ///
+/// Buffers may be longer than an op needs: ops with explicit sizes touch only that prefix.
 /// Loss methods overwrite `losses[slot]` with the weighted loss and **add** `gradientWeight · ∂loss/∂input`
 /// (the gradient of the *unweighted* loss) into `gradient`, so the caller decides how gradients are scaled.
 public protocol Backend: AnyObject {
@@ -111,7 +112,7 @@ public protocol Backend: AnyObject {
                 gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws
 
     // MARK: Vector ops for the optimisers
-    /// y += alpha·x.
+    /// y[i] += alpha·x[i] for i < x.count (y may be longer).
     func axpy(alpha: Float, x: DeviceBuffer, y: DeviceBuffer) throws
     /// x *= alpha.
     func scale(_ x: DeviceBuffer, by alpha: Float) throws

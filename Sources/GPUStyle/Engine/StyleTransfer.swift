@@ -1,0 +1,161 @@
+// StyleTransfer.swift — one rendering: targets captured, the image optimised, progress reported, the result returned.
+import Foundation
+
+/// How the output image starts.
+public enum Initialization: String, Sendable, CaseIterable {
+    /// Gaussian noise × 0.001 in preprocessed space (neural-style's `-init random`).
+    case random
+    /// The content image, or `--init-image` when given.
+    case image
+}
+
+/// Everything about a rendering except its images.
+public struct RenderSettings: Sendable {
+    public var weights: LossWeights
+    public var iterations: Int
+    public var optimizer: OptimizerKind = .lbfgs
+    /// Step size: nil means 1 for L-BFGS and 10 for Adam (neural-style's defaults).
+    public var learningRate: Float?
+    public var lbfgsHistory: Int = 100
+    public var initialization: Initialization = .random
+    public var seed: UInt64 = 0
+    public var pooling: PoolingMode = .max
+    /// Consecutive non-finite steps tolerated (each restores x, resets the optimiser and shrinks the step 10×).
+    public var maxRecoveries: Int = 5
+
+    public init(weights: LossWeights, iterations: Int) {
+        self.weights = weights
+        self.iterations = iterations
+    }
+}
+
+/// Progress of a rendering after an evaluation.
+public struct IterationStatus: Sendable {
+    /// 1-based; iteration k reports the losses at the image after k − 1 steps (as neural-style prints them).
+    public let iteration: Int
+    public let iterations: Int
+    public let losses: LossBreakdown
+    /// Seconds since optimisation started (target capture excluded).
+    public let elapsed: Double
+}
+
+/// The outcome of a rendering.
+public struct RenderResult: Sendable {
+    /// The optimised image after the last step, RGB in [0, 1].
+    public let image: RGBImage
+    /// Every iteration's losses.
+    public let history: [IterationStatus]
+    /// Seconds spent optimising.
+    public let seconds: Double
+    /// Non-finite steps that were rejected and retried.
+    public let recoveries: Int
+}
+
+/// Renders one image at one size on one backend; the algorithm never asks which backend it runs on.
+public final class StyleTransfer {
+    public let network: PreparedNetwork
+    public let settings: RenderSettings
+    var backend: Backend { network.backend }
+
+    public init(network: PreparedNetwork, settings: RenderSettings) {
+        self.network = network
+        self.settings = settings
+        network.poolingMode = settings.pooling
+    }
+
+    /// The deepest layer among `layers` in `architecture` (the network is cut there).
+    public static func deepestLayer(of layers: [String], in architecture: Architecture) throws -> String {
+        let names = architecture.layers.map(\.name)
+        var deepest = -1
+        for layer in layers {
+            guard let i = names.firstIndex(of: layer) else {
+                throw GPUStyleError(.usage, "unknown layer '\(layer)'; \(architecture.rawValue) layers are \(names.joined(separator: ","))")
+            }
+            deepest = max(deepest, i)
+        }
+        guard deepest >= 0 else { throw GPUStyleError(.usage, "no content or style layers are active") }
+        return names[deepest]
+    }
+
+    /// Optimises an image of `width × height`.
+    /// - Parameters:
+    ///   - content: the content image at `width × height` (nil allowed when the content weight is 0).
+    ///   - styles: style images, each already at its own working size; `blendWeights` sum to 1.
+    ///   - initImage: the starting image for `.image` initialisation (default: the content image), at `width × height`.
+    ///   - observer: called after every evaluation with the status and a way to fetch the current image; throwing stops the run.
+    public func render(content: RGBImage?, width: Int, height: Int, styles: [RGBImage], blendWeights: [Float],
+                       initImage: RGBImage? = nil,
+                       observer: (IterationStatus, () throws -> RGBImage) throws -> Void = { _, _ in }) throws -> RenderResult {
+        let prep = network.model.preprocessing
+        let objective = try StyleObjective(
+            network: network, weights: settings.weights, height: height, width: width,
+            content: content.map { prep.apply($0) },
+            styles: styles.map { (prep.apply($0), $0.height, $0.width) }, blendWeights: blendWeights)
+        let length = 3 * width * height
+        let x = try backend.makeBuffer(count: length)
+        try backend.upload(try startingPoint(content: content, initImage: initImage, width: width, height: height), to: x)
+        let optimizer: ImageOptimizer = switch settings.optimizer {
+        case .lbfgs: try LBFGS(backend: backend, length: length, history: settings.lbfgsHistory, learningRate: settings.learningRate ?? 1)
+        case .adam: try Adam(backend: backend, length: length, learningRate: settings.learningRate ?? 10)
+        }
+        let backup = try backend.makeBuffer(count: length)
+        let currentImage = { prep.invert(try self.backend.download(x), width: width, height: height) }
+
+        let start = Date()
+        var losses = try objective.evaluate(x, gradient: optimizer.gradient)
+        guard try isFinite(losses, gradient: optimizer.gradient) else {
+            throw GPUStyleError(.numerics, "the loss at the starting image is not finite (content \(losses.content), style \(losses.style), tv \(losses.tv)); check the images and weights")
+        }
+        var history: [IterationStatus] = []
+        var recoveries = 0
+        for k in 1...max(1, settings.iterations) {
+            let status = IterationStatus(iteration: k, iterations: settings.iterations, losses: losses, elapsed: Date().timeIntervalSince(start))
+            history.append(status)
+            try observer(status, currentImage)
+            try backend.copy(x, to: backup)
+            var failures = 0
+            while true {
+                try optimizer.step(x: x)
+                let finite: Bool
+                if k == settings.iterations {
+                    finite = try backend.sumAbs(x).isFinite  // no evaluation after the last step, as in neural-style
+                } else {
+                    losses = try objective.evaluate(x, gradient: optimizer.gradient)
+                    finite = try isFinite(losses, gradient: optimizer.gradient)
+                }
+                if finite { optimizer.acceptLastStep(); break }
+                failures += 1
+                recoveries += 1
+                guard failures <= settings.maxRecoveries else {
+                    throw GPUStyleError(.numerics, "iteration \(k): the loss or gradient stayed non-finite after \(settings.maxRecoveries) smaller steps; try a lower --learning-rate or --tv-weight, or --normalize-gradients")
+                }
+                try backend.copy(backup, to: x)
+                optimizer.recover(shrinkingStepBy: 0.1)
+                losses = try objective.evaluate(x, gradient: optimizer.gradient)
+            }
+        }
+        let image = try currentImage()
+        return RenderResult(image: image, history: history, seconds: Date().timeIntervalSince(start), recoveries: recoveries)
+    }
+
+    private func isFinite(_ losses: LossBreakdown, gradient: DeviceBuffer) throws -> Bool {
+        guard losses.isFinite else { return false }
+        return try backend.dot(gradient, gradient).isFinite
+    }
+
+    private func startingPoint(content: RGBImage?, initImage: RGBImage?, width: Int, height: Int) throws -> [Float] {
+        switch settings.initialization {
+        case .random:
+            var rng = SplitMix64(seed: settings.seed)
+            return (0..<(3 * width * height)).map { _ in rng.nextGaussian() * 0.001 }
+        case .image:
+            guard let start = initImage ?? content else {
+                throw GPUStyleError(.usage, "--init image needs a content image or --init-image")
+            }
+            guard start.width == width && start.height == height else {
+                throw GPUStyleError(.internal, "the initial image is \(start.width)×\(start.height), expected \(width)×\(height)")
+            }
+            return network.model.preprocessing.apply(start)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// EngineTests.swift — the whole objective's gradient (network backward + losses) against finite differences, and small renderings.
+import XCTest
+@testable import GPUStyle
+
+final class EngineTests: XCTestCase {
+    let backend = CPUBackend()
+
+    func image(_ width: Int, _ height: Int, seed: UInt64) -> RGBImage {
+        RGBImage(width: width, height: height, pixels: randomValues(3 * width * height, seed: seed, in: 0...1))
+    }
+
+    /// Checks evaluate(x)'s gradient against central differences of the total loss. Inputs are in Caffe scale
+    /// (±128), so h = 0.1 is small; loss weights keep the total near 1–10 so FP32 rounding of the loss stays
+    /// far below the differences.
+    func checkObjectiveGradient(weights: LossWeights, pooling: PoolingMode, file: StaticString = #filePath, line: UInt = #line) throws {
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv2_2")
+        let deepest = try StyleTransfer.deepestLayer(of: weights.contentLayers + weights.styleLayers, in: .vgg16)
+        let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
+        network.poolingMode = pooling
+        let (w, h) = (7, 6)
+        let prep = model.preprocessing
+        let objective = try StyleObjective(network: network, weights: weights, height: h, width: w,
+                                           content: prep.apply(image(w, h, seed: 1)),
+                                           styles: [(prep.apply(image(9, 8, seed: 2)), 8, 9), (prep.apply(image(w, h, seed: 3)), h, w)],
+                                           blendWeights: [0.3, 0.7])
+        let x0 = prep.apply(image(w, h, seed: 4))
+        let x = try backend.makeBuffer(count: x0.count), grad = try backend.makeBuffer(count: x0.count)
+        try backend.upload(x0, to: x)
+        _ = try objective.evaluate(x, gradient: grad)
+        let analytic = try backend.download(grad)
+        let indices = sampleIndices(x0.count, limit: 40)
+        let numeric = try finiteDifferences(at: x0, indices: indices, step: 0.1) { probe in
+            try backend.upload(probe, to: x)
+            return try objective.evaluate(x, gradient: grad).total
+        }
+        assertGradient(analytic, numeric, indices: indices, tolerance: 5e-3, "objective gradient \(weights) \(pooling)", file: file, line: line)
+    }
+
+    func testObjectiveGradientWithPoolingAndFusedLayers() throws {
+        try checkObjectiveGradient(weights: LossWeights(content: 5e-3, style: 0.1, tv: 1e-4, contentLayers: ["relu2_1"],
+                                                        styleLayers: ["relu1_1", "relu1_2", "relu2_2"]), pooling: .max)
+    }
+
+    func testObjectiveGradientWithPreReLUAndPoolLayers() throws {
+        try checkObjectiveGradient(weights: LossWeights(content: 1e-3, style: 1e-2, tv: 0, contentLayers: ["conv2_1"],
+                                                        styleLayers: ["conv1_2", "pool1"]), pooling: .avg)
+    }
+
+    func testNormalizedGradientsHaveUnitL1PerTerm() throws {
+        // One content loss only: the image gradient is (content weight) · J ĝ with ‖ĝ‖₁ = 1 at the layer.
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv1_1")
+        let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: "conv1_1")
+        let weights = LossWeights(content: 7, style: 0, tv: 0, contentLayers: ["conv1_1"], styleLayers: [], normalizeGradients: true)
+        let prep = model.preprocessing
+        let objective = try StyleObjective(network: network, weights: weights, height: 5, width: 5,
+                                           content: prep.apply(image(5, 5, seed: 1)), styles: [], blendWeights: [])
+        let x = try backend.makeBuffer(count: 75), grad = try backend.makeBuffer(count: 75)
+        try backend.upload(prep.apply(image(5, 5, seed: 2)), to: x)
+        let plain = try StyleObjective(network: network, weights: LossWeights(content: 7, style: 0, tv: 0, contentLayers: ["conv1_1"], styleLayers: []),
+                                       height: 5, width: 5, content: prep.apply(image(5, 5, seed: 1)), styles: [], blendWeights: [])
+        let plainGrad = try backend.makeBuffer(count: 75)
+        let lossA = try objective.evaluate(x, gradient: grad), lossB = try plain.evaluate(x, gradient: plainGrad)
+        XCTAssertEqual(lossA.content, lossB.content, accuracy: 1e-6 * lossB.content, "normalisation leaves the loss alone")
+        // The layer gradient 2·7(F−P)/n has L1 norm s; normalised it is scaled by 1/(7·s)·7 — the image gradients are parallel.
+        let a = try backend.download(grad), b = try backend.download(plainGrad)
+        let ratio = a[10] / b[10]
+        for i in a.indices { XCTAssertEqual(a[i], b[i] * ratio, accuracy: 1e-4 * a.map { Swift.abs($0) }.max()!) }
+        XCTAssertNotEqual(ratio, 1, accuracy: 1e-3)
+    }
+
+    func testRenderingReducesLossAndReportsEveryIteration() throws {
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv2_1")
+        let weights = LossWeights(content: 5, style: 100, tv: 1e-3, contentLayers: ["relu2_1"], styleLayers: ["relu1_1", "relu2_1"])
+        let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: "relu2_1")
+        for optimizer in OptimizerKind.allCases {
+            var settings = RenderSettings(weights: weights, iterations: 15)
+            settings.optimizer = optimizer
+            settings.seed = 3
+            let transfer = StyleTransfer(network: network, settings: settings)
+            var seen: [Int] = []
+            let result = try transfer.render(content: image(12, 10, seed: 1), width: 12, height: 10,
+                                             styles: [image(11, 11, seed: 2)], blendWeights: [1]) { status, _ in seen.append(status.iteration) }
+            XCTAssertEqual(seen, Array(1...15))
+            XCTAssertLessThan(result.history.last!.losses.total, 0.5 * result.history.first!.losses.total, "\(optimizer) reduces the loss")
+            XCTAssertEqual(result.image.width, 12)
+            XCTAssertTrue(result.image.pixels.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
+        }
+    }
+
+    func testUnknownLayerIsAUsageError() {
+        XCTAssertThrowsError(try StyleTransfer.deepestLayer(of: ["relu9_9"], in: .vgg19)) { error in
+            XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)
+            XCTAssertTrue("\(error)".contains("relu9_9"))
+        }
+    }
+}
