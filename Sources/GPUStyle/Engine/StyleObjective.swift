@@ -1,4 +1,5 @@
 // StyleObjective.swift — Gatys' loss for one image size: content, style and TV terms and their gradient.
+import Dispatch
 
 /// The loss terms' weights and layers (neural-style's meanings).
 public struct LossWeights: Sendable, Equatable {
@@ -38,6 +39,8 @@ public final class StyleObjective {
     private let losses: DeviceBuffer
     private var scratch: DeviceBuffer?
     private var backend: Backend { network.backend }
+    /// When set, evaluation phases are timed (forward, backward, Gram/loss).
+    public var clock: PhaseClock?
 
     /// Allocates activations for `height × width` and captures the targets.
     /// - Parameters:
@@ -108,19 +111,35 @@ public final class StyleObjective {
     public func evaluate(_ x: DeviceBuffer, gradient: DeviceBuffer) throws -> LossBreakdown {
         let nContent = weights.contentLayers.count, nStyle = weights.styleLayers.count
         try backend.fill(losses, value: 0)
-        try runner.forward(x)
+        try timed(.forward) { try runner.forward(x) }
+        let lossBefore = clock?.seconds[.gramLoss] ?? 0
+        if clock != nil { try backend.finish() }
+        let backwardStart = DispatchTime.now().uptimeNanoseconds
         try runner.backward(into: gradient) { index, grad in
-            for term in contentTerms where term.step == index { try addContent(term, into: grad) }
-            for term in styleTerms where term.step == index { try addStyle(term, into: grad) }
+            try timed(.gramLoss) {
+                for term in contentTerms where term.step == index { try addContent(term, into: grad) }
+                for term in styleTerms where term.step == index { try addStyle(term, into: grad) }
+            }
         }
-        if weights.tv != 0 {
-            try backend.tvLoss(image: x, channels: 3, height: height, width: width, lossWeight: weights.tv,
-                               gradient: gradient, gradientWeight: weights.tv, losses: losses, slot: nContent + nStyle)
+        if let clock {
+            try backend.finish()
+            let total = Double(DispatchTime.now().uptimeNanoseconds - backwardStart) * 1e-9
+            clock.add(.backward, seconds: total - ((clock.seconds[.gramLoss] ?? 0) - lossBefore))
+        }
+        try timed(.gramLoss) {
+            if weights.tv != 0 {
+                try backend.tvLoss(image: x, channels: 3, height: height, width: width, lossWeight: weights.tv,
+                                   gradient: gradient, gradientWeight: weights.tv, losses: losses, slot: nContent + nStyle)
+            }
         }
         let values = try backend.download(losses).map(Double.init)
         let contentValues = Array(values[0..<nContent]), styleValues = Array(values[nContent..<(nContent + nStyle)])
         return LossBreakdown(content: contentValues.reduce(0, +), style: styleValues.reduce(0, +), tv: values[nContent + nStyle],
                              contentLayers: contentValues, styleLayers: styleValues)
+    }
+
+    private func timed(_ phase: PhaseClock.Phase, _ body: () throws -> Void) throws {
+        if let clock { try clock.measure(phase, body) } else { try body() }
     }
 
     private func addContent(_ term: ContentTerm, into grad: DeviceBuffer) throws {

@@ -1,0 +1,78 @@
+// Benchmark.swift — times whole Gatys iterations (and their phases) on random images, for `gpustyle bench`.
+import Foundation
+
+/// What a benchmark measured.
+public struct BenchmarkResult: Codable, Sendable {
+    public var backend: String
+    public var device: String
+    public var model: String
+    public var size: Int
+    public var iterations: Int
+    /// Mean wall time of one full iteration (forward, backward, losses, optimiser step), no phase timing.
+    public var secondsPerIteration: Double
+    /// Mean seconds per iteration of each phase, measured in a separate timed pass (`forward`, `backward`,
+    /// `gram_loss`, `optimizer`).
+    public var phaseSeconds: [String: Double]
+    public var peakDeviceMemoryBytes: Int
+    /// Total loss at each timed iteration (for comparing backends).
+    public var losses: [Double]
+
+    enum CodingKeys: String, CodingKey {
+        case backend, device, model, size, iterations, losses
+        case secondsPerIteration = "seconds_per_iteration"
+        case phaseSeconds = "phase_seconds_per_iteration"
+        case peakDeviceMemoryBytes = "peak_device_memory_bytes"
+    }
+}
+
+/// Runs `iterations` L-BFGS iterations of neural-style's default loss (content relu4_2, style relu1_1…relu5_1)
+/// on seeded random `size × size` content and style images, after one warm-up iteration.
+public func runBenchmark(backend: Backend, model: Model, size: Int, iterations: Int, lbfgsHistory: Int = 100,
+                         phases: Bool = true) throws -> BenchmarkResult {
+    guard size >= 32, iterations >= 1 else {
+        throw GPUStyleError(.usage, "bench needs --size ≥ 32 and --iterations ≥ 1")
+    }
+    let weights = LossWeights(content: 5, style: 100, tv: 1e-3, contentLayers: ["relu4_2"],
+                              styleLayers: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
+    var rng = SplitMix64(seed: 42)
+    func noiseImage() -> RGBImage {
+        RGBImage(width: size, height: size, pixels: (0..<(3 * size * size)).map { _ in Float(rng.nextUniform()) })
+    }
+    let prep = model.preprocessing
+    backend.resetPeakMemory()
+    let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: "relu5_1")
+    let objective = try StyleObjective(network: network, weights: weights, height: size, width: size,
+                                       content: prep.apply(noiseImage()), styles: [(prep.apply(noiseImage()), size, size)],
+                                       blendWeights: [1])
+    let x = try backend.makeBuffer(count: 3 * size * size)
+    try backend.upload(prep.apply(noiseImage()), to: x)
+    let optimizer = try LBFGS(backend: backend, length: 3 * size * size, history: lbfgsHistory)
+
+    func iterate() throws -> Double {
+        let loss = try objective.evaluate(x, gradient: optimizer.gradient).total
+        try optimizer.step(x: x)
+        return loss
+    }
+    _ = try iterate()
+    try backend.finish()
+    var losses: [Double] = []
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<iterations { losses.append(try iterate()) }
+    try backend.finish()
+    let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+
+    var phaseSeconds: [String: Double] = [:]
+    if phases {
+        let clock = PhaseClock(backend: backend)
+        objective.clock = clock
+        for _ in 0..<iterations {
+            _ = try objective.evaluate(x, gradient: optimizer.gradient)
+            try clock.measure(.optimizer) { try optimizer.step(x: x) }
+        }
+        objective.clock = nil
+        for phase in PhaseClock.Phase.allCases { phaseSeconds[phase.rawValue] = (clock.seconds[phase] ?? 0) / Double(iterations) }
+    }
+    return BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: size,
+                           iterations: iterations, secondsPerIteration: total / Double(iterations), phaseSeconds: phaseSeconds,
+                           peakDeviceMemoryBytes: backend.memory.peakBytes, losses: losses)
+}

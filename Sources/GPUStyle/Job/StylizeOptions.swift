@@ -1,0 +1,120 @@
+// StylizeOptions.swift — a stylisation request in neural-style's terms, validated before any work starts.
+import Foundation
+
+/// What to render and how; `nil` settings take the model's recommended defaults.
+public struct StylizeOptions: Sendable {
+    public var contentImage: String?
+    public var styleImages: [String] = []
+    public var styleBlendWeights: [Float]?
+    public var outputImage: String = "out.png"
+    /// Longest side of the output (neural-style's `-image_size`).
+    public var imageSize: Int = 512
+    /// Explicit output size for texture synthesis (content weight 0, no content image).
+    public var outputSize: (width: Int, height: Int)?
+    public var iterations: Int?
+    public var contentWeight: Float?
+    public var styleWeight: Float?
+    public var tvWeight: Float?
+    public var contentLayers: [String]?
+    public var styleLayers: [String]?
+    public var initialization: Initialization = .random
+    public var initImage: String?
+    public var optimizer: OptimizerKind = .lbfgs
+    public var learningRate: Float?
+    public var lbfgsHistory: Int = 100
+    public var normalizeGradients = false
+    public var pooling: PoolingMode = .max
+    /// Style images are scaled so their longest side is styleScale × imageSize.
+    public var styleScale: Float = 1
+    public var originalColors = false
+    public var seed: UInt64 = 0
+    /// Save `<output>_<k>.<ext>` every k iterations (0: never).
+    public var saveEvery: Int = 100
+    public var maxPixels: Int = ImageIO.defaultMaxPixels
+
+    public init() {}
+
+    /// Fills unset loss settings from the model's defaults.
+    public func resolvedSettings(for model: Model) -> (weights: LossWeights, iterations: Int) {
+        let d = model.defaults
+        return (LossWeights(content: contentWeight ?? d.contentWeight, style: styleWeight ?? d.styleWeight,
+                            tv: tvWeight ?? d.tvWeight, contentLayers: contentLayers ?? d.contentLayers,
+                            styleLayers: styleLayers ?? d.styleLayers, normalizeGradients: normalizeGradients),
+                iterations ?? d.iterations)
+    }
+
+    /// Checks every option that can be checked without reading images; each message names its option.
+    public func validate(for model: Model) throws {
+        func fail(_ message: String) -> GPUStyleError { GPUStyleError(.usage, message) }
+        let (weights, iterations) = resolvedSettings(for: model)
+        for (name, value) in [("--content-weight", weights.content), ("--style-weight", weights.style), ("--tv-weight", weights.tv)] {
+            guard value.isFinite && value >= 0 else { throw fail("\(name) must be a finite number ≥ 0 (got \(value))") }
+        }
+        guard iterations >= 1 else { throw fail("--num-iterations must be at least 1 (got \(iterations))") }
+        guard imageSize >= 16 else { throw fail("--image-size must be at least 16 px (got \(imageSize))") }
+        guard styleScale.isFinite && styleScale > 0 else { throw fail("--style-scale must be > 0 (got \(styleScale))") }
+        guard lbfgsHistory >= 1 else { throw fail("--lbfgs-history must be at least 1 (got \(lbfgsHistory))") }
+        guard saveEvery >= 0 else { throw fail("--save-iter must be ≥ 0 (got \(saveEvery))") }
+        if let lr = learningRate, !(lr.isFinite && lr > 0) { throw fail("--learning-rate must be > 0 (got \(lr))") }
+        let names = Set(model.architecture.layers.map(\.name))
+        for (option, layers) in [("--content-layers", weights.contentLayers), ("--style-layers", weights.styleLayers)] {
+            for layer in layers where !names.contains(layer) {
+                throw fail("\(option): unknown layer '\(layer)'; \(model.architecture.rawValue) has \(model.architecture.layers.map(\.name).joined(separator: ","))")
+            }
+            if Set(layers).count != layers.count { throw fail("\(option) names a layer twice: \(layers.joined(separator: ","))") }
+        }
+        if weights.content > 0 && weights.contentLayers.isEmpty { throw fail("--content-layers is empty but --content-weight is \(weights.content)") }
+        if weights.style > 0 && weights.styleLayers.isEmpty { throw fail("--style-layers is empty but --style-weight is \(weights.style)") }
+        if weights.content == 0 && weights.style == 0 { throw fail("--content-weight and --style-weight are both 0: nothing to optimise") }
+        if weights.style > 0 && styleImages.isEmpty { throw fail("--style-image is required (or set --style-weight 0)") }
+        if weights.content > 0 && contentImage == nil { throw fail("--content-image is required (or set --content-weight 0 and give --output-size)") }
+        if contentImage == nil && outputSize == nil { throw fail("--output-size WxH is required without --content-image") }
+        if let size = outputSize, size.width < 16 || size.height < 16 { throw fail("--output-size must be at least 16×16 (got \(size.width)×\(size.height))") }
+        if initialization == .image && contentImage == nil && initImage == nil { throw fail("--init image needs --content-image or --init-image") }
+        if let blend = styleBlendWeights {
+            guard blend.count == styleImages.count else {
+                throw fail("--style-blend-weights has \(blend.count) values for \(styleImages.count) style images")
+            }
+            guard blend.allSatisfy({ $0.isFinite && $0 >= 0 }), blend.reduce(0, +) > 0 else {
+                throw fail("--style-blend-weights must be ≥ 0 with a positive sum (got \(blend.map { "\($0)" }.joined(separator: ",")))")
+            }
+        }
+        try validateOutputPath()
+    }
+
+    /// The output must be a .png/.jpg/.jpeg in a writable folder, and not one of the inputs.
+    func validateOutputPath() throws {
+        let ext = (outputImage as NSString).pathExtension.lowercased()
+        guard ["png", "jpg", "jpeg"].contains(ext) else {
+            throw GPUStyleError(.usage, "--output-image \(outputImage): use a .png, .jpg or .jpeg name")
+        }
+        let output = URL(fileURLWithPath: outputImage).standardizedFileURL.resolvingSymlinksInPath().path
+        for (option, path) in [("--content-image", contentImage), ("--init-image", initImage)] + styleImages.map({ ("--style-image", Optional($0)) }) {
+            guard let path else { continue }
+            if URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path == output {
+                throw GPUStyleError(.usage, "--output-image \(outputImage) is the same file as \(option); choose another output name")
+            }
+        }
+        let folder = (output as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw GPUStyleError(.usage, "--output-image \(outputImage): the folder \(folder) does not exist")
+        }
+        guard access(folder, W_OK) == 0 else {
+            throw GPUStyleError(.usage, "--output-image \(outputImage): the folder \(folder) is not writable")
+        }
+    }
+
+    /// Blend weights normalised to sum 1 (equal when not given).
+    public var normalizedBlendWeights: [Float] {
+        let raw = styleBlendWeights ?? [Float](repeating: 1, count: styleImages.count)
+        let sum = raw.reduce(0, +)
+        return raw.map { $0 / sum }
+    }
+
+    /// `<output>_<iteration>.<ext>` (neural-style's intermediate names).
+    public func intermediatePath(iteration: Int) -> String {
+        let ns = outputImage as NSString
+        return "\(ns.deletingPathExtension)_\(iteration).\(ns.pathExtension)"
+    }
+}

@@ -1,0 +1,37 @@
+// BackendOptions.swift — `--backend auto|opencl|cpu` and `--device N`, shared by every command that computes.
+import ArgumentParser
+import GPUStyle
+
+/// Which backend computes.
+enum BackendChoice: String, CaseIterable, ExpressibleByArgument {
+    case auto, opencl, cpu
+}
+
+struct BackendOptions: ParsableArguments {
+    @Option(help: "auto (an OpenCL GPU if there is one, else the CPU), opencl (any OpenCL device, PoCL too) or cpu.")
+    var backend: BackendChoice = .auto
+    @Option(help: "OpenCL device index from `gpustyle devices` (implies OpenCL under auto).")
+    var device: Int?
+    @Option(help: "CPU threads for the CPU backend (default: all cores).")
+    var threads: Int?
+
+    /// The backend these options ask for; errors say what is missing and what to do.
+    func makeBackend() throws -> Backend {
+        switch backend {
+        case .cpu:
+            if device != nil { throw GPUStyleError(.usage, "--device selects an OpenCL device; it cannot be used with --backend cpu") }
+            return CPUBackend(threads: threads)
+        case .opencl:
+            let devices = try OpenCLDevices.list()
+            guard !devices.isEmpty else {
+                throw GPUStyleError(.opencl, "--backend opencl: no OpenCL platform is installed (install an ICD such as pocl-opencl-icd or the GPU driver's), or use --backend cpu")
+            }
+            return try OpenCLBackend(deviceIndex: device)
+        case .auto:
+            if let device { return try OpenCLBackend(deviceIndex: device) }
+            let devices = (try? OpenCLDevices.list()) ?? []
+            if let gpu = devices.first(where: { $0.isGPU }) { return try OpenCLBackend(deviceIndex: gpu.index) }
+            return CPUBackend(threads: threads)
+        }
+    }
+}

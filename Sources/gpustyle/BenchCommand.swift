@@ -1,0 +1,57 @@
+// BenchCommand.swift — `gpustyle bench`: milliseconds per iteration and per phase, peak memory, backend comparison.
+import ArgumentParser
+import Foundation
+import GPUStyle
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time full style-transfer iterations on a random N×N image (random VGG19 weights unless --model).")
+
+    @Option(help: "Image side in pixels.") var size = 512
+    @Option(help: "Timed iterations (after one warm-up).") var iterations = 10
+    @Option(help: "Network for random weights when no --model is given.") var architecture: Architecture = .vgg19
+    @Option(help: "A weight file or installed model to time instead of random weights.") var model: String?
+    @Option(help: "L-BFGS history length.") var lbfgsHistory = 100
+    @Flag(help: "Run the CPU and the OpenCL backend on the same job and compare times and losses.") var compare = false
+    @Flag(help: "Skip the separate per-phase timing pass.") var noPhases = false
+    @OptionGroup var backendOptions: BackendOptions
+    @Option(help: "Write the results as JSON here.") var report: String?
+
+    func run() throws {
+        let model = try model.map { try ModelLoader.load($0, architecture: nil, preprocessing: nil) }
+            ?? Model.random(architecture, seed: 1)
+        var results: [BenchmarkResult] = []
+        if compare {
+            var opencl = backendOptions
+            opencl.backend = .opencl
+            for backend in [CPUBackend(threads: backendOptions.threads) as Backend, try opencl.makeBackend()] {
+                results.append(try runBenchmark(backend: backend, model: model, size: size, iterations: iterations,
+                                                lbfgsHistory: lbfgsHistory, phases: !noPhases))
+                printResult(results.last!)
+            }
+            let (cpu, gpu) = (results[0], results[1])
+            let worst = zip(cpu.losses, gpu.losses).map { abs($0 - $1) / max(abs($0), 1e-30) }.max() ?? 0
+            print(String(format: "speedup opencl/cpu: %.2f×   largest relative loss difference: %.2e",
+                         cpu.secondsPerIteration / gpu.secondsPerIteration, worst))
+        } else {
+            results.append(try runBenchmark(backend: try backendOptions.makeBackend(), model: model, size: size,
+                                            iterations: iterations, lbfgsHistory: lbfgsHistory, phases: !noPhases))
+            printResult(results[0])
+        }
+        if let report {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try compare ? encoder.encode(results) : encoder.encode(results[0]), to: report)
+        }
+    }
+
+    private func printResult(_ r: BenchmarkResult) {
+        print("\(r.backend) on \(r.device), \(r.model), \(r.size)×\(r.size), \(r.iterations) iterations")
+        print(String(format: "  %.2f ms per iteration, peak device memory %@", r.secondsPerIteration * 1000, formatBytes(r.peakDeviceMemoryBytes)))
+        if !r.phaseSeconds.isEmpty {
+            let parts = PhaseClock.Phase.allCases.map { String(format: "%@ %.2f", $0.rawValue, (r.phaseSeconds[$0.rawValue] ?? 0) * 1000) }
+            print("  phases (ms, separate timed pass): " + parts.joined(separator: ", "))
+        }
+    }
+}

@@ -1,0 +1,123 @@
+// StylizeCommand.swift — `gpustyle stylize` (the default): neural-style's options in kebab-case.
+import ArgumentParser
+import Foundation
+import GPUStyle
+
+extension OptimizerKind: ExpressibleByArgument {}
+extension PoolingMode: ExpressibleByArgument {}
+extension Initialization: ExpressibleByArgument {}
+
+struct StylizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stylize",
+        abstract: "Paint a content image in the style of one or more style images.")
+
+    @Option(help: "The photograph to stylise.") var contentImage: String?
+    @Option(parsing: .singleValue, help: "Style image(s): repeat the option or separate paths with commas.")
+    var styleImage: [String] = []
+    @Option(help: "Comma-separated weights for blending several styles (normalised to sum 1; default equal).")
+    var styleBlendWeights: String?
+    @Option(help: "Where to write the result (.png, .jpg); intermediates go to NAME_<iteration>.EXT.")
+    var outputImage = "out.png"
+    @Option(help: "Longest side of the output, in pixels.") var imageSize = 512
+    @Option(help: "Output size WxH for texture synthesis (with --content-weight 0 and no content image).")
+    var outputSize: String?
+    @Option(help: "Iterations (default: the model's recommendation).") var numIterations: Int?
+    @Option(help: "Content loss weight (default: the model's).") var contentWeight: Float?
+    @Option(help: "Style loss weight (default: the model's).") var styleWeight: Float?
+    @Option(help: "Total-variation weight (default: the model's).") var tvWeight: Float?
+    @Option(help: "Comma-separated content layers (default: the model's, e.g. relu4_2).") var contentLayers: String?
+    @Option(help: "Comma-separated style layers (default: the model's, e.g. relu1_1,…,relu5_1).") var styleLayers: String?
+    @Option(name: .customLong("init"), help: "Start from noise (random) or from the content/--init-image (image).")
+    var initialization: Initialization = .random
+    @Option(help: "Starting image for --init image.") var initImage: String?
+    @Option(help: "lbfgs or adam.") var optimizer: OptimizerKind = .lbfgs
+    @Option(help: "Step size (default: 1 for L-BFGS, 10 for Adam).") var learningRate: Float?
+    @Option(help: "L-BFGS history length (memory: 2 × this × 3 × width × height floats).") var lbfgsHistory = 100
+    @Flag(help: "Divide each loss's gradient by its L1 norm before weighting.") var normalizeGradients = false
+    @Option(help: "max or avg pooling.") var pooling: PoolingMode = .max
+    @Option(help: "Scale of the style images relative to --image-size.") var styleScale: Float = 1
+    @Flag(help: "Keep the content image's colours (luminance transfer).") var originalColors = false
+    @Option(help: "Random seed (default: random; the report records it).") var seed: UInt64?
+    @Option(help: "Print progress every N iterations (JSON mode).") var printIter = 50
+    @Option(help: "Save an intermediate image every N iterations (0: never).") var saveIter = 100
+    @Option(help: "Refuse input images with more pixels than this.") var maxPixels = ImageIO.defaultMaxPixels
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var backendOptions: BackendOptions
+    @Option(help: "auto (bar on a terminal, JSON lines otherwise), bar, json or none.") var progress: ProgressStyle = .auto
+    @Option(help: "Write a JSON report (timings, memory, loss history) here.") var report: String?
+
+    func run() throws {
+        let backend = try backendOptions.makeBackend()
+        let model = try self.model.load()
+        var options = StylizeOptions()
+        options.contentImage = contentImage
+        options.styleImages = styleImage.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+        options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
+        options.outputImage = outputImage
+        options.imageSize = imageSize
+        options.outputSize = try outputSize.map(parseSize)
+        options.iterations = numIterations
+        options.contentWeight = contentWeight
+        options.styleWeight = styleWeight
+        options.tvWeight = tvWeight
+        options.contentLayers = contentLayers.map(parseList)
+        options.styleLayers = styleLayers.map(parseList)
+        options.initialization = initialization
+        options.initImage = initImage
+        options.optimizer = optimizer
+        options.learningRate = learningRate
+        options.lbfgsHistory = lbfgsHistory
+        options.normalizeGradients = normalizeGradients
+        options.pooling = pooling
+        options.styleScale = styleScale
+        options.originalColors = originalColors
+        options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        options.saveEvery = saveIter
+        options.maxPixels = maxPixels
+
+        let cancellation = CancellationFlag()
+        let signals = SignalWatcher(onSignal: { cancellation.cancel() })
+        defer { withExtendedLifetime(signals) {} }
+        let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
+        let reporter = ProgressReporter(style: progress, printEvery: printIter)
+        reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])
+        let result: RunReport
+        do {
+            result = try job.run(printEvery: printIter) { reporter.report($0.status, saved: $0.savedImage) }
+        } catch {
+            reporter.finish()
+            throw error
+        }
+        reporter.finish()
+        if let report { try writeAtomically(try result.json(), to: report) }
+        reporter.emitJSON(["event": "done", "output": result.output, "seconds": result.seconds,
+                           "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total])
+        if reporter.style == .bar {
+            printError(String(format: "wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", result.output, result.width,
+                              result.height, result.iterations, result.seconds, result.secondsPerIteration, backend.kind, backend.deviceName))
+        }
+    }
+}
+
+/// "a,b,c" → ["a", "b", "c"] (spaces trimmed, empties dropped).
+func parseList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+/// "0.3,0.7" → [0.3, 0.7]; a non-number is a usage error naming the option.
+func parseFloats(_ text: String, option: String) throws -> [Float] {
+    try parseList(text).map {
+        guard let v = Float($0), v.isFinite else { throw GPUStyleError(.usage, "\(option): '\($0)' is not a number") }
+        return v
+    }
+}
+
+/// "640x480" → (640, 480).
+func parseSize(_ text: String) throws -> (width: Int, height: Int) {
+    let parts = text.lowercased().split(separator: "x")
+    guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
+        throw GPUStyleError(.usage, "--output-size: '\(text)' is not WIDTHxHEIGHT, e.g. 512x384")
+    }
+    return (w, h)
+}

@@ -1,3 +1,0 @@
-// main.swift — the gpustyle command line.
-import GPUStyle
-print("gpustyle")
