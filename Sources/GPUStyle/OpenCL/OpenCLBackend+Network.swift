@@ -123,7 +123,7 @@ extension OpenCLBackend {
         let tiles = (channels + GramTiling.tile - 1) / GramTiling.tile
         let upperTiles = tiles * (tiles + 1) / 2
         var splits = max(1, min((maxReductionGroups + upperTiles - 1) / upperTiles, (pixels + 255) / 256))
-        splits = max(1, min(splits, GramTiling.maxPartials / entries))
+        splits = max(1, min(splits, min(GramTiling.maxPartials, maxAllocationBytes / 4) / entries))
         var pixelsPerSplit = (pixels + splits - 1) / splits
         pixelsPerSplit = (pixelsPerSplit + GramTiling.depth - 1) / GramTiling.depth * GramTiling.depth
         splits = (pixels + pixelsPerSplit - 1) / pixelsPerSplit

@@ -143,12 +143,25 @@ public final class OpenCLBackend: Backend {
                     "clEnqueueFillBuffer(\(floats) floats)")
     }
 
-    /// Copies `values` to the start of `mem` (blocking, so `values` may be freed at once).
+    /// Copies `values` to the start of `mem` without waiting: the values go through a host staging copy that
+    /// the write's completion callback frees.
     func write(_ values: [Float], to mem: CLMem) throws {
         guard !values.isEmpty else { return }
-        try values.withUnsafeBytes { bytes in
-            try clCheck(clEnqueueWriteBuffer(queue.handle, mem.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
-                        "clEnqueueWriteBuffer(\(values.count) floats)")
+        let byteCount = values.count * MemoryLayout<Float>.stride
+        let staging = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        values.withUnsafeBytes { staging.copyMemory(from: $0.baseAddress!, byteCount: byteCount) }
+        var event: cl_event?
+        let status = clEnqueueWriteBuffer(queue.handle, mem.handle, cl_bool(CL_FALSE), 0, byteCount, staging, 0, nil, &event)
+        guard status == CL_SUCCESS, let event else {
+            staging.deallocate()
+            try clCheck(status, "clEnqueueWriteBuffer(\(values.count) floats)")
+            throw GPUStyleError(.opencl, "clEnqueueWriteBuffer(\(values.count) floats) returned no event")
+        }
+        defer { clReleaseEvent(event) }
+        if clSetEventCallback(event, CL_COMPLETE, releaseStagingMemory, staging) != CL_SUCCESS {
+            let waited = clWaitForEvents(1, [event])
+            staging.deallocate()
+            try clCheck(waited, "clWaitForEvents(clEnqueueWriteBuffer)")
         }
     }
 
@@ -172,12 +185,13 @@ public final class OpenCLBackend: Backend {
     }
 
     /// `values` multiplied, or an error naming `what` when the product overflows or exceeds the kernels' limit.
+    /// Each value alone is also within the limit, so it converts to a kernel's `int`.
     func elements(_ values: Int..., what: String) throws -> Int {
         var product = 1
         for value in values {
             try expect(value >= 0, "negative dimension in \(what)")
             let (next, overflow) = product.multipliedReportingOverflow(by: value)
-            guard !overflow, next <= Self.maxElements else {
+            guard !overflow, next <= Self.maxElements, value <= Self.maxElements else {
                 throw GPUStyleError(.opencl, "\(what) has more than \(Self.maxElements) elements, beyond what the OpenCL kernels index: use a smaller image or --backend cpu")
             }
             product = next
@@ -203,4 +217,9 @@ public final class OpenCLBackend: Backend {
         let tenths = Int((Double(bytes) / unit * 10).rounded())
         return "\(tenths / 10).\(tenths % 10) \(name)"
     }
+}
+
+/// Completion callback of a non-blocking upload: frees its host staging copy (runs on a driver thread).
+private func releaseStagingMemory(_ event: cl_event?, _ status: cl_int, _ staging: UnsafeMutableRawPointer?) {
+    staging?.deallocate()
 }
