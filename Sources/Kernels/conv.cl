@@ -21,10 +21,10 @@
 #define CHUNK_C 8
 #endif
 #ifndef WPT_P
-#define WPT_P 4
+#define WPT_P 8
 #endif
 #ifndef WPT_K
-#define WPT_K 4
+#define WPT_K 8
 #endif
 
 #define TILE_PIXELS (TILE_W * TILE_H)

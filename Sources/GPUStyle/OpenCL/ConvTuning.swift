@@ -10,8 +10,8 @@ struct ConvTuning: Sendable, Equatable {
     /// Input channels staged in local memory at a time.
     var chunkInChannels = 8
     /// Register block of each work-item: pixels × output channels.
-    var pixelsPerItem = 4
-    var channelsPerItem = 4
+    var pixelsPerItem = 8
+    var channelsPerItem = 8
 
     /// Work-items per work-group.
     var threads: Int { (tileWidth * tileHeight / pixelsPerItem) * (tileOutChannels / channelsPerItem) }
