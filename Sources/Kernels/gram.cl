@@ -1,1 +1,136 @@
-// gram.cl — placeholder until the OpenCL backend lands.
+// gram.cl — Gram matrix F·Fᵀ/(C·pixels) as split-K tiled partials plus a reduction, and its backward pass.
+
+#ifndef GRAM_TILE
+#define GRAM_TILE 32
+#endif
+#ifndef GRAM_K
+#define GRAM_K 16
+#endif
+#ifndef GRAM_WPT
+#define GRAM_WPT 2
+#endif
+#define GRAM_SIDE (GRAM_TILE / GRAM_WPT)
+#define GRAM_THREADS (GRAM_SIDE * GRAM_SIDE)
+
+#if (GRAM_TILE % GRAM_WPT) != 0
+#error "GRAM_TILE must be a multiple of GRAM_WPT"
+#endif
+
+// partials[split][i][j] = Σ_{p in split} F[i][p]·F[j][p] for the upper-triangle tiles (tile row ≤ tile column).
+// Launch: global (tiles·GRAM_SIDE, tiles·GRAM_SIDE, splits), local (GRAM_SIDE, GRAM_SIDE, 1).
+__kernel __attribute__((reqd_work_group_size(GRAM_SIDE, GRAM_SIDE, 1)))
+void gram_partial(__global const float* restrict features, const int channels, const int pixels,
+                  const int pixelsPerSplit, __global float* restrict partials)
+{
+    const int tileJ = (int)get_group_id(0), tileI = (int)get_group_id(1), split = (int)get_group_id(2);
+    if (tileI > tileJ) return;   // the whole group leaves together: the lower triangle mirrors the upper
+    __local float rowsI[GRAM_K][GRAM_TILE + 1];
+    __local float rowsJ[GRAM_K][GRAM_TILE + 1];
+    const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);
+    const int lid = ty * GRAM_SIDE + tx;
+    const int i0 = tileI * GRAM_TILE, j0 = tileJ * GRAM_TILE;
+    const int pBegin = split * pixelsPerSplit;
+    const int pEnd = min(pixels, pBegin + pixelsPerSplit);
+
+    float acc[GRAM_WPT][GRAM_WPT];
+    for (int a = 0; a < GRAM_WPT; ++a) for (int b = 0; b < GRAM_WPT; ++b) acc[a][b] = 0.0f;
+
+    for (int p0 = pBegin; p0 < pEnd; p0 += GRAM_K) {
+        for (int idx = lid; idx < GRAM_TILE * GRAM_K; idx += GRAM_THREADS) {
+            const int r = idx / GRAM_K, k = idx % GRAM_K, p = p0 + k;
+            rowsI[k][r] = (i0 + r < channels && p < pEnd) ? features[(i0 + r) * pixels + p] : 0.0f;
+            rowsJ[k][r] = (j0 + r < channels && p < pEnd) ? features[(j0 + r) * pixels + p] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int k = 0; k < GRAM_K; ++k) {
+            float fi[GRAM_WPT], fj[GRAM_WPT];
+            for (int a = 0; a < GRAM_WPT; ++a) fi[a] = rowsI[k][ty + GRAM_SIDE * a];
+            for (int b = 0; b < GRAM_WPT; ++b) fj[b] = rowsJ[k][tx + GRAM_SIDE * b];
+            for (int a = 0; a < GRAM_WPT; ++a) for (int b = 0; b < GRAM_WPT; ++b) acc[a][b] += fi[a] * fj[b];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int a = 0; a < GRAM_WPT; ++a) {
+        const int i = i0 + ty + GRAM_SIDE * a;
+        if (i >= channels) continue;
+        for (int b = 0; b < GRAM_WPT; ++b) {
+            const int j = j0 + tx + GRAM_SIDE * b;
+            if (j < channels) partials[(split * channels + i) * channels + j] = acc[a][b];
+        }
+    }
+}
+
+// gram[i][j] = scale · Σ_split partials[split][min(i,j)][max(i,j)] (exactly symmetric). One work-item per entry.
+__kernel void gram_reduce(__global const float* restrict partials, const int channels, const int splits,
+                          const float scale, __global float* restrict gram)
+{
+    const size_t gid = get_global_id(0);
+    if (gid >= (size_t)(channels * channels)) return;
+    const int i = (int)gid / channels, j = (int)gid % channels;
+    const int lo = min(i, j), hi = max(i, j);
+    float sum = 0.0f;
+    for (int s = 0; s < splits; ++s) sum += partials[(s * channels + lo) * channels + hi];
+    gram[gid] = sum * scale;
+}
+
+#ifndef GRADF_ROWS
+#define GRADF_ROWS 2
+#endif
+#ifndef GRADF_COLS
+#define GRADF_COLS 4
+#endif
+#ifndef GRADF_SIDE
+#define GRADF_SIDE 16
+#endif
+#ifndef GRADF_K
+#define GRADF_K 16
+#endif
+#define GRADF_TM (GRADF_SIDE * GRADF_ROWS)
+#define GRADF_TN (GRADF_SIDE * GRADF_COLS)
+#define GRADF_THREADS (GRADF_SIDE * GRADF_SIDE)
+
+// gradFeatures[i][p] += scale · Σ_k (gradGram[i][k] + gradGram[k][i]) · features[k][p].
+// Launch: global (⌈pixels/GRADF_TN⌉·GRADF_SIDE, ⌈channels/GRADF_TM⌉·GRADF_SIDE), local (GRADF_SIDE, GRADF_SIDE).
+__kernel __attribute__((reqd_work_group_size(GRADF_SIDE, GRADF_SIDE, 1)))
+void gram_backward(__global const float* restrict gradGram, __global const float* restrict features,
+                   const int channels, const int pixels, const float scale, __global float* restrict gradFeatures)
+{
+    __local float sym[GRADF_K][GRADF_TM + 1];
+    __local float feat[GRADF_K][GRADF_TN];
+    const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);
+    const int lid = ty * GRADF_SIDE + tx;
+    const int p0 = (int)get_group_id(0) * GRADF_TN;
+    const int i0 = (int)get_group_id(1) * GRADF_TM;
+
+    float acc[GRADF_ROWS][GRADF_COLS];
+    for (int a = 0; a < GRADF_ROWS; ++a) for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] = 0.0f;
+
+    for (int k0 = 0; k0 < channels; k0 += GRADF_K) {
+        for (int idx = lid; idx < GRADF_TM * GRADF_K; idx += GRADF_THREADS) {
+            const int r = idx / GRADF_K, kk = idx % GRADF_K;
+            const int i = i0 + r, k = k0 + kk;
+            sym[kk][r] = (i < channels && k < channels) ? gradGram[i * channels + k] + gradGram[k * channels + i] : 0.0f;
+        }
+        for (int idx = lid; idx < GRADF_K * GRADF_TN; idx += GRADF_THREADS) {
+            const int kk = idx / GRADF_TN, q = idx % GRADF_TN;
+            const int k = k0 + kk, p = p0 + q;
+            feat[kk][q] = (k < channels && p < pixels) ? features[k * pixels + p] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < GRADF_K; ++kk) {
+            float s[GRADF_ROWS], f[GRADF_COLS];
+            for (int a = 0; a < GRADF_ROWS; ++a) s[a] = sym[kk][ty + GRADF_SIDE * a];
+            for (int b = 0; b < GRADF_COLS; ++b) f[b] = feat[kk][tx + GRADF_SIDE * b];
+            for (int a = 0; a < GRADF_ROWS; ++a) for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] += s[a] * f[b];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int a = 0; a < GRADF_ROWS; ++a) {
+        const int i = i0 + ty + GRADF_SIDE * a;
+        if (i >= channels) continue;
+        for (int b = 0; b < GRADF_COLS; ++b) {
+            const int p = p0 + tx + GRADF_SIDE * b;
+            if (p < pixels) gradFeatures[i * pixels + p] += scale * acc[a][b];
+        }
+    }
+}

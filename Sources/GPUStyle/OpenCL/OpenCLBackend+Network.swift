@@ -1,0 +1,160 @@
+// OpenCLBackend+Network.swift — the network ops on OpenCL: convolution both ways, ReLU, pooling, Gram and its gradient.
+import COpenCL
+
+/// gram.cl's tile sizes (passed as -D options so Swift and the kernels agree).
+enum GramTiling {
+    static let tile = 32, depth = 16, perItem = 2
+    static let backwardRows = 2, backwardColumns = 4, backwardSide = 16, backwardDepth = 16
+    static var side: Int { tile / perItem }
+    static var buildOptions: String {
+        "-D GRAM_TILE=\(tile) -D GRAM_K=\(depth) -D GRAM_WPT=\(perItem) -D GRADF_ROWS=\(backwardRows) "
+            + "-D GRADF_COLS=\(backwardColumns) -D GRADF_SIDE=\(backwardSide) -D GRADF_K=\(backwardDepth)"
+    }
+    /// Most floats the split-K partials may take (64 MiB).
+    static let maxPartials = 16 << 20
+}
+
+extension OpenCLBackend {
+    // MARK: Convolution
+
+    public func prepareConv(weights: [Float], bias: [Float], inChannels: Int, outChannels: Int) throws -> PreparedConv {
+        let count = try elements(outChannels, inChannels, 9, what: "conv weights \(outChannels)×\(inChannels)×3×3")
+        try expect(weights.count == count && bias.count == outChannels,
+                   "conv weights \(weights.count) / bias \(bias.count) do not match \(outChannels)×\(inChannels)×3×3")
+        for (kernelIn, kernelOut) in [(inChannels, outChannels), (outChannels, inChannels)] {
+            let padded = convTuning.paddedCounts(inChannels: kernelIn, outChannels: kernelOut)
+            _ = try elements(padded.inPad, 9, padded.outPad, what: "padded conv weights \(kernelOut)×\(kernelIn)×3×3")
+        }
+        let forward = convTuning.arrange(weights: weights, inChannels: inChannels, outChannels: outChannels, transposedRotated: false)
+        let backward = convTuning.arrange(weights: weights, inChannels: inChannels, outChannels: outChannels, transposedRotated: true)
+        let forwardMem = try allocate(count: forward.values.count, what: "conv weights")
+        try write(forward.values, to: forwardMem)
+        let backwardMem = try allocate(count: backward.values.count, what: "transposed conv weights")
+        try write(backward.values, to: backwardMem)
+        let biasMem = try allocate(count: outChannels, what: "conv bias")
+        try write(bias, to: biasMem)
+        return OpenCLPreparedConv(inChannels: inChannels, outChannels: outChannels,
+                                  forwardWeights: forwardMem, forwardOutPad: forward.outPad,
+                                  backwardWeights: backwardMem, backwardOutPad: backward.outPad,
+                                  bias: biasMem, tuning: convTuning)
+    }
+
+    public func conv3x3(input: DeviceBuffer, conv: PreparedConv, output: DeviceBuffer, height: Int, width: Int, relu: Bool) throws {
+        let c = try clConv(conv), x = try cl(input), y = try cl(output)
+        let inCount = try elements(c.inChannels, height, width, what: "conv3x3 input")
+        let outCount = try elements(c.outChannels, height, width, what: "conv3x3 output")
+        try expect(x.count >= inCount && y.count >= outCount,
+                   "conv3x3 buffers too small for \(c.inChannels)→\(c.outChannels) × \(height)×\(width)")
+        try runConv(input: x.mem, inChannels: c.inChannels, weights: c.forwardWeights, outPad: c.forwardOutPad,
+                    bias: c.bias, outChannels: c.outChannels, flags: relu ? 3 : 1, output: y.mem, height: height, width: width)
+    }
+
+    public func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int) throws {
+        let c = try clConv(conv), dy = try cl(gradOutput), dx = try cl(gradInput)
+        let outCount = try elements(c.outChannels, height, width, what: "conv3x3InputGradient gradOutput")
+        let inCount = try elements(c.inChannels, height, width, what: "conv3x3InputGradient gradInput")
+        try expect(dy.count >= outCount && dx.count >= inCount, "conv3x3InputGradient buffers too small")
+        try runConv(input: dy.mem, inChannels: c.outChannels, weights: c.backwardWeights, outPad: c.backwardOutPad,
+                    bias: c.bias, outChannels: c.inChannels, flags: 0, output: dx.mem, height: height, width: width)
+    }
+
+    private func runConv(input: CLMem, inChannels: Int, weights: CLMem, outPad: Int, bias: CLMem, outChannels: Int,
+                         flags: Int32, output: CLMem, height: Int, width: Int) throws {
+        let t = convTuning
+        let tilesX = (width + t.tileWidth - 1) / t.tileWidth, tilesY = (height + t.tileHeight - 1) / t.tileHeight
+        let groups = try elements(tilesX, tilesY, t.threads, what: "conv3x3 launch")
+        try launch("conv3x3", in: .conv, items: [groups, outPad / t.tileOutChannels], local: [t.threads, 1], [
+            .buffer(input), .int(Int32(inChannels)), .int(Int32(height)), .int(Int32(width)),
+            .buffer(weights), .int(Int32(outPad)), .buffer(bias), .int(Int32(outChannels)), .int(flags),
+            .buffer(output), .int(Int32(tilesX)),
+        ])
+    }
+
+    // MARK: ReLU
+
+    public func relu(input: DeviceBuffer, output: DeviceBuffer, count: Int) throws {
+        let x = try cl(input), y = try cl(output)
+        try expect(count >= 0 && x.count >= count && y.count >= count, "relu over \(count) elements of buffers of \(x.count) and \(y.count)")
+        try launch("relu_forward", in: .elementwise, items: [count], local: [elementGroupSize],
+                   [.buffer(x.mem), .buffer(y.mem), .int(Int32(count))])
+    }
+
+    public func reluBackward(gradient: DeviceBuffer, output: DeviceBuffer, count: Int) throws {
+        let g = try cl(gradient), y = try cl(output)
+        try expect(count >= 0 && g.count >= count && y.count >= count, "reluBackward over \(count) elements of buffers of \(g.count) and \(y.count)")
+        try launch("relu_backward", in: .elementwise, items: [count], local: [elementGroupSize],
+                   [.buffer(g.mem), .buffer(y.mem), .int(Int32(count))])
+    }
+
+    // MARK: Pooling
+
+    public func pool2x2(input: DeviceBuffer, output: DeviceBuffer, channels: Int, height: Int, width: Int, mode: PoolingMode) throws {
+        let x = try cl(input), y = try cl(output)
+        let inCount = try elements(channels, height, width, what: "pool2x2 input")
+        let outCount = try elements(channels, height / 2, width / 2, what: "pool2x2 output")
+        try expect(x.count >= inCount && y.count >= outCount, "pool2x2 buffers too small for \(channels)×\(height)×\(width)")
+        try launch("pool2x2_forward", in: .pool, items: [outCount], local: [elementGroupSize], [
+            .buffer(x.mem), .buffer(y.mem), .int(Int32(channels)), .int(Int32(height)), .int(Int32(width)), .int(mode == .max ? 0 : 1),
+        ])
+    }
+
+    public func pool2x2Backward(gradOutput: DeviceBuffer, input: DeviceBuffer, gradInput: DeviceBuffer,
+                                channels: Int, height: Int, width: Int, mode: PoolingMode) throws {
+        let dy = try cl(gradOutput), x = try cl(input), dx = try cl(gradInput)
+        let inCount = try elements(channels, height, width, what: "pool2x2Backward input")
+        let outCount = try elements(channels, height / 2, width / 2, what: "pool2x2Backward gradOutput")
+        try expect(x.count >= inCount && dx.count >= inCount && dy.count >= outCount,
+                   "pool2x2Backward buffers too small for \(channels)×\(height)×\(width)")
+        try launch("pool2x2_backward", in: .pool, items: [inCount], local: [elementGroupSize], [
+            .buffer(dy.mem), .buffer(x.mem), .buffer(dx.mem), .int(Int32(channels)), .int(Int32(height)), .int(Int32(width)),
+            .int(mode == .max ? 0 : 1),
+        ])
+    }
+
+    // MARK: Gram
+
+    public func gram(features: DeviceBuffer, gram: DeviceBuffer, channels: Int, pixels: Int) throws {
+        let f = try cl(features), g = try cl(gram)
+        let count = try elements(channels, pixels, what: "gram features")
+        let entries = try elements(channels, channels, what: "gram matrix")
+        try expect(f.count >= count && g.count >= entries, "gram buffers too small for \(channels)×\(pixels)")
+        guard entries > 0 else { return }
+        guard pixels > 0 else { return try fill(g.mem, floats: entries, value: 0) }
+        let tiles = (channels + GramTiling.tile - 1) / GramTiling.tile
+        let upperTiles = tiles * (tiles + 1) / 2
+        var splits = max(1, min((maxReductionGroups + upperTiles - 1) / upperTiles, (pixels + 255) / 256))
+        splits = max(1, min(splits, min(GramTiling.maxPartials, maxAllocationBytes / 4) / entries))
+        var pixelsPerSplit = (pixels + splits - 1) / splits
+        pixelsPerSplit = (pixelsPerSplit + GramTiling.depth - 1) / GramTiling.depth * GramTiling.depth
+        splits = (pixels + pixelsPerSplit - 1) / pixelsPerSplit
+        let partials = try scratch("gram partials", count: try elements(splits, entries, what: "gram partials"))
+        let side = GramTiling.side
+        try launch("gram_partial", in: .gram, items: [tiles * side, tiles * side, splits], local: [side, side, 1], [
+            .buffer(f.mem), .int(Int32(channels)), .int(Int32(pixels)), .int(Int32(pixelsPerSplit)), .buffer(partials),
+        ])
+        try launch("gram_reduce", in: .gram, items: [entries], local: [elementGroupSize], [
+            .buffer(partials), .int(Int32(channels)), .int(Int32(splits)), .float(1 / Float(channels * pixels)), .buffer(g.mem),
+        ])
+    }
+
+    public func gramBackward(gradGram: DeviceBuffer, features: DeviceBuffer, gradFeatures: DeviceBuffer, channels: Int, pixels: Int) throws {
+        let dg = try cl(gradGram), f = try cl(features), df = try cl(gradFeatures)
+        let count = try elements(channels, pixels, what: "gramBackward features")
+        let entries = try elements(channels, channels, what: "gramBackward gradGram")
+        try expect(f.count >= count && df.count >= count && dg.count >= entries, "gramBackward buffers too small for \(channels)×\(pixels)")
+        let side = GramTiling.backwardSide
+        let columnTiles = (pixels + side * GramTiling.backwardColumns - 1) / (side * GramTiling.backwardColumns)
+        let rowTiles = (channels + side * GramTiling.backwardRows - 1) / (side * GramTiling.backwardRows)
+        try launch("gram_backward", in: .gram, items: [columnTiles * side, rowTiles * side], local: [side, side], [
+            .buffer(dg.mem), .buffer(f.mem), .int(Int32(channels)), .int(Int32(pixels)),
+            .float(1 / Float(channels * pixels)), .buffer(df.mem),
+        ])
+    }
+
+    func clConv(_ conv: PreparedConv) throws -> OpenCLPreparedConv {
+        guard let c = conv as? OpenCLPreparedConv, c.tuning == convTuning else {
+            throw GPUStyleError(.internal, "a \(type(of: conv)) prepared elsewhere was passed to this OpenCL backend")
+        }
+        return c
+    }
+}

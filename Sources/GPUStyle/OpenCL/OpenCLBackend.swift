@@ -1,0 +1,225 @@
+// OpenCLBackend.swift — the OpenCL backend: device selection, buffers and transfers, kernel launch helpers.
+import COpenCL
+
+/// The backend that runs every op as an OpenCL C 1.2 kernel on one device, with the CPU backend's semantics.
+/// Work is queued in order and runs asynchronously; only `download`, `dot`, `sumAbs`, `bankDots` and `finish` wait.
+/// Kernels index with 32-bit integers, so one buffer holds at most `OpenCLBackend.maxElements` floats.
+public final class OpenCLBackend: Backend {
+    public let kind = "opencl"
+    public let deviceName: String
+    /// The device this backend runs on.
+    public let device: OpenCLDeviceInfo
+    /// Largest element count of one buffer (2³¹ − 2²² floats: leaves room for grid-stride loops in `int`).
+    public static let maxElements = Int(Int32.max) - (1 << 22)
+
+    let context: CLContext
+    let queue: CLQueue
+    let programs: OpenCLPrograms
+    let tracker = MemoryTracker()
+    let convTuning: ConvTuning
+    /// Largest single buffer in bytes (`CL_DEVICE_MAX_MEM_ALLOC_SIZE`, or a smaller limit set for tests).
+    let maxAllocationBytes: Int
+    /// Work-group size of the reduction kernels (a power of two, `REDUCE_WG` in loss.cl and vector.cl).
+    let reduceGroupSize: Int
+    /// Work-group size of the one-item-per-element kernels.
+    let elementGroupSize: Int
+    /// Most work-groups a reduction's first stage uses (so its partials fit one second-stage group's loop).
+    let maxReductionGroups: Int
+    private var scratchBuffers: [String: CLMem] = [:]
+
+    /// Opens a device. `deviceIndex` counts devices across all platforms as `OpenCLDevices.list()` does;
+    /// `nil` picks the first GPU, else the first device. Throws `.opencl` when there is no OpenCL device and
+    /// `.usage` for an index out of range.
+    public convenience init(deviceIndex: Int? = nil) throws {
+        try self.init(deviceIndex: deviceIndex, convTuning: ConvTuning())
+    }
+
+    /// - Parameters:
+    ///   - maxAllocationBytes: a lower single-buffer limit than the device's (tests use it to split banks).
+    ///   - cache: where built program binaries are kept.
+    init(deviceIndex: Int?, convTuning: ConvTuning, maxAllocationBytes: Int? = nil,
+         cache: KernelBinaryCache = .fromEnvironment()) throws {
+        let handles = try OpenCLDevices.handles()
+        guard !handles.isEmpty else {
+            throw GPUStyleError(.opencl, "no OpenCL device found (no platform, CL_PLATFORM_NOT_FOUND_KHR, or platforms without devices): install an OpenCL driver or use --backend cpu")
+        }
+        let chosen: OpenCLDeviceHandle
+        if let deviceIndex {
+            guard handles.indices.contains(deviceIndex) else {
+                throw GPUStyleError(.usage, "OpenCL device \(deviceIndex) does not exist: there are \(handles.count) (0…\(handles.count - 1)); see `gpustyle devices`")
+            }
+            chosen = handles[deviceIndex]
+        } else {
+            guard let index = OpenCLDevices.defaultIndex(in: handles.map(\.info)) else {
+                throw GPUStyleError(.opencl, "no available OpenCL device: every listed device reports CL_DEVICE_AVAILABLE = false")
+            }
+            chosen = handles[index]
+        }
+        let info = chosen.info
+        device = info
+        deviceName = "\(info.name) (\(info.platformName), driver \(info.driverVersion))"
+        self.convTuning = convTuning
+        try convTuning.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)
+        self.maxAllocationBytes = min(maxAllocationBytes ?? info.maxAllocationBytes, info.maxAllocationBytes)
+        var groupSize = 1
+        while groupSize * 2 <= min(256, info.maxWorkGroupSize) { groupSize *= 2 }
+        reduceGroupSize = groupSize
+        elementGroupSize = groupSize
+        maxReductionGroups = min(1024, max(32, 8 * info.computeUnits))
+        context = try CLContext(platform: chosen.platform, device: chosen.device)
+        queue = try CLQueue(context: context)
+        let reduce = "-D REDUCE_WG=\(groupSize)"
+        programs = OpenCLPrograms(context: context, device: info, cache: cache,
+                                  options: [.conv: convTuning.buildOptions, .gram: GramTiling.buildOptions,
+                                            .loss: reduce, .vector: reduce])
+    }
+
+    public var memory: MemoryStats { tracker.current }
+    public func resetPeakMemory() { tracker.resetPeak() }
+
+    // MARK: Buffers
+
+    public func makeBuffer(count: Int) throws -> DeviceBuffer {
+        OpenCLBuffer(mem: try allocate(count: count, what: "buffer"), count: count)
+    }
+
+    public func upload(_ values: [Float], to buffer: DeviceBuffer) throws {
+        let b = try cl(buffer)
+        try expect(values.count == b.count, "upload of \(values.count) values into a buffer of \(b.count)")
+        try write(values, to: b.mem)
+    }
+
+    public func download(_ buffer: DeviceBuffer) throws -> [Float] {
+        let b = try cl(buffer)
+        return try read(b.mem, count: b.count)
+    }
+
+    public func fill(_ buffer: DeviceBuffer, value: Float) throws {
+        let b = try cl(buffer)
+        try fill(b.mem, floats: b.count, value: value)
+    }
+
+    public func copy(_ source: DeviceBuffer, to destination: DeviceBuffer) throws {
+        let s = try cl(source), d = try cl(destination)
+        try expect(s.count == d.count, "copy between buffers of \(s.count) and \(d.count)")
+        guard s.count > 0, s.mem !== d.mem else { return }
+        try clCheck(clEnqueueCopyBuffer(queue.handle, s.mem.handle, d.mem.handle, 0, 0, 4 * s.count, 0, nil, nil),
+                    "clEnqueueCopyBuffer(\(s.count) floats)")
+    }
+
+    public func finish() throws { try queue.finish() }
+
+    // MARK: Helpers
+
+    /// A zero-filled device buffer of `count` floats, refused with a clear message when it exceeds the device's
+    /// single-allocation limit or the kernels' 32-bit indexing.
+    func allocate(count: Int, what: String) throws -> CLMem {
+        try expect(count >= 0, "negative size \(count) for \(what)")
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        guard !overflow, count <= Self.maxElements else {
+            throw GPUStyleError(.opencl, "cannot allocate \(what) of \(count) floats: the OpenCL kernels index at most \(Self.maxElements) floats per buffer; use a smaller image or --backend cpu")
+        }
+        guard bytes <= maxAllocationBytes else {
+            throw GPUStyleError(.opencl, "cannot allocate \(what) of \(count) floats (\(byteCount(bytes))): larger than the largest single buffer this device allows, CL_DEVICE_MAX_MEM_ALLOC_SIZE = \(byteCount(maxAllocationBytes)) on \(deviceName); use a smaller image or --backend cpu")
+        }
+        let mem = try CLMem(context: context, bytes: bytes, tracker: tracker, what: what)
+        try fill(mem, floats: count, value: 0)
+        return mem
+    }
+
+    /// A grow-only scratch buffer per purpose (safe to reuse: the queue runs commands in order).
+    func scratch(_ purpose: String, count: Int) throws -> CLMem {
+        if let existing = scratchBuffers[purpose], existing.trackedBytes >= 4 * count { return existing }
+        scratchBuffers[purpose] = nil
+        let mem = try allocate(count: max(count, 1), what: "\(purpose) scratch")
+        scratchBuffers[purpose] = mem
+        return mem
+    }
+
+    func fill(_ mem: CLMem, floats: Int, value: Float, offset: Int = 0) throws {
+        guard floats > 0 else { return }
+        var pattern = value
+        try clCheck(clEnqueueFillBuffer(queue.handle, mem.handle, &pattern, 4, 4 * offset, 4 * floats, 0, nil, nil),
+                    "clEnqueueFillBuffer(\(floats) floats)")
+    }
+
+    /// Copies `values` to the start of `mem` without waiting: the values go through a host staging copy that
+    /// the write's completion callback frees.
+    func write(_ values: [Float], to mem: CLMem) throws {
+        guard !values.isEmpty else { return }
+        let byteCount = values.count * MemoryLayout<Float>.stride
+        let staging = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        values.withUnsafeBytes { staging.copyMemory(from: $0.baseAddress!, byteCount: byteCount) }
+        var event: cl_event?
+        let status = clEnqueueWriteBuffer(queue.handle, mem.handle, cl_bool(CL_FALSE), 0, byteCount, staging, 0, nil, &event)
+        guard status == CL_SUCCESS, let event else {
+            staging.deallocate()
+            try clCheck(status, "clEnqueueWriteBuffer(\(values.count) floats)")
+            throw GPUStyleError(.opencl, "clEnqueueWriteBuffer(\(values.count) floats) returned no event")
+        }
+        defer { clReleaseEvent(event) }
+        if clSetEventCallback(event, CL_COMPLETE, releaseStagingMemory, staging) != CL_SUCCESS {
+            let waited = clWaitForEvents(1, [event])
+            staging.deallocate()
+            try clCheck(waited, "clWaitForEvents(clEnqueueWriteBuffer)")
+        }
+    }
+
+    /// Reads `count` floats (waits for queued work).
+    func read(_ mem: CLMem, count: Int) throws -> [Float] {
+        var values = [Float](repeating: 0, count: count)
+        guard count > 0 else { return values }
+        try values.withUnsafeMutableBytes { bytes in
+            try clCheck(clEnqueueReadBuffer(queue.handle, mem.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
+                        "clEnqueueReadBuffer(\(count) floats)")
+        }
+        return values
+    }
+
+    /// Enqueues `kernel` over `items` work-items per dimension (rounded up to multiples of `local`); does
+    /// nothing when any dimension is empty.
+    func launch(_ kernel: String, in family: KernelFamily, items: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
+        guard items.allSatisfy({ $0 > 0 }) else { return }
+        let global = zip(items, local).map { ($0 + $1 - 1) / $1 * $1 }
+        try programs.kernel(kernel, in: family).launch(on: queue, global: global, local: local, arguments)
+    }
+
+    /// `values` multiplied, or an error naming `what` when the product overflows or exceeds the kernels' limit.
+    /// Each value alone is also within the limit, so it converts to a kernel's `int`.
+    func elements(_ values: Int..., what: String) throws -> Int {
+        var product = 1
+        for value in values {
+            try expect(value >= 0, "negative dimension in \(what)")
+            let (next, overflow) = product.multipliedReportingOverflow(by: value)
+            guard !overflow, next <= Self.maxElements, value <= Self.maxElements else {
+                throw GPUStyleError(.opencl, "\(what) has more than \(Self.maxElements) elements, beyond what the OpenCL kernels index: use a smaller image or --backend cpu")
+            }
+            product = next
+        }
+        return product
+    }
+
+    func cl(_ buffer: DeviceBuffer) throws -> OpenCLBuffer {
+        guard let b = buffer as? OpenCLBuffer else {
+            throw GPUStyleError(.internal, "a \(type(of: buffer)) was passed to the OpenCL backend")
+        }
+        return b
+    }
+
+    func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw GPUStyleError(.internal, "OpenCL backend: " + message()) }
+    }
+
+    /// "1088 bytes", "12.5 MiB", "19.8 GiB".
+    func byteCount(_ bytes: Int) -> String {
+        if bytes < 1 << 20 { return "\(bytes) bytes" }
+        let (unit, name) = bytes < 1 << 30 ? (Double(1 << 20), "MiB") : (Double(1 << 30), "GiB")
+        let tenths = Int((Double(bytes) / unit * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) \(name)"
+    }
+}
+
+/// Completion callback of a non-blocking upload: frees its host staging copy (runs on a driver thread).
+private func releaseStagingMemory(_ event: cl_event?, _ status: cl_int, _ staging: UnsafeMutableRawPointer?) {
+    staging?.deallocate()
+}

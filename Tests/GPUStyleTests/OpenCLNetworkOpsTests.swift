@@ -1,0 +1,140 @@
+// OpenCLNetworkOpsTests.swift — OpenCL convolution, ReLU, pooling and Gram kernels against the CPU backend.
+import XCTest
+@testable import GPUStyle
+
+final class OpenCLNetworkOpsTests: XCTestCase {
+    /// (inChannels, outChannels, height, width): 1 and 3 inputs, counts like 5, 17, 70, sizes off every tile.
+    static let convShapes = [(1, 5, 7, 9), (3, 17, 13, 19), (17, 70, 9, 17), (70, 3, 11, 5), (5, 33, 1, 1), (8, 32, 16, 8)]
+
+    /// Forward (with and without ReLU) and input gradient agree within 1e-5 of the largest magnitude
+    /// (FP32 sums of up to 630 products in a different order).
+    func testConvolutionMatchesCPU() throws {
+        try checkConvolutions(try BackendPair())
+    }
+
+    /// A different tiling (other -D values, 32-item groups) gives the same results: the kernel is not tied to its defaults.
+    func testConvolutionWithOtherTiling() throws {
+        _ = try OpenCLTestDevice.backend()
+        let tuning = ConvTuning(tileWidth: 8, tileHeight: 4, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 2, channelsPerItem: 8)
+        try checkConvolutions(try BackendPair(gpu: OpenCLBackend(deviceIndex: nil, convTuning: tuning)))
+    }
+
+    private func checkConvolutions(_ pair: BackendPair) throws {
+        for (index, (c, k, h, w)) in Self.convShapes.enumerated() {
+            let seed = UInt64(100 + index)
+            let weights = randomValues(k * c * 9, seed: seed), bias = randomValues(k, seed: seed + 1)
+            let cpuConv = try pair.cpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
+            let gpuConv = try pair.gpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
+            let input = try pair.buffers(randomValues(c * h * w, seed: seed + 2))
+            for relu in [false, true] {
+                let output = try pair.buffers(randomValues(k * h * w, seed: seed + 3))
+                try pair.cpu.conv3x3(input: input.cpu, conv: cpuConv, output: output.cpu, height: h, width: w, relu: relu)
+                try pair.gpu.conv3x3(input: input.gpu, conv: gpuConv, output: output.gpu, height: h, width: w, relu: relu)
+                let (expected, actual) = try pair.download(output)
+                assertClose(actual, expected, tolerance: 1e-5, "conv \(c)→\(k) \(h)×\(w) relu \(relu)")
+                if relu { XCTAssertFalse(actual.contains { $0 < 0 }, "ReLU output has negatives") }
+            }
+            let gradOutput = try pair.buffers(randomValues(k * h * w, seed: seed + 4))
+            let gradInput = try pair.buffers(randomValues(c * h * w, seed: seed + 5))
+            try pair.cpu.conv3x3InputGradient(gradOutput: gradOutput.cpu, conv: cpuConv, gradInput: gradInput.cpu, height: h, width: w)
+            try pair.gpu.conv3x3InputGradient(gradOutput: gradOutput.gpu, conv: gpuConv, gradInput: gradInput.gpu, height: h, width: w)
+            let (expected, actual) = try pair.download(gradInput)
+            assertClose(actual, expected, tolerance: 1e-5, "conv input gradient \(c)→\(k) \(h)×\(w)")
+        }
+    }
+
+    /// The conv kernel must not write outside the output's C×H×W: a larger buffer keeps its tail.
+    func testConvolutionLeavesTheRestOfTheBufferAlone() throws {
+        let gpu = try OpenCLTestDevice.backend()
+        let conv = try gpu.prepareConv(weights: randomValues(5 * 3 * 9, seed: 7), bias: randomValues(5, seed: 8), inChannels: 3, outChannels: 5)
+        let input = try gpu.makeBuffer(count: 3 * 5 * 6), output = try gpu.makeBuffer(count: 5 * 5 * 6 + 40)
+        try gpu.upload(randomValues(3 * 5 * 6, seed: 9), to: input)
+        try gpu.fill(output, value: 42)
+        try gpu.conv3x3(input: input, conv: conv, output: output, height: 5, width: 6, relu: false)
+        XCTAssertEqual(Array(try gpu.download(output).suffix(40)), [Float](repeating: 42, count: 40))
+    }
+
+    /// ReLU forward and backward are bit-identical to the CPU, including NaN, ±0 and aliasing input/output.
+    func testReLUMatchesCPU() throws {
+        let pair = try BackendPair()
+        var values = randomValues(1001, seed: 11)
+        values[3] = .nan; values[4] = -0.0; values[5] = 0; values[6] = -.infinity
+        let input = try pair.buffers(values), output = try pair.buffers([Float](repeating: 9, count: 1001))
+        try pair.cpu.relu(input: input.cpu, output: output.cpu, count: 1001)
+        try pair.gpu.relu(input: input.gpu, output: output.gpu, count: 1001)
+        var (expected, actual) = try pair.download(output)
+        assertIdentical(actual, expected, "relu")
+        let gradient = try pair.buffers(randomValues(1001, seed: 12))
+        try pair.cpu.reluBackward(gradient: gradient.cpu, output: input.cpu, count: 1001)
+        try pair.gpu.reluBackward(gradient: gradient.gpu, output: input.gpu, count: 1001)
+        (expected, actual) = try pair.download(gradient)
+        assertIdentical(actual, expected, "reluBackward")
+        try pair.cpu.relu(input: input.cpu, output: input.cpu, count: 1000)
+        try pair.gpu.relu(input: input.gpu, output: input.gpu, count: 1000)
+        (expected, actual) = try pair.download(input)
+        assertIdentical(actual, expected, "relu in place over a prefix")
+    }
+
+    /// Pooling forward and backward are bit-identical to the CPU for odd sizes, ties and NaN.
+    func testPoolingMatchesCPU() throws {
+        let pair = try BackendPair()
+        for (c, h, w) in [(3, 7, 9), (17, 8, 6), (1, 1, 5), (5, 13, 2)] {
+            // Values from a small set make ties common; the first-in-scan-order rule decides them.
+            var values = randomValues(c * h * w, seed: UInt64(c * 100 + h)).map { ($0 * 3).rounded() }
+            if values.count > 10 { values[10] = .nan }
+            let input = try pair.buffers(values)
+            for mode in PoolingMode.allCases {
+                let output = try pair.buffers([Float](repeating: 7, count: c * (h / 2) * (w / 2)))
+                try pair.cpu.pool2x2(input: input.cpu, output: output.cpu, channels: c, height: h, width: w, mode: mode)
+                try pair.gpu.pool2x2(input: input.gpu, output: output.gpu, channels: c, height: h, width: w, mode: mode)
+                var (expected, actual) = try pair.download(output)
+                assertIdentical(actual, expected, "pool \(mode) \(c)×\(h)×\(w)")
+                let gradOutput = try pair.buffers(randomValues(c * (h / 2) * (w / 2), seed: 5))
+                let gradInput = try pair.buffers([Float](repeating: 3, count: c * h * w))
+                try pair.cpu.pool2x2Backward(gradOutput: gradOutput.cpu, input: input.cpu, gradInput: gradInput.cpu,
+                                             channels: c, height: h, width: w, mode: mode)
+                try pair.gpu.pool2x2Backward(gradOutput: gradOutput.gpu, input: input.gpu, gradInput: gradInput.gpu,
+                                             channels: c, height: h, width: w, mode: mode)
+                (expected, actual) = try pair.download(gradInput)
+                assertIdentical(actual, expected, "pool backward \(mode) \(c)×\(h)×\(w)")
+            }
+        }
+    }
+
+    /// Gram and its backward agree within 1e-5 of the largest magnitude, for channel counts off the 32-tile
+    /// and pixel counts that split unevenly; the Gram is exactly symmetric.
+    func testGramMatchesCPU() throws {
+        let pair = try BackendPair()
+        for (c, p) in [(1, 7), (3, 300), (5, 1000), (17, 77), (70, 531), (33, 4099)] {
+            let seed = UInt64(c * 7 + p)
+            let features = try pair.buffers(randomValues(c * p, seed: seed))
+            let gram = try pair.buffers([Float](repeating: 5, count: c * c))
+            try pair.cpu.gram(features: features.cpu, gram: gram.cpu, channels: c, pixels: p)
+            try pair.gpu.gram(features: features.gpu, gram: gram.gpu, channels: c, pixels: p)
+            var (expected, actual) = try pair.download(gram)
+            assertClose(actual, expected, tolerance: 1e-5, "gram \(c)×\(p)")
+            let asymmetric = (0..<c * c).filter { actual[$0] != actual[($0 % c) * c + $0 / c] }
+            XCTAssertEqual(asymmetric.count, 0, "gram \(c)×\(p) not symmetric at \(asymmetric.prefix(3))")
+            let gradGram = try pair.buffers(randomValues(c * c, seed: seed + 1))
+            let gradFeatures = try pair.buffers(randomValues(c * p, seed: seed + 2, in: -0.001...0.001))
+            try pair.cpu.gramBackward(gradGram: gradGram.cpu, features: features.cpu, gradFeatures: gradFeatures.cpu, channels: c, pixels: p)
+            try pair.gpu.gramBackward(gradGram: gradGram.gpu, features: features.gpu, gradFeatures: gradFeatures.gpu, channels: c, pixels: p)
+            (expected, actual) = try pair.download(gradFeatures)
+            assertClose(actual, expected, tolerance: 1e-5, "gram backward \(c)×\(p)")
+        }
+    }
+
+    /// Weight arrangement: the forward set is [c][tap][k], the input-gradient set is [k][8 − tap][c], both zero padded.
+    func testWeightArrangement() {
+        let tuning = ConvTuning()
+        let weights = (0..<(2 * 3 * 9)).map(Float.init)   // outChannels 2, inChannels 3
+        let forward = tuning.arrange(weights: weights, inChannels: 3, outChannels: 2, transposedRotated: false)
+        XCTAssertEqual(forward.outPad, 32)
+        XCTAssertEqual(forward.values.count, 8 * 9 * 32)
+        XCTAssertEqual(forward.values[(2 * 9 + 4) * 32 + 1], weights[(1 * 3 + 2) * 9 + 4])
+        let backward = tuning.arrange(weights: weights, inChannels: 3, outChannels: 2, transposedRotated: true)
+        XCTAssertEqual(backward.values.count, 8 * 9 * 32)
+        XCTAssertEqual(backward.values[(1 * 9 + 0) * 32 + 2], weights[(1 * 3 + 2) * 9 + 8])
+        XCTAssertEqual(backward.values[(1 * 9 + 0) * 32 + 3], 0)
+    }
+}

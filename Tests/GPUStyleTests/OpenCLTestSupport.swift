@@ -1,0 +1,61 @@
+// OpenCLTestSupport.swift — the shared OpenCL test backend (skipping where there is no platform) and CPU/OpenCL pairs.
+import XCTest
+@testable import GPUStyle
+
+enum OpenCLTestDevice {
+    /// One backend for the whole test run, so each kernel family is compiled (or loaded from the cache) once.
+    nonisolated(unsafe) private static var cached: OpenCLBackend?
+    private static let lock = NSLock()
+
+    /// The default OpenCL device, or `XCTSkip` when this machine has no OpenCL platform.
+    static func backend() throws -> OpenCLBackend {
+        try lock.withLock {
+            if let cached { return cached }
+            let devices = try OpenCLDevices.list()
+            guard !devices.isEmpty else {
+                throw XCTSkip("no OpenCL platform: the ICD loader lists no device (install pocl-opencl-icd to run these tests)")
+            }
+            let backend = try OpenCLBackend(deviceIndex: nil)
+            cached = backend
+            return backend
+        }
+    }
+}
+
+/// The CPU reference and an OpenCL backend, fed the same host data.
+struct BackendPair {
+    let cpu: CPUBackend
+    let gpu: OpenCLBackend
+
+    init(gpu: OpenCLBackend? = nil) throws {
+        cpu = CPUBackend()
+        self.gpu = try gpu ?? OpenCLTestDevice.backend()
+    }
+
+    /// The same values in a buffer of each backend.
+    func buffers(_ values: [Float]) throws -> (cpu: DeviceBuffer, gpu: DeviceBuffer) {
+        let c = try cpu.makeBuffer(count: values.count), g = try gpu.makeBuffer(count: values.count)
+        try cpu.upload(values, to: c)
+        try gpu.upload(values, to: g)
+        return (c, g)
+    }
+
+    /// Both buffers' contents.
+    func download(_ pair: (cpu: DeviceBuffer, gpu: DeviceBuffer)) throws -> (cpu: [Float], gpu: [Float]) {
+        (try cpu.download(pair.cpu), try gpu.download(pair.gpu))
+    }
+}
+
+/// Asserts `a` and `b` are bit-for-bit equal (NaN equal to NaN).
+func assertIdentical(_ a: [Float], _ b: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, "\(what): length", file: file, line: line)
+    guard a.count == b.count else { return }
+    if let i = a.indices.first(where: { a[$0].bitPattern != b[$0].bitPattern && !(a[$0].isNaN && b[$0].isNaN) }) {
+        XCTFail("\(what): element \(i) is \(a[i]), expected \(b[i])", file: file, line: line)
+    }
+}
+
+/// |a − b| ≤ tolerance · max(|b|, 1e-30), with a message.
+func assertRelative(_ a: Double, _ b: Double, _ tolerance: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertLessThanOrEqual(abs(a - b), tolerance * max(abs(b), 1e-30), "\(what): \(a), expected \(b)", file: file, line: line)
+}
