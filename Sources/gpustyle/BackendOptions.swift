@@ -30,7 +30,7 @@ struct BackendOptions: ParsableArguments {
         case .auto:
             if let device { return try OpenCLBackend(deviceIndex: device) }
             let devices = (try? OpenCLDevices.list()) ?? []
-            if let gpu = devices.first(where: { $0.isGPU }) { return try OpenCLBackend(deviceIndex: gpu.index) }
+            if let gpu = devices.first(where: { $0.type == .gpu }) { return try OpenCLBackend(deviceIndex: gpu.index) }
             return CPUBackend(threads: threads)
         }
     }

@@ -12,7 +12,7 @@ struct DevicesCommand: ParsableCommand {
         let devices = try OpenCLDevices.list()
         if json {
             let rows: [[String: Any]] = devices.map {
-                ["index": $0.index, "platform": $0.platformName, "name": $0.name, "type": $0.typeName,
+                ["index": $0.index, "platform": $0.platformName, "name": $0.name, "type": $0.type.rawValue,
                  "global_memory_bytes": $0.globalMemoryBytes, "max_allocation_bytes": $0.maxAllocationBytes,
                  "driver": $0.driverVersion, "opencl_c": $0.openCLCVersion, "compute_units": $0.computeUnits]
             }
@@ -25,11 +25,11 @@ struct DevicesCommand: ParsableCommand {
             return
         }
         for d in devices {
-            print("[\(d.index)] \(d.name) — \(d.typeName), \(d.platformName)")
+            print("[\(d.index)] \(d.name) — \(d.type.rawValue), \(d.platformName)")
             print("    memory \(formatBytes(d.globalMemoryBytes)), max allocation \(formatBytes(d.maxAllocationBytes)), \(d.computeUnits) compute units")
             print("    driver \(d.driverVersion), \(d.openCLCVersion)")
         }
-        let auto = devices.first(where: \.isGPU).map { "device \($0.index)" } ?? "the CPU backend (no OpenCL GPU)"
+        let auto = devices.first(where: { $0.type == .gpu }).map { "device \($0.index)" } ?? "the CPU backend (no OpenCL GPU)"
         print("--backend auto would use \(auto).")
     }
 }

@@ -3,7 +3,7 @@
 extension OpenCLBackend {
     public func axpy(alpha: Float, x: DeviceBuffer, y: DeviceBuffer) throws {
         let a = try cl(x), b = try cl(y)
-        try expect(a.count == b.count, "axpy over \(a.count) and \(b.count) elements")
+        try expect(a.count <= b.count, "axpy of \(a.count) elements into \(b.count)")
         try launch("axpy", in: .vector, items: [a.count], local: [elementGroupSize],
                    [.float(alpha), .buffer(a.mem), .buffer(b.mem), .int(Int32(a.count))])
     }

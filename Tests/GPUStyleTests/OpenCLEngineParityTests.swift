@@ -1,0 +1,36 @@
+// OpenCLEngineParityTests.swift — the same small stylisation through the engine on OpenCL and on the CPU.
+import XCTest
+@testable import GPUStyle
+
+final class OpenCLEngineParityTests: XCTestCase {
+    func image(_ width: Int, _ height: Int, seed: UInt64) -> RGBImage {
+        RGBImage(width: width, height: height, pixels: randomValues(3 * width * height, seed: seed, in: 0...1))
+    }
+
+    /// Issue 3's check in miniature: first-iteration losses within 1e-4 relative, final losses after 20 within 1%.
+    func testTwentyIterationsAgreeWithCPU() throws {
+        let gpu = try OpenCLTestDevice.backend()
+        let model = Model.random(.vgg16, seed: 9, upTo: "conv3_1")
+        let weights = LossWeights(content: 5, style: 100, tv: 1e-3, contentLayers: ["relu2_2"],
+                                  styleLayers: ["relu1_1", "relu2_1", "relu3_1"])
+        for optimizer in OptimizerKind.allCases {
+            var settings = RenderSettings(weights: weights, iterations: 20)
+            settings.optimizer = optimizer
+            settings.seed = 11
+            var histories: [[IterationStatus]] = []
+            for backend in [CPUBackend() as Backend, gpu] {
+                let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: "relu3_1")
+                let result = try StyleTransfer(network: network, settings: settings).render(
+                    content: image(29, 21, seed: 1), width: 29, height: 21, styles: [image(26, 31, seed: 2)], blendWeights: [1])
+                histories.append(result.history)
+            }
+            let (cpu, cl) = (histories[0], histories[1])
+            for (a, b) in [(cl[0].losses.content, cpu[0].losses.content), (cl[0].losses.style, cpu[0].losses.style),
+                           (cl[0].losses.tv, cpu[0].losses.tv)] {
+                assertRelative(a, b, 1e-4, "\(optimizer) first-iteration loss")
+            }
+            assertRelative(cl.last!.losses.total, cpu.last!.losses.total, 1e-2, "\(optimizer) loss after 20 iterations")
+            XCTAssertLessThan(cl.last!.losses.total, cl[0].losses.total, "\(optimizer) optimises on OpenCL")
+        }
+    }
+}
