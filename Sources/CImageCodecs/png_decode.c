@@ -48,12 +48,20 @@ static uint32_t read_be32(const uint8_t *bytes) {
     return ((uint32_t)bytes[0] << 24) | ((uint32_t)bytes[1] << 16) | ((uint32_t)bytes[2] << 8) | bytes[3];
 }
 
-/// Checks the signature and the IHDR bytes before libpng sees them, for precise messages.
+/// Bits per pixel for a legal colour type / bit depth pair, 0 otherwise.
+static unsigned bits_per_pixel(unsigned color_type, unsigned bit_depth) {
+    unsigned channels = color_type == 0 ? 1 : color_type == 2 ? 3 : color_type == 3 ? 1 : color_type == 4 ? 2
+                      : color_type == 6 ? 4 : 0;
+    return channels * bit_depth;
+}
+
+/// Checks the signature, IHDR and the chunk structure before libpng sees the data, for precise messages
+/// and because libpng 1.6 allocates (and zeroes) whatever length a metadata chunk claims.
 static gsimg_status precheck(const uint8_t *data, size_t size, char *message, size_t capacity) {
     static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     size_t compared = size < 8 ? size : 8;
     if (memcmp(data, signature, compared) != 0) {
-        gsimg_format_message(message, capacity, "not a PNG file (bad signature)");
+        gsimg_format_message(message, capacity, "damaged PNG signature (was the file converted as text?)");
         return GSIMG_CORRUPT;
     }
     if (size < 8 + 8 + 13 + 4) {
@@ -68,6 +76,50 @@ static gsimg_status precheck(const uint8_t *data, size_t size, char *message, si
     if (width == 0 || height == 0) {
         gsimg_format_message(message, capacity, "zero-sized image (%u×%u pixels)", width, height);
         return GSIMG_ZERO_SIZE;
+    }
+    // Walk the chunks: every length must fit in the file; metadata chunks stay under the malloc cap.
+    uint64_t image_data = 0;
+    size_t offset = 8;
+    for (;;) {
+        if (size - offset < 12) {
+            gsimg_format_message(message, capacity,
+                                 "truncated PNG: the file ends after %zu bytes, before the IEND chunk", size);
+            return GSIMG_TRUNCATED;
+        }
+        uint32_t length = read_be32(data + offset);
+        char type[5] = {0};
+        memcpy(type, data + offset + 4, 4);
+        for (int i = 0; i < 4; i++) if (!((type[i] >= 'A' && type[i] <= 'Z') || (type[i] >= 'a' && type[i] <= 'z'))) type[i] = '?';
+        if (length > 0x7fffffffu) {
+            gsimg_format_message(message, capacity, "corrupt PNG: the %s chunk claims %u bytes", type, length);
+            return GSIMG_CORRUPT;
+        }
+        if (length > size - offset - 12) {
+            gsimg_format_message(message, capacity,
+                                 "truncated PNG: the file ends after %zu bytes, inside the %s chunk (which claims %u bytes)",
+                                 size, type, length);
+            return GSIMG_TRUNCATED;
+        }
+        int is_idat = memcmp(data + offset + 4, "IDAT", 4) == 0;
+        int is_iend = memcmp(data + offset + 4, "IEND", 4) == 0;
+        if (!is_idat && length > GSIMG_PNG_CHUNK_MALLOC_MAX) {
+            gsimg_format_message(message, capacity, "PNG metadata chunk %s is %u bytes, over the limit of %u",
+                                 type, length, GSIMG_PNG_CHUNK_MALLOC_MAX);
+            return GSIMG_TOO_LARGE;
+        }
+        if (is_idat) image_data += length;
+        offset += 12 + (size_t)length;
+        if (is_iend) break;
+    }
+    // Deflate expands at most 1032:1, so a few bytes of IDAT cannot hold a large image.
+    unsigned bits = bits_per_pixel(data[25], data[24]);
+    uint64_t packed_row = ((uint64_t)width * (bits ? bits : 1) + 7) / 8;
+    uint64_t least_raw = packed_row * height;
+    if (least_raw / 1032 > image_data + 1) {
+        gsimg_format_message(message, capacity,
+                             "corrupt PNG: %llu bytes of image data cannot hold a %u×%u image",
+                             (unsigned long long)image_data, width, height);
+        return GSIMG_CORRUPT;
     }
     return GSIMG_OK;
 }

@@ -171,7 +171,7 @@ enum Fixture {
 }
 
 /// Asserts that `body` throws a GPUStyleError of `kind` whose message contains every piece of `fragments`.
-func assertImageError(_ kind: GPUStyleError.Kind = .image, _ fragments: [String], _ what: String,
+func assertImageError(_ fragments: [String], _ what: String, kind: GPUStyleError.Kind = .image,
                       file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Any) {
     do {
         _ = try body()

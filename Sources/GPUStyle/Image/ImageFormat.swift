@@ -35,6 +35,7 @@ enum SniffedContent: Equatable {
         let head = Array(bytes.prefix(16))
         let pngPrefix = min(head.count, 8)
         if pngPrefix >= 2, Array(head[0..<pngPrefix]) == Array(pngSignature[0..<pngPrefix]) { return .png }
+        if head.count >= 4, Array(head[0..<4]) == Array(pngSignature[0..<4]) { return .png }  // damaged signature
         if head.count >= 2, head[0] == 0xFF, head[1] == 0xD8, head.count == 2 || head[2] == 0xFF { return .jpeg }
         if let name = otherFormatName(head) { return .otherFormat(name) }
         if looksLikeText(bytes.prefix(512)) {
