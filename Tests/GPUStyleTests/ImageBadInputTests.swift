@@ -149,6 +149,17 @@ final class ImageBadInputTests: XCTestCase {
         assertImageError(["cannot hold a 9000×9000 image"], "IDAT too small") { try Fixture.decode(claimed) }
     }
 
+    /// The IDAT sufficiency check must not reject a genuine, extremely compressible image.
+    func testHighlyCompressedLargePNGDecodes() throws {
+        let side = 1500
+        let png = try Fixture.png([UInt16](repeating: 0, count: side * side), width: side, height: side,
+                                  color: .gray, bitDepth: 8)
+        XCTAssertLessThan(png.count * 200, side * side, "compressed over 200:1")
+        let image = try Fixture.decode(png)
+        XCTAssertEqual([image.width, image.height], [side, side])
+        XCTAssertEqual(image.pixels.max(), 0)
+    }
+
     /// A small seeded mutation fuzz: 1–4 random bytes overwritten in valid files. Each decode must either
     /// throw a GPUStyleError(.image) or return an image of a plausible size — never crash.
     func testRandomByteMutationsNeverCrash() throws {

@@ -54,7 +54,8 @@ enum ImageFiles {
         }
         var random = SystemRandomNumberGenerator()
         let suffix = String(random.next() & 0xFFFF_FFFF, radix: 16)
-        let temporary = (folder.isEmpty ? "" : folder + "/") + ".\(name).tmp-\(getpid())-\(suffix)"
+        let prefix = folder.isEmpty ? "" : folder == "/" ? "/" : folder + "/"
+        let temporary = prefix + ".\(name).tmp-\(getpid())-\(suffix)"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             let code = errno
