@@ -193,13 +193,13 @@ final class ImageBadInputTests: XCTestCase {
             try ImageIO.read(path: folder + "/missing.png")
         }
         assertImageError(["is a folder"], "folder") { try ImageIO.read(path: folder) }
-        FileManager.default.createFile(atPath: folder + "/empty.jpg", contents: Data())
+        _ = FileManager.default.createFile(atPath: folder + "/empty.jpg", contents: Data())
         assertImageError(["empty.jpg: the file is empty"], "empty file") { try ImageIO.read(path: folder + "/empty.jpg") }
         // Content decides, not the extension: a PNG named .jpg reads fine.
-        FileManager.default.createFile(atPath: folder + "/really-a-png.jpg", contents: Data(try smallPNG()))
+        _ = FileManager.default.createFile(atPath: folder + "/really-a-png.jpg", contents: Data(try smallPNG()))
         XCTAssertEqual(try ImageIO.read(path: folder + "/really-a-png.jpg").width, 9)
         // A file larger than the pixel limit could need is refused before it is read.
-        FileManager.default.createFile(atPath: folder + "/big.png", contents: Data(try smallPNG()))
+        _ = FileManager.default.createFile(atPath: folder + "/big.png", contents: Data(try smallPNG()))
         XCTAssertEqual(truncate(folder + "/big.png", off_t(64 * 16 + (64 << 20) + 1)), 0, "sparse file")
         assertImageError(["big.png", "bytes, more than"], "oversized file") { try ImageIO.read(path: folder + "/big.png", maxPixels: 64) }
     }
