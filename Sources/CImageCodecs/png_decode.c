@@ -129,13 +129,10 @@ static void configure(png_structp png, png_infop info, gsimg_info *layout) {
     png_uint_32 width = 0, height = 0;
     int bit_depth = 0, color_type = 0, interlace = 0;
     png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
-    int has_alpha = (color_type & PNG_COLOR_MASK_ALPHA) != 0;
+    const int has_alpha = (color_type & PNG_COLOR_MASK_ALPHA) != 0;
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (png_get_valid(png, info, PNG_INFO_tRNS) && !has_alpha) {
-        png_set_tRNS_to_alpha(png);
-        has_alpha = 1;
-    }
+    if (png_get_valid(png, info, PNG_INFO_tRNS) && !has_alpha) png_set_tRNS_to_alpha(png);
     if ((color_type & PNG_COLOR_MASK_COLOR) == 0) png_set_gray_to_rgb(png);
     if (bit_depth == 16 && gsimg_host_is_little_endian()) png_set_swap(png);
     if (interlace != PNG_INTERLACE_NONE) png_set_interlace_handling(png);
@@ -145,7 +142,6 @@ static void configure(png_structp png, png_infop info, gsimg_info *layout) {
     layout->height = height;
     layout->channels = png_get_channels(png, info);
     layout->bytes_per_sample = png_get_bit_depth(png, info) == 16 ? 2 : 1;
-    (void)has_alpha;
     size_t expected_row = (size_t)width * layout->channels * layout->bytes_per_sample;
     if ((layout->channels != 3 && layout->channels != 4) || png_get_rowbytes(png, info) != expected_row)
         png_error(png, "unexpected layout after PNG transforms");
