@@ -17,6 +17,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "CImageTestFixtures", dependencies: ["CPNG", "CJPEG"]),
         .target(name: "Kernels", exclude: [], resources: [
             .embedInCode("conv.cl"),
             .embedInCode("elementwise.cl"),
@@ -25,12 +27,12 @@ let package = Package(
             .embedInCode("loss.cl"),
             .embedInCode("vector.cl"),
         ]),
-        .target(name: "GPUStyle", dependencies: ["COpenCL", "CPNG", "CJPEG", "CBLAS", "Kernels"],
+        .target(name: "GPUStyle", dependencies: ["COpenCL", "CPNG", "CJPEG", "CBLAS", "CImageCodecs", "Kernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .executableTarget(name: "gpustyle", dependencies: [
             "GPUStyle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "GPUStyleTests", dependencies: ["GPUStyle"]),
+        .testTarget(name: "GPUStyleTests", dependencies: ["GPUStyle", "CImageTestFixtures"]),
     ]
 )

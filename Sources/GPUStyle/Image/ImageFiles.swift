@@ -1,0 +1,115 @@
+// ImageFiles.swift — reading a whole image file with checks, and writing one atomically (temp file + rename).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum ImageFiles {
+    /// Reads a regular file of at most `maxBytes` bytes.
+    static func readAll(path: String, maxBytes: Int) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw GPUStyleError(.image, "\(path): cannot open the image: \(systemError(errno))")
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw GPUStyleError(.image, "\(path): cannot read the image: \(systemError(errno))")
+        }
+        let type = status.st_mode & S_IFMT
+        if type == S_IFDIR { throw GPUStyleError(.image, "\(path): is a folder, not an image file") }
+        guard type == S_IFREG else {
+            throw GPUStyleError(.image, "\(path): is not a regular file (a device, pipe or socket); give an image file")
+        }
+        let size = Int(status.st_size)
+        guard size <= maxBytes else {
+            throw GPUStyleError(.image, "\(path): the file is \(size) bytes, more than any PNG or JPEG within the pixel limit needs (\(maxBytes) bytes); raise the limit with --max-pixels if the image is genuine")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        while filled < size {
+            let count = bytes.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return read(descriptor, base + filled, size - filled)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw GPUStyleError(.image, "\(path): cannot read the image: \(systemError(errno))")
+            }
+            if count == 0 { break }  // the file shrank while being read
+            filled += count
+        }
+        if filled < size { bytes.removeSubrange(filled...) }
+        return bytes
+    }
+
+    /// Writes `bytes` to `path` through a temporary file in the same folder and `rename`, so that `path`
+    /// either keeps its old content or gets the complete new one. The temporary file never survives.
+    /// `beforeRename` lets tests inject a failure after the temporary file is complete.
+    static func writeAtomically(_ bytes: [UInt8], to path: String, beforeRename: (() throws -> Void)? = nil) throws {
+        let (folder, name) = split(path)
+        guard !name.isEmpty, name != ".", name != ".." else {
+            throw GPUStyleError(.image, "\(path): not a file name to write an image to")
+        }
+        var random = SystemRandomNumberGenerator()
+        let suffix = String(random.next() & 0xFFFF_FFFF, radix: 16)
+        let prefix = folder.isEmpty ? "" : folder == "/" ? "/" : folder + "/"
+        let temporary = prefix + ".\(name).tmp-\(getpid())-\(suffix)"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            let code = errno
+            let where_ = folder.isEmpty ? "the current folder" : "the folder \(folder)"
+            throw GPUStyleError(.image, "\(path): cannot write the image in \(where_): \(systemError(code)); check that the folder exists and is writable")
+        }
+        var failure: Error? = nil
+        do { try writeFully(bytes, to: descriptor, path: path) } catch { failure = error }
+        if failure == nil, fsync(descriptor) != 0 {
+            failure = GPUStyleError(.image, "\(path): cannot write the image: \(systemError(errno))")
+        }
+        if close(descriptor) != 0, failure == nil {
+            failure = GPUStyleError(.image, "\(path): cannot write the image: \(systemError(errno))")
+        }
+        if failure == nil, let beforeRename {
+            do { try beforeRename() } catch { failure = error }
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            let hint = code == EISDIR ? " (a folder of that name exists)" : ""
+            throw GPUStyleError(.image, "\(path): cannot replace the file: \(systemError(code))\(hint)")
+        }
+    }
+
+    private static func writeFully(_ bytes: [UInt8], to descriptor: Int32, path: String) throws {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return write(descriptor, base + written, bytes.count - written)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw GPUStyleError(.image, "\(path): cannot write the image: \(systemError(errno))")
+            }
+            if count == 0 { throw GPUStyleError(.image, "\(path): cannot write the image: the system accepted no bytes") }
+            written += count
+        }
+    }
+
+    /// Splits a path into its folder ("" for the current one) and its last component.
+    static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        let folder = String(path[..<slash])
+        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+    }
+
+    static func systemError(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        return String(cString: text)
+    }
+}
