@@ -28,7 +28,7 @@ public final class StylizeJob {
     public func run(printEvery: Int = 50, observer: (StylizeProgress) -> Void = { _ in }) throws -> RunReport {
         let (weights, iterations) = options.resolvedSettings(for: model)
         let content = try options.contentImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
-        let sizedContent = content.map { $0.resized(longestSide: options.imageSize) }
+        let sizedContent = try content.map { try $0.resized(longestSide: options.imageSize) }
         let (width, height) = sizedContent.map { ($0.width, $0.height) } ?? options.outputSize!
         let styleSide = max(16, Int((options.styleScale * Float(options.imageSize)).rounded(.up)))
         let styles = weights.style == 0 ? [] : try options.styleImages.map {

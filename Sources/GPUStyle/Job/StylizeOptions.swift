@@ -51,7 +51,7 @@ public struct StylizeOptions: Sendable {
             guard value.isFinite && value >= 0 else { throw fail("\(name) must be a finite number ≥ 0 (got \(value))") }
         }
         guard iterations >= 1 else { throw fail("--num-iterations must be at least 1 (got \(iterations))") }
-        guard imageSize >= 16 else { throw fail("--image-size must be at least 16 px (got \(imageSize))") }
+        guard imageSize >= 16 && imageSize <= 32768 else { throw fail("--image-size must be 16…32768 px (got \(imageSize))") }
         guard styleScale.isFinite && styleScale > 0 else { throw fail("--style-scale must be > 0 (got \(styleScale))") }
         guard lbfgsHistory >= 1 else { throw fail("--lbfgs-history must be at least 1 (got \(lbfgsHistory))") }
         guard saveEvery >= 0 else { throw fail("--save-iter must be ≥ 0 (got \(saveEvery))") }
@@ -69,7 +69,12 @@ public struct StylizeOptions: Sendable {
         if weights.style > 0 && styleImages.isEmpty { throw fail("--style-image is required (or set --style-weight 0)") }
         if weights.content > 0 && contentImage == nil { throw fail("--content-image is required (or set --content-weight 0 and give --output-size)") }
         if contentImage == nil && outputSize == nil { throw fail("--output-size WxH is required without --content-image") }
-        if let size = outputSize, size.width < 16 || size.height < 16 { throw fail("--output-size must be at least 16×16 (got \(size.width)×\(size.height))") }
+        if let size = outputSize {
+            guard size.width >= 16 && size.height >= 16 && size.width <= 32768 && size.height <= 32768 else {
+                throw fail("--output-size must be 16…32768 on each side (got \(size.width)×\(size.height))")
+            }
+            guard size.width * size.height <= maxPixels else { throw fail("--output-size \(size.width)×\(size.height) is over the --max-pixels limit of \(maxPixels)") }
+        }
         if initialization == .image && contentImage == nil && initImage == nil { throw fail("--init image needs --content-image or --init-image") }
         if let blend = styleBlendWeights {
             guard blend.count == styleImages.count else {
