@@ -137,6 +137,45 @@ final class TorchReaderTests: XCTestCase {
         XCTAssertEqual(try read(legacy).tensors.first?.values, values)
     }
 
+    /// `_rebuild_parameter` around a tensor of a CUDA storage, and `_rebuild_tensor_v3` over an untyped
+    /// byte storage (float32 read through it; uint16 skipped), in a protocol-4 pickle with STACK_GLOBAL.
+    func testParametersCudaStoragesAndRebuildV3() throws {
+        let values: [Float] = [0.5, -1.25]
+        let storages: [String: FixtureStorage] = ["c": .float32(values), "u": .float32(values)]
+        var w = PickleWriter(); w.proto(4)
+        w.emptyDict(); w.mark()
+        w.string("conv1_1.weight")
+        w.stackGlobal("torch._utils", "_rebuild_parameter")
+        w.tuple { w in
+            w.stackGlobal("torch._utils", "_rebuild_tensor_v2")
+            w.tuple { w in
+                w.tuple { w in w.string("storage"); w.global("torch.cuda", "FloatStorage"); w.string("c"); w.string("cuda:0"); w.int(2) }
+                w.binPersID(); w.int(0); w.tuple { $0.int(2) }; w.tuple { $0.int(1) }; w.bool(true)
+                w.stackGlobal("collections", "OrderedDict"); w.emptyTuple(); w.reduce()
+            }
+            w.reduce()
+            w.bool(true)
+            w.stackGlobal("collections", "OrderedDict"); w.emptyTuple(); w.reduce()
+        }
+        w.reduce()
+        for (name, dtype, shape) in [("viaBytes", "float32", 2), ("counts", "uint16", 4)] {
+            w.string(name)
+            w.stackGlobal("torch._utils", "_rebuild_tensor_v3")
+            w.tuple { w in
+                w.tuple { w in w.string("storage"); w.stackGlobal("torch", "UntypedStorage"); w.string("u"); w.string("cpu"); w.int(8) }
+                w.binPersID(); w.int(0); w.tuple { $0.int(shape) }; w.tuple { $0.int(1) }; w.bool(false)
+                w.stackGlobal("collections", "OrderedDict"); w.emptyTuple(); w.reduce()
+                w.stackGlobal("torch", dtype)
+            }
+            w.reduce()
+        }
+        w.setItems(); w.stop()
+        let file = try read(TorchFixture.zipPth(pickle: w.bytes, storages: storages))
+        XCTAssertEqual(file.tensors.map(\.name), ["conv1_1.weight", "viaBytes"])
+        XCTAssertEqual(file.tensors.map(\.values), [values, values])
+        XCTAssertEqual(file.metadata["skipped"], "counts (uint16)")
+    }
+
     func testLegacyStorageViews() throws {
         // Root storage "r" of 10 floats; view "v" = elements 4..<8 of it; the tensor reads v[1...2].
         let root = FixtureStorage.float32((0..<10).map { Float($0) })

@@ -109,7 +109,7 @@ enum PickleGlobal: Equatable {
     case rebuildTensorV3        // torch._utils._rebuild_tensor_v3
     case rebuildParameter       // torch._utils._rebuild_parameter
     case rebuildParameterWithState // torch._utils._rebuild_parameter_with_state
-    case storageClass(TorchDType)  // torch.FloatStorage …
+    case storageClass(TorchDType)  // torch.FloatStorage …, torch.cuda.FloatStorage …
     case untypedStorage         // torch.UntypedStorage
     case dtype(TorchDType)      // torch.float32 …
 
@@ -127,6 +127,9 @@ enum PickleGlobal: Equatable {
         case ("torch._utils", "_rebuild_parameter"): return .rebuildParameter
         case ("torch._utils", "_rebuild_parameter_with_state"): return .rebuildParameterWithState
         case ("torch", "UntypedStorage"), ("torch.storage", "UntypedStorage"): return .untypedStorage
+        case ("torch.cuda", _):
+            // Storages saved from a GPU: the bytes are the same; the location is ignored.
+            return TorchDType.ofStorageClass(name).map { .storageClass($0) }
         case ("torch", _):
             if let dtype = TorchDType.ofStorageClass(name) { return .storageClass(dtype) }
             if let dtype = TorchDType.ofDTypeGlobal(name) { return .dtype(dtype) }
