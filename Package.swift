@@ -27,8 +27,7 @@ let package = Package(
             .embedInCode("loss.cl"),
             .embedInCode("vector.cl"),
         ]),
-        .target(name: "GPUStyle", dependencies: ["COpenCL", "CPNG", "CJPEG", "CBLAS", "CImageCodecs", "Kernels"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "GPUStyle", dependencies: ["COpenCL", "CPNG", "CJPEG", "CBLAS", "CImageCodecs", "Kernels"]),
         .executableTarget(name: "gpustyle", dependencies: [
             "GPUStyle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
