@@ -31,6 +31,6 @@ let package = Package(
             "GPUStyle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "GPUStyleTests", dependencies: ["GPUStyle"]),
+        .testTarget(name: "GPUStyleTests", dependencies: ["GPUStyle"], exclude: ["Fixtures"]),
     ]
 )

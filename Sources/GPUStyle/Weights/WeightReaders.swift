@@ -33,7 +33,8 @@ public enum WeightReaders {
     /// - safetensors: a little-endian length that fits the file followed by `{` (checked before pickle:
     ///   a header length can start with byte 0x80);
     /// - a pickle protocol 2–5 opening (`0x80 0x02…0x05`, legacy PyTorch);
-    /// - protobuf (Caffe): a first field tag with a valid wire type and field number 1…1000.
+    /// - protobuf (Caffe): a first field that a `NetParameter` can start with, with its wire type and a
+    ///   length that fits the file.
     public static func sniff(_ bytes: UnsafeRawBufferPointer) -> WeightFormat? {
         let n = bytes.count
         var position = 0
@@ -49,18 +50,26 @@ public enum WeightReaders {
         }
         if n >= 2 && bytes[0] == 0x80 && (2...5).contains(bytes[1]) { return .torchLegacy }
         if n >= 2 {
-            var tag: UInt64 = 0
-            var shift: UInt64 = 0
-            for i in 0..<min(n, 5) {
-                tag |= UInt64(bytes[i] & 0x7F) << shift
-                if bytes[i] & 0x80 == 0 {
-                    let field = tag >> 3, wire = tag & 7
-                    if (1...1000).contains(field) && [0, 1, 2, 5].contains(wire) { return .caffemodel }
-                    break
-                }
-                shift += 7
+            var cursor = ByteCursor(bytes, context: "")
+            if let tag = try? readVarint(&cursor), let wire = caffeNetFirstFields[tag >> 3], tag & 7 == wire {
+                if wire == 0 { return (try? readVarint(&cursor)) != nil ? .caffemodel : nil }
+                if let length = try? readVarint(&cursor), length <= UInt64(cursor.remaining) { return .caffemodel }
             }
         }
         return nil
+    }
+
+    /// Fields a Caffe `NetParameter` starts with, and their wire types: name, layers (V1), input,
+    /// input_dim, force_backward, state, debug_info, input_shape, layer (V2).
+    private static let caffeNetFirstFields: [UInt64: UInt64] = [1: 2, 2: 2, 3: 2, 4: 0, 5: 0, 6: 2, 7: 0, 8: 2, 100: 2]
+
+    private static func readVarint(_ cursor: inout ByteCursor) throws -> UInt64 {
+        var value: UInt64 = 0
+        for shift in stride(from: UInt64(0), to: 64, by: 7) {
+            let byte = try cursor.u8()
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+        }
+        throw GPUStyleError(.weights, "varint too long")
     }
 }

@@ -134,7 +134,7 @@ struct HDF5Dataset {
                 return .compact(try cursor.slice(size, "compact data of '\(name)'"))
             case 1:
                 let address = try file.readAddress(&cursor)
-                return .contiguous(address, try file.readLength(&cursor, "contiguous data of '\(name)'"))
+                return .contiguous(address, try cursor.leInt(size: file.lengthSize))
             case 2 where version == 3:
                 let dimensionality = Int(try cursor.u8())
                 let address = try file.readAddress(&cursor)

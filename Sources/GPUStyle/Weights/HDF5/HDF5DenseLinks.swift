@@ -72,14 +72,14 @@ extension HDF5File {
         heap.maxManagedSize = Int(try cursor.le(UInt32.self))
         try cursor.skip(lengthSize + offsetSize + lengthSize + offsetSize + 8 * lengthSize, "fractal heap statistics")
         heap.tableWidth = Int(try cursor.le(UInt16.self))
-        heap.startBlockSize = try readLength(&cursor, "fractal heap starting block size")
-        heap.maxDirectBlockSize = try readLength(&cursor, "fractal heap maximum direct block size")
+        heap.startBlockSize = try cursor.leInt(size: lengthSize)  // parameters, not sizes of data in this file
+        heap.maxDirectBlockSize = try cursor.leInt(size: lengthSize)
         heap.maxHeapBits = Int(try cursor.le(UInt16.self))
         try cursor.skip(2, "fractal heap starting rows")
         heap.rootAddress = try readAddress(&cursor)
         heap.rootRows = Int(try cursor.le(UInt16.self))
         guard heap.idLength >= 2, heap.idLength <= 64, heap.tableWidth >= 1, heap.tableWidth <= 65536,
-              heap.startBlockSize >= 1, heap.maxDirectBlockSize >= heap.startBlockSize,
+              heap.startBlockSize >= 1, heap.maxDirectBlockSize >= heap.startBlockSize, heap.maxDirectBlockSize <= 1 << 40,
               heap.maxHeapBits >= 1, heap.maxHeapBits <= 64, heap.maxManagedSize >= 1 else {
             throw corrupt("fractal heap of group '\(group)' has impossible parameters")
         }
