@@ -71,7 +71,8 @@ final class HDF5FixtureTests: XCTestCase {
             }
             XCTAssertGreaterThan(rejected, original.count / 7 / 2, "\(name): most truncations must be rejected")
             var rng = SplitMix64(seed: 77)
-            for _ in 0..<1500 {
+            let rounds = Int(ProcessInfo.processInfo.environment["GPUSTYLE_TEST_FUZZ_ROUNDS"] ?? "") ?? 1500
+            for _ in 0..<rounds {
                 var bytes = original
                 for _ in 0..<(1 + Int(rng.next() % 3)) {
                     bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())

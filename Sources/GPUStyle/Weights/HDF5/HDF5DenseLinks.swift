@@ -49,6 +49,7 @@ extension HDF5File {
                 try collectHeapBlocks(&heap, indirect: root, offset: 0, rows: heap.rootRows, depth: 0, visited: &visited, group: group)
             }
         }
+        heap.directBlocks.sort { $0.offset < $1.offset }
         var links: [HDF5Link] = []
         var visitedNodes = Set<UInt64>()
         try forEachNameRecord(nameIndex, group: group, visited: &visitedNodes) { record in
@@ -127,7 +128,13 @@ extension HDF5File {
         case 0:
             let offset = try cursor.leInt(size: heap.heapOffsetSize)
             let length = try cursor.leInt(size: heap.heapLengthSize)
-            guard let block = heap.directBlocks.first(where: { offset >= $0.offset && offset - $0.offset < $0.size }),
+            // The last block starting at or before `offset` (blocks are sorted by heap offset).
+            var low = 0, high = heap.directBlocks.count
+            while low < high {
+                let middle = (low + high) / 2
+                if heap.directBlocks[middle].offset <= offset { low = middle + 1 } else { high = middle }
+            }
+            guard low > 0, case let block = heap.directBlocks[low - 1], offset - block.offset < block.size,
                   length <= block.size - (offset - block.offset) else {
                 throw corrupt("heap object at offset \(offset) (\(length) bytes) of group '\(group)' is outside every heap block")
             }
