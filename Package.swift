@@ -32,6 +32,6 @@ let package = Package(
             "GPUStyle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "GPUStyleTests", dependencies: ["GPUStyle", "CImageTestFixtures"]),
+        .testTarget(name: "GPUStyleTests", dependencies: ["GPUStyle", "CImageTestFixtures"], exclude: ["Fixtures"]),
     ]
 )

