@@ -84,7 +84,16 @@ public struct StylizeOptions: Sendable {
                 throw fail("--style-blend-weights must be ≥ 0 with a positive sum (got \(blend.map { "\($0)" }.joined(separator: ",")))")
             }
         }
+        for (option, path) in inputPaths where access(path, R_OK) != 0 {
+            throw fail("\(option) \(path): \(String(cString: strerror(errno)))")
+        }
         try validateOutputPath()
+    }
+
+    /// Every input image with the option that named it.
+    var inputPaths: [(option: String, path: String)] {
+        [("--content-image", contentImage), ("--init-image", initImage)].compactMap { o, p in p.map { (o, $0) } }
+            + styleImages.map { ("--style-image", $0) }
     }
 
     /// The output must be a .png/.jpg/.jpeg in a writable folder, and not one of the inputs.
@@ -94,8 +103,7 @@ public struct StylizeOptions: Sendable {
             throw GPUStyleError(.usage, "--output-image \(outputImage): use a .png, .jpg or .jpeg name")
         }
         let output = URL(fileURLWithPath: outputImage).standardizedFileURL.resolvingSymlinksInPath().path
-        for (option, path) in [("--content-image", contentImage), ("--init-image", initImage)] + styleImages.map({ ("--style-image", Optional($0)) }) {
-            guard let path else { continue }
+        for (option, path) in inputPaths {
             if URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path == output {
                 throw GPUStyleError(.usage, "--output-image \(outputImage) is the same file as \(option); choose another output name")
             }
