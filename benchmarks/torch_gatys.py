@@ -115,7 +115,7 @@ def stylize(loss, x0, iterations, history=100, on_iteration=None):
         c, s, tv = loss(x)
         total = c + s + tv
         total.backward()
-        record.append((float(c), float(s), float(tv)))
+        record.append((c.item(), s.item(), float(tv)))
         if on_iteration:
             on_iteration(len(record), record[-1])
         return total

@@ -30,8 +30,13 @@ struct BackendOptions: ParsableArguments {
         case .auto:
             if let device { return try OpenCLBackend(deviceIndex: device) }
             let devices = (try? OpenCLDevices.list()) ?? []
-            if let gpu = devices.first(where: { $0.type == .gpu }) { return try OpenCLBackend(deviceIndex: gpu.index) }
-            return CPUBackend(threads: threads)
+            guard let gpu = devices.first(where: { $0.type == .gpu && $0.available }) else { return CPUBackend(threads: threads) }
+            do {
+                return try OpenCLBackend(deviceIndex: gpu.index)
+            } catch {
+                printError("gpustyle: warning: \(error); using the CPU backend")
+                return CPUBackend(threads: threads)
+            }
         }
     }
 }

@@ -79,23 +79,26 @@ struct StylizeCommand: ParsableCommand {
         let cancellation = CancellationFlag()
         let signals = SignalWatcher(onSignal: { cancellation.cancel() })
         defer { withExtendedLifetime(signals) {} }
-        let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
         let reporter = ProgressReporter(style: progress, printEvery: printIter)
-        reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])
-        let result: RunReport
-        do {
-            result = try job.run(printEvery: printIter) { reporter.report($0.status, saved: $0.savedImage) }
-        } catch {
-            reporter.finish()
-            throw error
+        func render(on backend: Backend) throws -> RunReport {
+            let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
+            reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])
+            defer { reporter.finish() }
+            return try job.run(printEvery: printIter) { reporter.report($0.status, saved: $0.savedImage) }
         }
-        reporter.finish()
+        // --backend auto promised a result: an OpenCL failure mid-run falls back to the CPU backend.
+        let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && backend.kind != "cpu"
+            ? { CPUBackend(threads: backendOptions.threads) } : nil
+        let result = try runWithFallback(on: backend, fallback: fallback, warn: {
+            printError("gpustyle: warning: " + $0)
+            reporter.emitJSON(["event": "fallback", "reason": $0])
+        }, render)
         if let report { try writeAtomically(try result.json(), to: report) }
         reporter.emitJSON(["event": "done", "output": result.output, "seconds": result.seconds,
                            "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total])
         if reporter.style == .bar {
             printError(String(format: "wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", result.output, result.width,
-                              result.height, result.iterations, result.seconds, result.secondsPerIteration, backend.kind, backend.deviceName))
+                              result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
         }
     }
 }

@@ -94,3 +94,31 @@ final class EngineTests: XCTestCase {
         }
     }
 }
+
+final class BackendFallbackTests: XCTestCase {
+    func testOpenCLFailureRetriesOnFallbackOnly() throws {
+        let primary = CPUBackend(), spare = CPUBackend()
+        var warnings: [String] = [], calls: [ObjectIdentifier] = []
+        let result = try runWithFallback(on: primary, fallback: { spare }, warn: { warnings.append($0) }) { backend -> Int in
+            calls.append(ObjectIdentifier(backend))
+            if backend === primary { throw GPUStyleError(.opencl, "clEnqueueNDRangeKernel(conv3x3): CL_OUT_OF_RESOURCES (-5)") }
+            return 7
+        }
+        XCTAssertEqual(result, 7)
+        XCTAssertEqual(calls, [ObjectIdentifier(primary), ObjectIdentifier(spare)])
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings[0].contains("CL_OUT_OF_RESOURCES") && warnings[0].contains("CPU"))
+    }
+
+    func testWithoutFallbackOrForOtherErrorsTheErrorPropagates() {
+        let backend = CPUBackend()
+        XCTAssertThrowsError(try runWithFallback(on: backend, fallback: nil, warn: { _ in }) { _ in
+            throw GPUStyleError(.opencl, "x")
+        }) { XCTAssertEqual(($0 as? GPUStyleError)?.kind, .opencl) }
+        var fellBack = false
+        XCTAssertThrowsError(try runWithFallback(on: backend, fallback: { fellBack = true; return backend }, warn: { _ in }) { _ in
+            throw GPUStyleError(.numerics, "x")
+        }) { XCTAssertEqual(($0 as? GPUStyleError)?.kind, .numerics) }
+        XCTAssertFalse(fellBack)
+    }
+}
