@@ -52,23 +52,21 @@ public final class StylizeJob {
             return image.withOriginalColors(from: sizedContent)
         }
         var lastSaved: String?
-        let result: RenderResult
-        do {
-            result = try transfer.render(content: sizedContent, width: width, height: height, styles: styles,
-                                         blendWeights: options.normalizedBlendWeights, initImage: initImage) { status, currentImage in
-                var saved: String?
-                let k = status.iteration - 1  // the image after k steps
-                if options.saveEvery > 0 && k > 0 && k % options.saveEvery == 0 && k < iterations {
-                    saved = options.intermediatePath(iteration: k)
-                    try ImageIO.write(finish(try currentImage()), to: saved!)
-                    lastSaved = saved
-                }
-                observer(StylizeProgress(status: status, savedImage: saved))
-                if cancellation.isSet {
-                    let path = options.intermediatePath(iteration: k)
-                    if k > 0 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path) }
-                    throw GPUStyleError(.interrupted, "interrupted at iteration \(status.iteration) of \(iterations); \(k > 0 ? "the image so far is in \(path)" : "nothing was saved"), \(options.outputImage) is untouched")
-                }
+        let result = try transfer.render(content: sizedContent, width: width, height: height, styles: styles,
+                                     blendWeights: options.normalizedBlendWeights, initImage: initImage) { status, currentImage in
+            // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k.
+            var saved: String?
+            let k = status.iteration
+            if options.saveEvery > 0 && k % options.saveEvery == 0 && k < iterations {
+                saved = options.intermediatePath(iteration: k)
+                try ImageIO.write(finish(try currentImage()), to: saved!)
+                lastSaved = saved
+            }
+            observer(StylizeProgress(status: status, savedImage: saved))
+            if cancellation.isSet {
+                let path = options.intermediatePath(iteration: k)
+                if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path) }
+                throw GPUStyleError(.interrupted, "interrupted at iteration \(k) of \(iterations); \(k > 1 ? "the image so far is in \(path)" : "nothing was saved"), \(options.outputImage) is untouched")
             }
         }
         try ImageIO.write(finish(result.image), to: options.outputImage)
