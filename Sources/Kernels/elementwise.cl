@@ -16,3 +16,24 @@ __kernel void relu_backward(__global float* gradient, __global const float* outp
     if (i >= (size_t)count) return;
     if (!(output[i] > 0.0f)) gradient[i] = 0.0f;
 }
+
+// Packed ReLU masks (memory plan): bit i%32 of word i/32 is (values[i] > 0). One work-item per word.
+__kernel void pack_positive_mask(__global const float* values, __global uint* mask, const int count)
+{
+    const size_t word = get_global_id(0);
+    const int base = (int)word * 32;
+    if (base >= count) return;
+    const int n = min(32, count - base);
+    uint bits = 0;
+    for (int b = 0; b < n; ++b)
+        if (values[base + b] > 0.0f) bits |= 1u << b;
+    mask[word] = bits;
+}
+
+// gradient = 0 wherever the mask bit is clear, in place. One work-item per element.
+__kernel void apply_positive_mask(__global float* gradient, __global const uint* mask, const int count)
+{
+    const size_t i = get_global_id(0);
+    if (i >= (size_t)count) return;
+    if (((mask[i >> 5] >> (i & 31)) & 1u) == 0u) gradient[i] = 0.0f;
+}

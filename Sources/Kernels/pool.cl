@@ -57,3 +57,56 @@ __kernel void pool2x2_backward(__global const float* gradOutput, __global const 
     }
     gradInput[e] = g;
 }
+
+// Max pooling that also records each window's argmax as a 2-bit code (0…3 in scan order, ties to the first,
+// chosen as pool2x2_backward chooses it): output o's code is bits 2·(o%16) of word o/16. Outputs are those of
+// pool2x2_forward. One work-item per argmax word (16 outputs).
+__kernel void max_pool2x2_argmax(__global const float* input, __global float* output, __global uint* argmax,
+                                 const int channels, const int height, const int width)
+{
+    const int outH = height / 2, outW = width / 2;
+    const int outputs = channels * outH * outW;
+    const int first = (int)get_global_id(0) * 16;
+    if (first >= outputs) return;
+    const int last = min(first + 16, outputs);
+    uint word = 0;
+    for (int o = first; o < last; ++o) {
+        const int j = o % outW;
+        const int t = o / outW;
+        const int i = t % outH;
+        const int c = t / outH;
+        const int base = (c * height + 2 * i) * width + 2 * j;
+        const float a = input[base], b = input[base + 1], d = input[base + width], e = input[base + width + 1];
+        output[o] = swift_max(swift_max(a, b), swift_max(d, e));
+        uint best = 0;
+        float bestValue = a;
+        if (b > bestValue) { best = 1; bestValue = b; }
+        if (d > bestValue) { best = 2; bestValue = d; }
+        if (e > bestValue) { best = 3; }
+        word |= best << (2 * (o - first));
+    }
+    argmax[first / 16] = word;
+}
+
+// Gradient of max pooling from recorded argmax codes; overwrites gradInput. One work-item per input element.
+__kernel void max_pool2x2_backward_argmax(__global const float* gradOutput, __global const uint* argmax,
+                                          __global float* gradInput, const int channels, const int height, const int width)
+{
+    const size_t gid = get_global_id(0);
+    if (gid >= (size_t)(channels * height * width)) return;
+    const int e = (int)gid;
+    const int col = e % width;
+    const int t = e / width;
+    const int row = t % height;
+    const int c = t / height;
+    const int outH = height / 2, outW = width / 2;
+    const int i = row / 2, j = col / 2;
+    float g = 0.0f;
+    if (i < outH && j < outW) {
+        const int o = (c * outH + i) * outW + j;
+        const int best = (int)((argmax[o >> 4] >> (2 * (o & 15))) & 3u);
+        const int mine = (row - 2 * i) * 2 + (col - 2 * j);
+        if (best == mine) g = gradOutput[o];
+    }
+    gradInput[e] = g;
+}

@@ -46,6 +46,19 @@ public struct MemoryStats: Sendable, Equatable {
     public var peakBytes: Int = 0
 }
 
+/// What a backend's device can hold: all of its memory, and the largest single buffer.
+public struct MemoryLimits: Sendable, Equatable {
+    /// Device memory in bytes (`CL_DEVICE_GLOBAL_MEM_SIZE`; physical RAM for the CPU backend).
+    public var totalBytes: Int
+    /// The largest single buffer in bytes (`CL_DEVICE_MAX_MEM_ALLOC_SIZE`, capped by the kernels' 32-bit indexing).
+    public var maxBufferBytes: Int
+
+    public init(totalBytes: Int, maxBufferBytes: Int) {
+        self.totalBytes = totalBytes
+        self.maxBufferBytes = maxBufferBytes
+    }
+}
+
 /// The operations style transfer needs, in FP32. Every method is asynchronous with respect to the host
 /// except those that return values (`download`, `dot`, `sumAbs`, `bankDots`) and `finish`.
 ///
@@ -61,6 +74,8 @@ public protocol Backend: AnyObject {
     var memory: MemoryStats { get }
     /// Restarts the peak-memory high-water mark at the current allocation.
     func resetPeakMemory()
+    /// How much the device holds (the memory plan sizes everything to fit).
+    var memoryLimits: MemoryLimits { get }
 
     // MARK: Buffers
     /// A zero-filled buffer of `count` Float32 elements.
@@ -131,4 +146,33 @@ public protocol Backend: AnyObject {
     /// output = Σ_r coefficients[r] · row(r) (coefficients.count == bank.rows). `output` may be a row of
     /// the bank, in which case its own coefficient is applied to its old value.
     func bankCombine(_ bank: VectorBank, coefficients: [Float], into output: DeviceBuffer) throws
+
+    // MARK: Memory-plan ops (packed masks, pooling argmax, row bands)
+    // Packed buffers hold 32-bit words in Float32-sized elements: a mask of n bits takes ⌈n/32⌉ elements,
+    // n 2-bit argmax codes take ⌈n/16⌉. Their contents are only meaningful to these ops.
+
+    /// Bit i%32 of word i/32 of `mask` = (values[i] > 0) for i < count (NaN gives 0, as `reluBackward` treats it).
+    func packPositiveMask(values: DeviceBuffer, mask: DeviceBuffer, count: Int) throws
+    /// gradient[i] = 0 wherever bit i of `mask` is clear, in place: `reluBackward` from a packed mask.
+    func applyPositiveMask(gradient: DeviceBuffer, mask: DeviceBuffer, count: Int) throws
+    /// `pool2x2(mode: .max)` that also records each window's argmax (0…3 in scan order, ties to the first, as
+    /// `pool2x2Backward` chooses it) as 2 bits: output o's code is bits 2·(o%16)… of word o/16 of `argmax`.
+    func maxPool2x2RecordingArgmax(input: DeviceBuffer, output: DeviceBuffer, argmax: DeviceBuffer,
+                                   channels: Int, height: Int, width: Int) throws
+    /// Gradient of max pooling from the recorded argmax; overwrites gradInput (`channels × height × width`,
+    /// zero outside the chosen taps and in a dropped odd row or column).
+    func maxPool2x2Backward(gradOutput: DeviceBuffer, argmax: DeviceBuffer, gradInput: DeviceBuffer,
+                            channels: Int, height: Int, width: Int) throws
+    /// Copies rows `sourceRow ..< sourceRow + rows` of every channel of a `channels × sourceHeight × width` map
+    /// into rows `destinationRow…` of a `channels × destinationHeight × width` map (the buffers must differ).
+    func copyRows(from source: DeviceBuffer, sourceHeight: Int, sourceRow: Int, to destination: DeviceBuffer,
+                  destinationHeight: Int, destinationRow: Int, rows: Int, channels: Int, width: Int) throws
+}
+
+/// Sizes of the packed buffers of the memory-plan ops.
+enum PackedSizes {
+    /// Elements a packed mask of `bits` bits takes.
+    static func mask(bits: Int) -> Int { (bits + 31) / 32 }
+    /// Elements `codes` 2-bit argmax codes take.
+    static func argmax(codes: Int) -> Int { (codes + 15) / 16 }
 }

@@ -25,20 +25,49 @@ public struct LossWeights: Sendable, Equatable {
     var activeStyleLayers: [String] { style == 0 ? [] : styleLayers }
 }
 
+/// A preprocessed `3 × height × width` network input; `values` is nil when only memory is being planned.
+struct NetworkInput {
+    let height: Int, width: Int
+    let values: [Float]?
+}
+
 /// `evaluate(x) → (loss, gradient)` for a fixed output size, with content targets and blended style Grams captured.
 public final class StyleObjective {
-    struct ContentTerm { let step: Int; let slot: Int; let target: DeviceBuffer; let shape: FeatureShape }
-    struct StyleTerm { let step: Int; let slot: Int; let target: DeviceBuffer; let gram: DeviceBuffer; let gradGram: DeviceBuffer; let shape: FeatureShape }
+    final class ContentTerm {
+        let name: String, slot: Int, target: DeviceBuffer, shape: FeatureShape
+        /// L1 norm of the unweighted layer gradient, summed over bands (normalised gradients with a banded front).
+        var norm = 0.0
+        init(name: String, slot: Int, target: DeviceBuffer, shape: FeatureShape) {
+            (self.name, self.slot, self.target, self.shape) = (name, slot, target, shape)
+        }
+    }
+
+    final class StyleTerm {
+        let name: String, slot: Int, shape: FeatureShape
+        let target: DeviceBuffer, gram: DeviceBuffer, gradGram: DeviceBuffer
+        /// One band's Gram, and gradGram rescaled for one band (both `channels²`).
+        let bandGram: DeviceBuffer, bandGradGram: DeviceBuffer
+        var norm = 0.0
+        init(name: String, slot: Int, shape: FeatureShape, backend: Backend) throws {
+            (self.name, self.slot, self.shape) = (name, slot, shape)
+            let c2 = shape.channels * shape.channels
+            (target, gram, gradGram) = (try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2))
+            (bandGram, bandGradGram) = (try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2))
+        }
+    }
 
     public let weights: LossWeights
     public let height: Int, width: Int
+    /// How activations are stored (the memory plan).
+    public let layout: ActivationLayout
     let network: PreparedNetwork
-    let runner: FeatureRunner
-    private var contentTerms: [ContentTerm] = []
-    private var styleTerms: [StyleTerm] = []
-    private let losses: DeviceBuffer
-    private var scratch: DeviceBuffer?
-    private var backend: Backend { network.backend }
+    let runner: ActivationRunner
+    var contentTerms: [ContentTerm] = []
+    var styleTerms: [StyleTerm] = []
+    /// Slots: content layers, style layers, TV, one scratch slot, then per content layer one slot per band.
+    let losses: DeviceBuffer
+    var scratchBuffers: [String: DeviceBuffer] = [:]
+    var backend: Backend { network.backend }
     /// When set, evaluation phases are timed (forward, backward, Gram/loss).
     public var clock: PhaseClock?
 
@@ -46,27 +75,45 @@ public final class StyleObjective {
     /// - Parameters:
     ///   - content: preprocessed content image (`3 × height × width`); may be nil when the content weight is 0.
     ///   - styles: preprocessed style images with their sizes, and blend weights summing to 1.
-    public init(network: PreparedNetwork, weights: LossWeights, height: Int, width: Int, content: [Float]?,
-                styles: [(values: [Float], height: Int, width: Int)], blendWeights: [Float]) throws {
+    ///   - layout: how activations are stored during an evaluation.
+    public convenience init(network: PreparedNetwork, weights: LossWeights, height: Int, width: Int, content: [Float]?,
+                            styles: [(values: [Float], height: Int, width: Int)], blendWeights: [Float],
+                            layout: ActivationLayout = .compact) throws {
+        try self.init(network: network, weights: weights, height: height, width: width, layout: layout,
+                      content: content.map { NetworkInput(height: height, width: width, values: $0) },
+                      styles: styles.map { NetworkInput(height: $0.height, width: $0.width, values: $0.values) }, blendWeights: blendWeights)
+    }
+
+    init(network: PreparedNetwork, weights: LossWeights, height: Int, width: Int, layout: ActivationLayout,
+         content: NetworkInput?, styles: [NetworkInput], blendWeights: [Float]) throws {
         self.network = network
         self.weights = weights
         self.height = height
         self.width = width
-        let exposed = Set(weights.activeContentLayers + weights.activeStyleLayers)
-        runner = try FeatureRunner(network: network, height: height, width: width, exposed: exposed)
+        self.layout = layout
+        let lossLayers = Set(weights.activeContentLayers + weights.activeStyleLayers)
+        for name in lossLayers where !network.layerNames.contains(name) {
+            throw GPUStyleError(.usage, "layer '\(name)' is not in the network (layers: \(network.layerNames.joined(separator: ",")))")
+        }
+        runner = try ActivationRunner(network: network, height: height, width: width, lossLayers: lossLayers, layout: layout,
+                                      revisitsFront: weights.normalizeGradients)
         let backend = network.backend
-        losses = try backend.makeBuffer(count: weights.contentLayers.count + weights.styleLayers.count + 1)
+        let slots = weights.contentLayers.count + weights.styleLayers.count + 2
+        losses = try backend.makeBuffer(count: slots + weights.contentLayers.count * max(1, runner.bands.count))
+        let shapes = try layerShapes(height: height, width: width)
 
         if !weights.activeContentLayers.isEmpty {
             guard let content else { throw GPUStyleError(.usage, "a content image is needed when --content-weight is not 0") }
-            let input = try backend.makeBuffer(count: content.count)
-            try backend.upload(content, to: input)
-            try runner.forward(input)
             for name in weights.activeContentLayers {
-                let (index, step) = try locate(name, in: runner)
-                let target = try backend.makeBuffer(count: step.output.count)
-                try backend.copy(step.outputBuffer, to: target)
-                contentTerms.append(ContentTerm(step: index, slot: weights.contentLayers.firstIndex(of: name)!, target: target, shape: step.output))
+                contentTerms.append(ContentTerm(name: name, slot: weights.contentLayers.firstIndex(of: name)!,
+                                                target: try backend.makeBuffer(count: shapes[name]!.count), shape: shapes[name]!))
+            }
+            try runner.forward(try upload(content)) { slice in
+                for term in contentTerms where slice.names.contains(term.name) {
+                    try backend.copyRows(from: slice.features, sourceHeight: slice.shape.height, sourceRow: slice.ownedRows.lowerBound,
+                                         to: term.target, destinationHeight: term.shape.height, destinationRow: slice.firstRow + slice.ownedRows.lowerBound,
+                                         rows: slice.ownedRows.count, channels: term.shape.channels, width: term.shape.width)
+                }
             }
         }
         if !weights.activeStyleLayers.isEmpty {
@@ -74,57 +121,67 @@ public final class StyleObjective {
                 throw GPUStyleError(.usage, "\(styles.count) style images but \(blendWeights.count) blend weights")
             }
             for name in weights.activeStyleLayers {
-                let (index, step) = try locate(name, in: runner)
-                let c = step.output.channels
-                styleTerms.append(StyleTerm(step: index, slot: weights.contentLayers.count + weights.styleLayers.firstIndex(of: name)!, target: try backend.makeBuffer(count: c * c),
-                                            gram: try backend.makeBuffer(count: c * c),
-                                            gradGram: try backend.makeBuffer(count: c * c), shape: step.output))
+                styleTerms.append(try StyleTerm(name: name, slot: weights.contentLayers.count + weights.styleLayers.firstIndex(of: name)!,
+                                                shape: shapes[name]!, backend: backend))
             }
             for (style, blend) in zip(styles, blendWeights) {
                 let styleRunner = (style.height == height && style.width == width) ? runner
-                    : try FeatureRunner(network: network, height: style.height, width: style.width, exposed: exposed)
-                let input = try backend.makeBuffer(count: style.values.count)
-                try backend.upload(style.values, to: input)
-                try styleRunner.forward(input)
-                for (name, term) in zip(weights.activeStyleLayers, styleTerms) {
-                    let (_, step) = try locate(name, in: styleRunner)
-                    try backend.gram(features: step.outputBuffer, gram: term.gram, channels: step.output.channels, pixels: step.output.pixels)
-                    try backend.axpy(alpha: blend, x: term.gram, y: term.target)
+                    : try ActivationRunner(network: network, height: style.height, width: style.width, lossLayers: lossLayers, layout: layout)
+                for term in styleTerms { try backend.fill(term.gram, value: 0) }
+                try styleRunner.forward(try upload(style)) { slice in
+                    for term in styleTerms where slice.names.contains(term.name) { try accumulateGram(term, slice) }
                 }
+                for term in styleTerms { try backend.axpy(alpha: blend, x: term.gram, y: term.target) }
             }
-        }
-        if weights.normalizeGradients {
-            let largest = (contentTerms.map(\.shape.count) + styleTerms.map(\.shape.count)).max() ?? 0
-            scratch = try backend.makeBuffer(count: largest)
         }
         try backend.finish()
     }
 
-    private func locate(_ name: String, in runner: FeatureRunner) throws -> (Int, FeatureRunner.Step) {
-        guard let index = runner.steps.firstIndex(where: { $0.names.contains(name) }) else {
-            throw GPUStyleError(.usage, "layer '\(name)' is not in the network (layers: \(network.layerNames.joined(separator: ",")))")
-        }
-        return (index, runner.steps[index])
+    /// The full-size shape of every layer of the network for a `height × width` input.
+    private func layerShapes(height: Int, width: Int) throws -> [String: FeatureShape] {
+        let shapes = try stepShapes(runner.steps[...], input: FeatureShape(channels: 3, height: height, width: width))
+        var result: [String: FeatureShape] = [:]
+        for (step, shape) in zip(runner.steps, shapes) { for name in step.names { result[name] = shape.output } }
+        return result
+    }
+
+    private func upload(_ input: NetworkInput) throws -> DeviceBuffer {
+        let buffer = try backend.makeBuffer(count: 3 * input.height * input.width)
+        if let values = input.values { try backend.upload(values, to: buffer) }
+        return buffer
     }
 
     /// Loss at `x` (preprocessed image, `3 × height × width`); its gradient is written into `gradient`.
     public func evaluate(_ x: DeviceBuffer, gradient: DeviceBuffer) throws -> LossBreakdown {
         let nContent = weights.contentLayers.count, nStyle = weights.styleLayers.count
         try backend.fill(losses, value: 0)
-        try timed(.forward) { try runner.forward(x) }
-        let lossBefore = clock?.seconds[.gramLoss] ?? 0
-        if clock != nil { try backend.finish() }
-        let backwardStart = DispatchTime.now().uptimeNanoseconds
-        try runner.backward(into: gradient) { index, grad in
-            try timed(.gramLoss) {
-                for term in contentTerms where term.step == index { try addContent(term, into: grad) }
-                for term in styleTerms where term.step == index { try addStyle(term, into: grad) }
+        for term in styleTerms { try backend.fill(term.gram, value: 0) }
+        try timedExcludingLosses(.forward) {
+            try runner.forward(x) { slice in
+                try timed(.gramLoss) {
+                    for term in contentTerms where slice.names.contains(term.name) && !slice.isWhole { try addContentBandLoss(term, slice) }
+                    for term in styleTerms where slice.names.contains(term.name) { try accumulateGram(term, slice) }
+                }
             }
         }
-        if let clock {
-            try backend.finish()
-            let total = Double(DispatchTime.now().uptimeNanoseconds - backwardStart) * 1e-9
-            clock.add(.backward, seconds: total - ((clock.seconds[.gramLoss] ?? 0) - lossBefore))
+        try timed(.gramLoss) {
+            for term in styleTerms {
+                let c = term.shape.channels
+                try backend.styleLoss(gram: term.gram, target: term.target, channels: c, lossWeight: weights.style, gradGram: term.gradGram,
+                                      gradientWeight: weights.normalizeGradients ? 1 : weights.style, losses: losses, slot: term.slot)
+                term.norm = 0
+            }
+            for term in contentTerms { term.norm = 0 }
+        }
+        try timedExcludingLosses(.backward) {
+            try runner.backward(into: gradient, revisit: { slice in
+                try timed(.gramLoss) { try accumulateBandNorms(slice) }
+            }, inject: { slice, grad in
+                try timed(.gramLoss) {
+                    for term in contentTerms where slice.names.contains(term.name) { try addContent(term, slice, into: grad) }
+                    for term in styleTerms where slice.names.contains(term.name) { try addStyle(term, slice, into: grad) }
+                }
+            })
         }
         try timed(.gramLoss) {
             if weights.tv != 0 {
@@ -133,47 +190,35 @@ public final class StyleObjective {
             }
         }
         let values = try backend.download(losses).map(Double.init)
-        let contentValues = Array(values[0..<nContent]), styleValues = Array(values[nContent..<(nContent + nStyle)])
+        let bands = max(1, runner.bands.count), bandSlots = nContent + nStyle + 2
+        let contentValues = (0..<nContent).map { t in values[t] + values[(bandSlots + t * bands)..<(bandSlots + (t + 1) * bands)].reduce(0, +) }
+        let styleValues = Array(values[nContent..<(nContent + nStyle)])
         return LossBreakdown(content: contentValues.reduce(0, +), style: styleValues.reduce(0, +), tv: values[nContent + nStyle],
                              contentLayers: contentValues, styleLayers: styleValues)
     }
 
-    private func timed(_ phase: PhaseClock.Phase, _ body: () throws -> Void) throws {
+    func timed(_ phase: PhaseClock.Phase, _ body: () throws -> Void) throws {
         if let clock { try clock.measure(phase, body) } else { try body() }
     }
 
-    private func addContent(_ term: ContentTerm, into grad: DeviceBuffer) throws {
-        let step = runner.steps[term.step]
-        guard weights.normalizeGradients, let scratch else {
-            try backend.contentLoss(features: step.outputBuffer, target: term.target, count: term.shape.count, lossWeight: weights.content,
-                                    gradient: grad, gradientWeight: weights.content, losses: losses, slot: term.slot)
-            return
-        }
-        try backend.fill(scratch, value: 0)
-        try backend.contentLoss(features: step.outputBuffer, target: term.target, count: term.shape.count, lossWeight: weights.content,
-                                gradient: scratch, gradientWeight: 1, losses: losses, slot: term.slot)
-        try addNormalized(scratch, count: term.shape.count, weight: weights.content, into: grad)
+    /// Times `body` as `phase`, less the Gram/loss time nested inside it (which is charged to `.gramLoss`).
+    private func timedExcludingLosses(_ phase: PhaseClock.Phase, _ body: () throws -> Void) throws {
+        guard let clock else { return try body() }
+        try backend.finish()
+        let lossBefore = clock.seconds[.gramLoss] ?? 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        try backend.finish()
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        clock.add(phase, seconds: total - ((clock.seconds[.gramLoss] ?? 0) - lossBefore))
     }
 
-    private func addStyle(_ term: StyleTerm, into grad: DeviceBuffer) throws {
-        let step = runner.steps[term.step]
-        let c = term.shape.channels, p = term.shape.pixels
-        try backend.gram(features: step.outputBuffer, gram: term.gram, channels: c, pixels: p)
-        let normalize = weights.normalizeGradients && scratch != nil
-        try backend.styleLoss(gram: term.gram, target: term.target, channels: c, lossWeight: weights.style, gradGram: term.gradGram,
-                              gradientWeight: normalize ? 1 : weights.style, losses: losses, slot: term.slot)
-        guard normalize, let scratch else {
-            try backend.gramBackward(gradGram: term.gradGram, features: step.outputBuffer, gradFeatures: grad, channels: c, pixels: p)
-            return
-        }
-        try backend.fill(scratch, value: 0)
-        try backend.gramBackward(gradGram: term.gradGram, features: step.outputBuffer, gradFeatures: scratch, channels: c, pixels: p)
-        try addNormalized(scratch, count: term.shape.count, weight: weights.style, into: grad)
-    }
-
-    /// grad += weight · g / (‖g‖₁ + 1e-8) with g the first `count` elements of `scratch` (neural-style's -normalize_gradients).
-    private func addNormalized(_ scratch: DeviceBuffer, count: Int, weight: Float, into grad: DeviceBuffer) throws {
-        let norm = try backend.sumAbs(scratch)  // the tail beyond `count` is zero
-        try backend.axpy(alpha: Float(Double(weight) / (norm + 1e-8)), x: scratch, y: grad)
+    /// A grow-only scratch buffer per purpose, at least `count` floats.
+    func scratch(_ purpose: String, count: Int) throws -> DeviceBuffer {
+        if let existing = scratchBuffers[purpose], existing.count >= count { return existing }
+        scratchBuffers[purpose] = nil
+        let buffer = try backend.makeBuffer(count: count)
+        scratchBuffers[purpose] = buffer
+        return buffer
     }
 }

@@ -1,0 +1,93 @@
+// CPUMemoryPlanOps.swift — the CPU backend's memory-plan ops: packed ReLU masks, max-pool argmax, row copies, limits.
+import Foundation
+
+extension CPUBackend {
+    /// Physical RAM (or the cgroup's memory limit when lower); buffers are bounded only by that.
+    public var memoryLimits: MemoryLimits {
+        var total = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8),
+           let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0 {
+            total = min(total, limit)
+        }
+        return MemoryLimits(totalBytes: total, maxBufferBytes: total)
+    }
+
+    public func packPositiveMask(values: DeviceBuffer, mask: DeviceBuffer, count: Int) throws {
+        let v = try cpu(values), m = try cpu(mask)
+        try expect(count >= 0 && v.count >= count && m.count >= PackedSizes.mask(bits: count),
+                   "packPositiveMask of \(count) values into buffers of \(v.count) and \(m.count)")
+        let words = UnsafeMutableRawPointer(m.pointer).assumingMemoryBound(to: UInt32.self)
+        for word in 0..<PackedSizes.mask(bits: count) {
+            var bits: UInt32 = 0
+            let base = word * 32
+            for bit in 0..<min(32, count - base) where v.pointer[base + bit] > 0 { bits |= 1 << UInt32(bit) }
+            words[word] = bits
+        }
+    }
+
+    public func applyPositiveMask(gradient: DeviceBuffer, mask: DeviceBuffer, count: Int) throws {
+        let g = try cpu(gradient), m = try cpu(mask)
+        try expect(count >= 0 && g.count >= count && m.count >= PackedSizes.mask(bits: count),
+                   "applyPositiveMask over \(count) elements of buffers of \(g.count) and \(m.count)")
+        let words = UnsafeMutableRawPointer(m.pointer).assumingMemoryBound(to: UInt32.self)
+        for i in 0..<count where words[i >> 5] & (1 << UInt32(i & 31)) == 0 { g.pointer[i] = 0 }
+    }
+
+    public func maxPool2x2RecordingArgmax(input: DeviceBuffer, output: DeviceBuffer, argmax: DeviceBuffer,
+                                          channels: Int, height: Int, width: Int) throws {
+        let x = try cpu(input), y = try cpu(output), a = try cpu(argmax)
+        let outputs = channels * (height / 2) * (width / 2)
+        try expect(x.count >= channels * height * width && y.count >= outputs && a.count >= PackedSizes.argmax(codes: outputs),
+                   "maxPool2x2RecordingArgmax buffers too small for \(channels)×\(height)×\(width)")
+        try pool2x2(input: input, output: output, channels: channels, height: height, width: width, mode: .max)
+        let words = UnsafeMutableRawPointer(a.pointer).assumingMemoryBound(to: UInt32.self)
+        words.update(repeating: 0, count: PackedSizes.argmax(codes: outputs))
+        let offsets = (0, 1, width, width + 1)
+        forEachWindow(channels: channels, height: height, width: width) { o, base in
+            let p = x.pointer + base
+            var best = 0, bestValue = p[offsets.0]
+            if p[offsets.1] > bestValue { best = 1; bestValue = p[offsets.1] }
+            if p[offsets.2] > bestValue { best = 2; bestValue = p[offsets.2] }
+            if p[offsets.3] > bestValue { best = 3 }
+            words[o >> 4] |= UInt32(best) << UInt32(2 * (o & 15))
+        }
+    }
+
+    public func maxPool2x2Backward(gradOutput: DeviceBuffer, argmax: DeviceBuffer, gradInput: DeviceBuffer,
+                                   channels: Int, height: Int, width: Int) throws {
+        let dy = try cpu(gradOutput), a = try cpu(argmax), dx = try cpu(gradInput)
+        let outputs = channels * (height / 2) * (width / 2)
+        try expect(dx.count >= channels * height * width && dy.count >= outputs && a.count >= PackedSizes.argmax(codes: outputs),
+                   "maxPool2x2Backward buffers too small for \(channels)×\(height)×\(width)")
+        dx.pointer.update(repeating: 0, count: channels * height * width)
+        let words = UnsafeMutableRawPointer(a.pointer).assumingMemoryBound(to: UInt32.self)
+        forEachWindow(channels: channels, height: height, width: width) { o, base in
+            let best = Int((words[o >> 4] >> UInt32(2 * (o & 15))) & 3)
+            dx.pointer[base + (best >> 1) * width + (best & 1)] = dy.pointer[o]
+        }
+    }
+
+    public func copyRows(from source: DeviceBuffer, sourceHeight: Int, sourceRow: Int, to destination: DeviceBuffer,
+                         destinationHeight: Int, destinationRow: Int, rows: Int, channels: Int, width: Int) throws {
+        let s = try cpu(source), d = try cpu(destination)
+        try expect(s !== d && rows >= 0 && sourceRow >= 0 && destinationRow >= 0
+                   && sourceRow + rows <= sourceHeight && destinationRow + rows <= destinationHeight
+                   && s.count >= channels * sourceHeight * width && d.count >= channels * destinationHeight * width,
+                   "copyRows of rows \(sourceRow)..<\(sourceRow + rows) (of \(sourceHeight)) to row \(destinationRow) (of \(destinationHeight)), \(channels)×\(width), buffers of \(s.count) and \(d.count)")
+        for c in 0..<channels {
+            (d.pointer + (c * destinationHeight + destinationRow) * width)
+                .update(from: s.pointer + (c * sourceHeight + sourceRow) * width, count: rows * width)
+        }
+    }
+
+    /// Calls `body(outputIndex, base)` for every 2×2 window; `base` is the input index of its top-left tap, and
+    /// code k (0…3, scan order) names the tap at base + (k / 2)·width + k % 2.
+    private func forEachWindow(channels: Int, height: Int, width: Int, _ body: (Int, Int) -> Void) {
+        let oh = height / 2, ow = width / 2
+        for c in 0..<channels {
+            for i in 0..<oh {
+                for j in 0..<ow { body((c * oh + i) * ow + j, (c * height + 2 * i) * width + 2 * j) }
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+// StyleObjective+Slices.swift — the loss terms on a whole feature map or on one band of it (Gram sums over bands, rescaled gradients).
+
+extension StyleObjective {
+    /// Adds the slice's owned rows to the term's Gram: the whole Gram for a whole map, else this band's share,
+    /// Σ F_owned F_ownedᵀ / (C · all pixels).
+    func accumulateGram(_ term: StyleTerm, _ slice: LayerSlice) throws {
+        let c = term.shape.channels
+        guard !slice.isWhole else {
+            return try backend.gram(features: slice.features, gram: term.gram, channels: c, pixels: slice.shape.pixels)
+        }
+        let owned = try ownedRows(of: slice, purpose: "band features")
+        let pixels = slice.ownedRows.count * slice.shape.width
+        try backend.gram(features: owned, gram: term.bandGram, channels: c, pixels: pixels)
+        try backend.axpy(alpha: Float(Double(pixels) / Double(term.shape.pixels)), x: term.bandGram, y: term.gram)
+    }
+
+    /// A band's share of a content loss (its owned rows), in the band's own loss slot.
+    func addContentBandLoss(_ term: ContentTerm, _ slice: LayerSlice) throws {
+        let (features, target, count) = try ownedContentRows(term, slice)
+        try backend.contentLoss(features: features, target: target, count: count,
+                                lossWeight: Float(Double(weights.content) * Double(count) / Double(term.shape.count)),
+                                gradient: try scratch("band gradient", count: count), gradientWeight: 0,
+                                losses: losses, slot: bandSlot(term, slice.band))
+    }
+
+    /// For normalised gradients with a banded front: adds a band's owned rows to the L1 norm of each term's
+    /// unweighted layer gradient (a style term's needs its final Gram, so this runs after the forward pass).
+    func accumulateBandNorms(_ slice: LayerSlice) throws {
+        for term in contentTerms where slice.names.contains(term.name) {
+            let (features, target, count) = try ownedContentRows(term, slice)
+            let g = try zeroedScratch("band gradient", count: count)
+            try backend.contentLoss(features: features, target: target, count: count, lossWeight: 0, gradient: g,
+                                    gradientWeight: Float(Double(count) / Double(term.shape.count)), losses: losses, slot: junkSlot)
+            term.norm += try backend.sumAbs(g)
+        }
+        for term in styleTerms where slice.names.contains(term.name) {
+            let features = try ownedRows(of: slice, purpose: "band features")
+            let pixels = slice.ownedRows.count * slice.shape.width
+            let g = try zeroedScratch("band gradient", count: slice.ownedCount)
+            try rescaleGradGram(term, by: Double(pixels) / Double(term.shape.pixels))
+            try backend.gramBackward(gradGram: term.bandGradGram, features: features, gradFeatures: g, channels: term.shape.channels, pixels: pixels)
+            term.norm += try backend.sumAbs(g)
+        }
+    }
+
+    /// Adds the content loss (whole map: value and gradient; band: gradient over the whole band) into `grad`.
+    func addContent(_ term: ContentTerm, _ slice: LayerSlice, into grad: DeviceBuffer) throws {
+        guard slice.isWhole else {
+            let target = try scratch("band target", count: slice.shape.count)
+            try backend.copyRows(from: term.target, sourceHeight: term.shape.height, sourceRow: slice.firstRow, to: target,
+                                 destinationHeight: slice.shape.height, destinationRow: 0, rows: slice.shape.height,
+                                 channels: slice.shape.channels, width: slice.shape.width)
+            let weight = weights.normalizeGradients ? Double(weights.content) / (term.norm + 1e-8) : Double(weights.content)
+            return try backend.contentLoss(features: slice.features, target: target, count: slice.shape.count, lossWeight: 0, gradient: grad,
+                                           gradientWeight: Float(weight * Double(slice.shape.count) / Double(term.shape.count)),
+                                           losses: losses, slot: junkSlot)
+        }
+        guard weights.normalizeGradients else {
+            return try backend.contentLoss(features: slice.features, target: term.target, count: term.shape.count, lossWeight: weights.content,
+                                           gradient: grad, gradientWeight: weights.content, losses: losses, slot: term.slot)
+        }
+        // neural-style's -normalize_gradients: the layer gradient divided by its L1 norm (+1e-8) before weighting.
+        let scratch = try zeroedScratch("normalize", count: term.shape.count)
+        try backend.contentLoss(features: slice.features, target: term.target, count: term.shape.count, lossWeight: weights.content,
+                                gradient: scratch, gradientWeight: 1, losses: losses, slot: term.slot)
+        let weight = Double(weights.content) / (try backend.sumAbs(scratch) + 1e-8)
+        try backend.contentLoss(features: slice.features, target: term.target, count: term.shape.count, lossWeight: weights.content,
+                                gradient: grad, gradientWeight: Float(weight), losses: losses, slot: term.slot)
+    }
+
+    /// Adds the style loss's gradient (from the gradGram of the evaluation's Gram) into `grad`.
+    func addStyle(_ term: StyleTerm, _ slice: LayerSlice, into grad: DeviceBuffer) throws {
+        let c = term.shape.channels
+        guard slice.isWhole else {
+            let weight = weights.normalizeGradients ? Double(weights.style) / (term.norm + 1e-8) : 1
+            try rescaleGradGram(term, by: weight * Double(slice.shape.pixels) / Double(term.shape.pixels))
+            return try backend.gramBackward(gradGram: term.bandGradGram, features: slice.features, gradFeatures: grad,
+                                            channels: c, pixels: slice.shape.pixels)
+        }
+        guard weights.normalizeGradients else {
+            return try backend.gramBackward(gradGram: term.gradGram, features: slice.features, gradFeatures: grad,
+                                            channels: c, pixels: term.shape.pixels)
+        }
+        let scratch = try zeroedScratch("normalize", count: term.shape.count)
+        try backend.gramBackward(gradGram: term.gradGram, features: slice.features, gradFeatures: scratch, channels: c, pixels: term.shape.pixels)
+        try rescaleGradGram(term, by: Double(weights.style) / (try backend.sumAbs(scratch) + 1e-8))
+        try backend.gramBackward(gradGram: term.bandGradGram, features: slice.features, gradFeatures: grad, channels: c, pixels: term.shape.pixels)
+    }
+
+    /// bandGradGram = factor · gradGram: a band's pixels enter gramBackward's 1/(C·pixels) instead of the whole map's.
+    private func rescaleGradGram(_ term: StyleTerm, by factor: Double) throws {
+        try backend.copy(term.gradGram, to: term.bandGradGram)
+        try backend.scale(term.bandGradGram, by: Float(factor))
+    }
+
+    /// The slice's owned rows, packed into a scratch buffer (`channels × owned rows × width`).
+    private func ownedRows(of slice: LayerSlice, purpose: String) throws -> DeviceBuffer {
+        let packed = try scratch(purpose, count: slice.ownedCount)
+        try backend.copyRows(from: slice.features, sourceHeight: slice.shape.height, sourceRow: slice.ownedRows.lowerBound, to: packed,
+                             destinationHeight: slice.ownedRows.count, destinationRow: 0, rows: slice.ownedRows.count,
+                             channels: slice.shape.channels, width: slice.shape.width)
+        return packed
+    }
+
+    /// A band's owned rows of the features and of the content target, packed, and their element count.
+    private func ownedContentRows(_ term: ContentTerm, _ slice: LayerSlice) throws -> (DeviceBuffer, DeviceBuffer, Int) {
+        let features = try ownedRows(of: slice, purpose: "band features")
+        let target = try scratch("band target", count: slice.ownedCount)
+        try backend.copyRows(from: term.target, sourceHeight: term.shape.height, sourceRow: slice.firstRow + slice.ownedRows.lowerBound,
+                             to: target, destinationHeight: slice.ownedRows.count, destinationRow: 0, rows: slice.ownedRows.count,
+                             channels: term.shape.channels, width: term.shape.width)
+        return (features, target, slice.ownedCount)
+    }
+
+    private func zeroedScratch(_ purpose: String, count: Int) throws -> DeviceBuffer {
+        let buffer = try scratch(purpose, count: count)
+        try backend.fill(buffer, value: 0)
+        return buffer
+    }
+
+    /// A loss slot nobody reads (for calls that only add gradients).
+    private var junkSlot: Int { weights.contentLayers.count + weights.styleLayers.count + 1 }
+
+    private func bandSlot(_ term: ContentTerm, _ band: Int) -> Int {
+        weights.contentLayers.count + weights.styleLayers.count + 2 + term.slot * max(1, runner.bands.count) + band
+    }
+}

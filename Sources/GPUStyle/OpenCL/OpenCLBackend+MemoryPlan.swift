@@ -1,0 +1,67 @@
+// OpenCLBackend+MemoryPlan.swift — the memory-plan ops on OpenCL: packed ReLU masks, max-pool argmax, row copies, limits.
+import COpenCL
+
+extension OpenCLBackend {
+    /// `CL_DEVICE_GLOBAL_MEM_SIZE`, and the largest buffer both the device and the kernels' 32-bit indexing allow.
+    public var memoryLimits: MemoryLimits {
+        MemoryLimits(totalBytes: device.globalMemoryBytes, maxBufferBytes: min(maxAllocationBytes, 4 * Self.maxElements))
+    }
+
+    public func packPositiveMask(values: DeviceBuffer, mask: DeviceBuffer, count: Int) throws {
+        let v = try cl(values), m = try cl(mask)
+        try expect(count >= 0 && v.count >= count && m.count >= PackedSizes.mask(bits: count),
+                   "packPositiveMask of \(count) values into buffers of \(v.count) and \(m.count)")
+        _ = try elements(count, what: "packPositiveMask values")
+        try launch("pack_positive_mask", in: .elementwise, items: [PackedSizes.mask(bits: count)], local: [elementGroupSize],
+                   [.buffer(v.mem), .buffer(m.mem), .int(Int32(count))])
+    }
+
+    public func applyPositiveMask(gradient: DeviceBuffer, mask: DeviceBuffer, count: Int) throws {
+        let g = try cl(gradient), m = try cl(mask)
+        try expect(count >= 0 && g.count >= count && m.count >= PackedSizes.mask(bits: count),
+                   "applyPositiveMask over \(count) elements of buffers of \(g.count) and \(m.count)")
+        _ = try elements(count, what: "applyPositiveMask gradient")
+        try launch("apply_positive_mask", in: .elementwise, items: [count], local: [elementGroupSize],
+                   [.buffer(g.mem), .buffer(m.mem), .int(Int32(count))])
+    }
+
+    public func maxPool2x2RecordingArgmax(input: DeviceBuffer, output: DeviceBuffer, argmax: DeviceBuffer,
+                                          channels: Int, height: Int, width: Int) throws {
+        let x = try cl(input), y = try cl(output), a = try cl(argmax)
+        let inCount = try elements(channels, height, width, what: "maxPool2x2RecordingArgmax input")
+        let outCount = try elements(channels, height / 2, width / 2, what: "maxPool2x2RecordingArgmax output")
+        try expect(x.count >= inCount && y.count >= outCount && a.count >= PackedSizes.argmax(codes: outCount),
+                   "maxPool2x2RecordingArgmax buffers too small for \(channels)×\(height)×\(width)")
+        try launch("max_pool2x2_argmax", in: .pool, items: [PackedSizes.argmax(codes: outCount)], local: [elementGroupSize], [
+            .buffer(x.mem), .buffer(y.mem), .buffer(a.mem), .int(Int32(channels)), .int(Int32(height)), .int(Int32(width)),
+        ])
+    }
+
+    public func maxPool2x2Backward(gradOutput: DeviceBuffer, argmax: DeviceBuffer, gradInput: DeviceBuffer,
+                                   channels: Int, height: Int, width: Int) throws {
+        let dy = try cl(gradOutput), a = try cl(argmax), dx = try cl(gradInput)
+        let inCount = try elements(channels, height, width, what: "maxPool2x2Backward gradInput")
+        let outCount = try elements(channels, height / 2, width / 2, what: "maxPool2x2Backward gradOutput")
+        try expect(dx.count >= inCount && dy.count >= outCount && a.count >= PackedSizes.argmax(codes: outCount),
+                   "maxPool2x2Backward buffers too small for \(channels)×\(height)×\(width)")
+        try launch("max_pool2x2_backward_argmax", in: .pool, items: [inCount], local: [elementGroupSize], [
+            .buffer(dy.mem), .buffer(a.mem), .buffer(dx.mem), .int(Int32(channels)), .int(Int32(height)), .int(Int32(width)),
+        ])
+    }
+
+    public func copyRows(from source: DeviceBuffer, sourceHeight: Int, sourceRow: Int, to destination: DeviceBuffer,
+                         destinationHeight: Int, destinationRow: Int, rows: Int, channels: Int, width: Int) throws {
+        let s = try cl(source), d = try cl(destination)
+        try expect(s.mem !== d.mem && rows >= 0 && channels >= 0 && width >= 0 && sourceRow >= 0 && destinationRow >= 0
+                   && sourceRow + rows <= sourceHeight && destinationRow + rows <= destinationHeight
+                   && s.count >= channels * sourceHeight * width && d.count >= channels * destinationHeight * width,
+                   "copyRows of rows \(sourceRow)..<\(sourceRow + rows) (of \(sourceHeight)) to row \(destinationRow) (of \(destinationHeight)), \(channels)×\(width), buffers of \(s.count) and \(d.count)")
+        guard rows > 0, channels > 0, width > 0 else { return }
+        let rowBytes = 4 * width
+        var sourceOrigin = [sourceRow * rowBytes, 0, 0], destinationOrigin = [destinationRow * rowBytes, 0, 0]
+        var region = [rows * rowBytes, channels, 1]
+        try clCheck(clEnqueueCopyBufferRect(queue.handle, s.mem.handle, d.mem.handle, &sourceOrigin, &destinationOrigin, &region,
+                                            sourceHeight * rowBytes, 0, destinationHeight * rowBytes, 0, 0, nil, nil),
+                    "clEnqueueCopyBufferRect(\(channels) channels × \(rows) rows × \(width))")
+    }
+}
