@@ -33,7 +33,8 @@ struct LayerSlice {
     let ownedRows: Range<Int>
     /// The band's index (0 for the whole map).
     let band: Int
-    var isWhole: Bool { shape == fullShape }
+    /// Whether this is the whole map and owns all of it (a band's halo may cover the whole map too, but it owns only its rows).
+    var isWhole: Bool { shape == fullShape && ownedRows == 0..<fullShape.height }
     var ownedCount: Int { shape.channels * ownedRows.count * shape.width }
 }
 

@@ -11,7 +11,8 @@ extension StyleObjective {
         let owned = try ownedRows(of: slice, purpose: "band features")
         let pixels = slice.ownedRows.count * slice.shape.width
         try backend.gram(features: owned, gram: term.bandGram, channels: c, pixels: pixels)
-        try backend.axpy(alpha: Float(Double(pixels) / Double(term.shape.pixels)), x: term.bandGram, y: term.gram)
+        // A style image's map may differ in size from the output's (`term.shape`).
+        try backend.axpy(alpha: Float(Double(pixels) / Double(slice.fullShape.pixels)), x: term.bandGram, y: term.gram)
     }
 
     /// A band's share of a content loss (its owned rows), in the band's own loss slot.
