@@ -37,3 +37,20 @@ __kernel void apply_positive_mask(__global float* gradient, __global const uint*
     if (i >= (size_t)count) return;
     if (((mask[i >> 5] >> (i & 31)) & 1u) == 0u) gradient[i] = 0.0f;
 }
+
+// Rows sourceRow… of every channel of a channels × sourceHeight × width map into rows destinationRow… of a
+// channels × destinationHeight × width map. One work-item per copied element (a kernel rather than
+// clEnqueueCopyBufferRect, which some drivers mishandle between sub-buffers of one buffer).
+__kernel void copy_rows(__global const float* source, const int sourceHeight, const int sourceRow,
+                        __global float* destination, const int destinationHeight, const int destinationRow,
+                        const int rows, const int width, const int count)
+{
+    const size_t gid = get_global_id(0);
+    if (gid >= (size_t)count) return;
+    const int e = (int)gid;
+    const int x = e % width;
+    const int t = e / width;
+    const int r = t % rows;
+    const int c = t / rows;
+    destination[(c * destinationHeight + destinationRow + r) * width + x] = source[(c * sourceHeight + sourceRow + r) * width + x];
+}

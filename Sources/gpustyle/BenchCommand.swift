@@ -15,19 +15,34 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "L-BFGS history length.") var lbfgsHistory = 100
     @Flag(help: "Run the CPU and the OpenCL backend on the same job and compare times and losses.") var compare = false
     @Flag(help: "Skip the separate per-phase timing pass.") var noPhases = false
+    @Flag(help: "Time the first iteration too (no untimed warm-up; for sizes where one iteration is all you can afford).")
+    var noWarmup = false
+    @Flag(help: "Only print the memory plan and its predicted peak; compute nothing.") var planOnly = false
+    @OptionGroup var memoryOptions: MemoryOptions
     @OptionGroup var backendOptions: BackendOptions
     @Option(help: "Write the results as JSON here.") var report: String?
 
     func run() throws {
         let model = try model.map { try ModelLoader.load($0, architecture: nil, preprocessing: nil) }
             ?? Model.random(architecture, seed: 1)
+        var options = BenchmarkOptions()
+        options.lbfgsHistory = lbfgsHistory
+        options.maxMemoryBytes = try memoryOptions.maxMemoryBytes()
+        options.layout = try memoryOptions.layout()
+        options.phases = !noPhases
+        options.warmup = !noWarmup
+        if planOnly {
+            let backend = try backendOptions.makeBackend()
+            let plan = try planBenchmark(backend: backend, model: model, size: size, options: options)
+            print("\(backend.kind) on \(backend.deviceName), \(model.name), \(size)×\(size): memory plan \(plan.summary) (predicted, nothing computed)")
+            return
+        }
         var results: [BenchmarkResult] = []
         if compare {
             var opencl = backendOptions
             opencl.backend = .opencl
             for backend in [CPUBackend(threads: backendOptions.threads) as Backend, try opencl.makeBackend()] {
-                results.append(try runBenchmark(backend: backend, model: model, size: size, iterations: iterations,
-                                                lbfgsHistory: lbfgsHistory, phases: !noPhases))
+                results.append(try runBenchmark(backend: backend, model: model, size: size, iterations: iterations, options: options))
                 printResult(results.last!)
             }
             let (cpu, gpu) = (results[0], results[1])
@@ -36,7 +51,7 @@ struct BenchCommand: ParsableCommand {
                          cpu.secondsPerIteration / gpu.secondsPerIteration, worst))
         } else {
             results.append(try runBenchmark(backend: try backendOptions.makeBackend(), model: model, size: size,
-                                            iterations: iterations, lbfgsHistory: lbfgsHistory, phases: !noPhases))
+                                            iterations: iterations, options: options))
             printResult(results[0])
         }
         if let report {
@@ -48,7 +63,10 @@ struct BenchCommand: ParsableCommand {
 
     private func printResult(_ r: BenchmarkResult) {
         print("\(r.backend) on \(r.device), \(r.model), \(r.size)×\(r.size), \(r.iterations) iterations")
-        print(String(format: "  %.2f ms per iteration, peak device memory %@", r.secondsPerIteration * 1000, formatBytes(r.peakDeviceMemoryBytes)))
+        print(String(format: "  %.2f ms per iteration, peak device memory %@ (measured; L-BFGS history %@ of it, the rest %@)",
+                     r.secondsPerIteration * 1000, formatBytes(r.peakDeviceMemoryBytes), formatBytes(r.optimizerBytes),
+                     formatBytes(r.peakDeviceMemoryBytes - r.optimizerBytes)))
+        print("  memory plan: \(r.memoryPlan)")
         if !r.phaseSeconds.isEmpty {
             let parts = PhaseClock.Phase.allCases.map { String(format: "%@ %.2f", $0.rawValue, (r.phaseSeconds[$0.rawValue] ?? 0) * 1000) }
             print("  phases (ms, separate timed pass): " + parts.joined(separator: ", "))

@@ -110,17 +110,24 @@ final class MemoryLayoutTests: XCTestCase {
         }
     }
 
-    /// Requests share a buffer only when their lifetimes are disjoint; bigger buffers serve smaller requests.
-    func testPoolPlanSharesOnlyDisjointLifetimes() {
+    /// Requests overlap in memory only when their lifetimes are disjoint; arenas respect the size limit and alignment.
+    func testPoolPlanOverlapsOnlyDisjointLifetimes() {
         typealias R = BufferPool.Request
         let requests = [R(count: 64, acquired: 0, released: nil), R(count: 64, acquired: 1, released: 3),
-                        R(count: 32, acquired: 4, released: 8), R(count: 32, acquired: 5, released: 6), R(count: 8, acquired: 9, released: 10)]
-        let (capacities, assignment) = BufferPool.plan(requests)
-        XCTAssertEqual(capacities.sorted(), [32, 64, 64])
-        for (i, a) in requests.enumerated() {
-            XCTAssertGreaterThanOrEqual(capacities[assignment[i]], a.count)
-            for (j, b) in requests.enumerated() where j > i && assignment[i] == assignment[j] {
-                XCTAssertTrue((a.released ?? .max) <= b.acquired || (b.released ?? .max) <= a.acquired, "requests \(i) and \(j) overlap")
+                        R(count: 32, acquired: 4, released: 8), R(count: 30, acquired: 5, released: 6), R(count: 8, acquired: 9, released: 10)]
+        for (limit, alignment, expected) in [(Int.max, 1, [128]), (100, 1, [96, 64]), (Int.max, 16, [128])] {
+            let (capacities, placements) = BufferPool.plan(requests, arenaLimit: limit, alignment: alignment)
+            XCTAssertEqual(capacities, expected, "limit \(limit), alignment \(alignment)")
+            for (i, a) in requests.enumerated() {
+                let p = placements[i]
+                XCTAssertEqual(p.offset % alignment, 0)
+                XCTAssertLessThanOrEqual(p.offset + a.count, capacities[p.arena])
+                for (j, b) in requests.enumerated() where j > i && placements[j].arena == p.arena {
+                    let q = placements[j]
+                    let apart = p.offset + a.count <= q.offset || q.offset + b.count <= p.offset
+                    let disjoint = (a.released ?? .max) <= b.acquired || (b.released ?? .max) <= a.acquired
+                    XCTAssertTrue(apart || disjoint, "requests \(i) and \(j) share memory while both live")
+                }
             }
         }
     }

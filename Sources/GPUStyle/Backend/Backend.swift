@@ -52,10 +52,13 @@ public struct MemoryLimits: Sendable, Equatable {
     public var totalBytes: Int
     /// The largest single buffer in bytes (`CL_DEVICE_MAX_MEM_ALLOC_SIZE`, capped by the kernels' 32-bit indexing).
     public var maxBufferBytes: Int
+    /// Offsets of `makeView` must be multiples of this many bytes (`CL_DEVICE_MEM_BASE_ADDR_ALIGN`).
+    public var viewAlignmentBytes: Int
 
-    public init(totalBytes: Int, maxBufferBytes: Int) {
+    public init(totalBytes: Int, maxBufferBytes: Int, viewAlignmentBytes: Int = 64) {
         self.totalBytes = totalBytes
         self.maxBufferBytes = maxBufferBytes
+        self.viewAlignmentBytes = viewAlignmentBytes
     }
 }
 
@@ -163,6 +166,9 @@ public protocol Backend: AnyObject {
     /// zero outside the chosen taps and in a dropped odd row or column).
     func maxPool2x2Backward(gradOutput: DeviceBuffer, argmax: DeviceBuffer, gradInput: DeviceBuffer,
                             channels: Int, height: Int, width: Int) throws
+    /// `count` elements of `buffer` from element `offset` on, as a buffer of their own that aliases them (it keeps
+    /// `buffer` alive; `buffer` must not itself be a view or a bank row; 4·offset a multiple of `viewAlignmentBytes`).
+    func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer
     /// Copies rows `sourceRow ..< sourceRow + rows` of every channel of a `channels × sourceHeight × width` map
     /// into rows `destinationRow…` of a `channels × destinationHeight × width` map (the buffers must differ).
     func copyRows(from source: DeviceBuffer, sourceHeight: Int, sourceRow: Int, to destination: DeviceBuffer,

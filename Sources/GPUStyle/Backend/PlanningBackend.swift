@@ -72,6 +72,9 @@ final class PlanningBackend: Backend {
                                    channels: Int, height: Int, width: Int) throws {}
     func maxPool2x2Backward(gradOutput: DeviceBuffer, argmax: DeviceBuffer, gradInput: DeviceBuffer,
                             channels: Int, height: Int, width: Int) throws {}
+    func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {
+        PlanningBuffer(count: count, tracker: nil)
+    }
     func copyRows(from source: DeviceBuffer, sourceHeight: Int, sourceRow: Int, to destination: DeviceBuffer,
                   destinationHeight: Int, destinationRow: Int, rows: Int, channels: Int, width: Int) throws {}
 }

@@ -1,7 +1,7 @@
 // CPUBuffer.swift — host-memory buffers, banks and prepared convolutions of the CPU backend.
 
 /// A buffer in host memory; owns its storage unless it is a row of a bank.
-final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
+class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     private let tracker: MemoryTracker?
 

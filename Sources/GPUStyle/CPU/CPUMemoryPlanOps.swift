@@ -12,6 +12,12 @@ extension CPUBackend {
         return MemoryLimits(totalBytes: total, maxBufferBytes: total)
     }
 
+    public func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {
+        let b = try cpu(buffer)
+        try expect(offset >= 0 && count >= 0 && offset + count <= b.count, "view of \(count) at \(offset) in a buffer of \(b.count)")
+        return CPUBufferView(parent: b, offset: offset, count: count)
+    }
+
     public func packPositiveMask(values: DeviceBuffer, mask: DeviceBuffer, count: Int) throws {
         let v = try cpu(values), m = try cpu(mask)
         try expect(count >= 0 && v.count >= count && m.count >= PackedSizes.mask(bits: count),
@@ -89,5 +95,14 @@ extension CPUBackend {
                 for j in 0..<ow { body((c * oh + i) * ow + j, (c * height + 2 * i) * width + 2 * j) }
             }
         }
+    }
+}
+
+/// A view that keeps its parent buffer alive.
+final class CPUBufferView: CPUBuffer, @unchecked Sendable {
+    let parent: CPUBuffer
+    init(parent: CPUBuffer, offset: Int, count: Int) {
+        self.parent = parent
+        super.init(view: parent.pointer + offset, count: count)
     }
 }

@@ -22,6 +22,10 @@ public struct RenderSettings: Sendable {
     public var pooling: PoolingMode = .max
     /// Consecutive non-finite steps tolerated (each restores x, resets the optimiser and shrinks the step 10×).
     public var maxRecoveries: Int = 5
+    /// Device memory the rendering may use (`--max-memory`); nil: 90% of the device's (of available RAM on the CPU).
+    public var maxMemoryBytes: Int?
+    /// How activations are stored; `.auto` lets the memory planner choose (`--memory-plan`).
+    public var layout: LayoutChoice = .auto
 
     public init(weights: LossWeights, iterations: Int) {
         self.weights = weights
@@ -49,6 +53,8 @@ public struct RenderResult: Sendable {
     public let seconds: Double
     /// Non-finite steps that were rejected and retried.
     public let recoveries: Int
+    /// The memory plan the rendering followed.
+    public let memoryPlan: MemoryPlan
 }
 
 /// Renders one image at one size on one backend; the algorithm never asks which backend it runs on.
@@ -87,18 +93,15 @@ public final class StyleTransfer {
                        initImage: RGBImage? = nil,
                        observer: (IterationStatus, () throws -> RGBImage) throws -> Void = { _, _ in }) throws -> RenderResult {
         let prep = network.model.preprocessing
-        let objective = try StyleObjective(
-            network: network, weights: settings.weights, height: height, width: width,
-            content: content.map { prep.apply($0) },
-            styles: styles.map { (prep.apply($0), $0.height, $0.width) }, blendWeights: blendWeights)
-        let length = 3 * width * height
-        let x = try backend.makeBuffer(count: length)
+        let plan = try memoryPlan(width: width, height: height, hasContent: content != nil,
+                                  styleSizes: styles.map { ($0.width, $0.height) })
+        let state = try RenderState(network: network, settings: settings, layout: plan.layout, history: plan.lbfgsHistory ?? 1,
+                                    width: width, height: height,
+                                    content: content.map { NetworkInput(height: height, width: width, values: prep.apply($0)) },
+                                    styles: styles.map { NetworkInput(height: $0.height, width: $0.width, values: prep.apply($0)) },
+                                    blendWeights: blendWeights)
+        let (objective, x, optimizer, backup) = (state.objective, state.x, state.optimizer, state.backup)
         try backend.upload(try startingPoint(content: content, initImage: initImage, width: width, height: height), to: x)
-        let optimizer: ImageOptimizer = switch settings.optimizer {
-        case .lbfgs: try LBFGS(backend: backend, length: length, history: settings.lbfgsHistory, learningRate: settings.learningRate ?? 1)
-        case .adam: try Adam(backend: backend, length: length, learningRate: settings.learningRate ?? 10)
-        }
-        let backup = try backend.makeBuffer(count: length)
         let currentImage = { prep.invert(try self.backend.download(x), width: width, height: height) }
 
         let start = Date()
@@ -135,7 +138,14 @@ public final class StyleTransfer {
             }
         }
         let image = try currentImage()
-        return RenderResult(image: image, history: history, seconds: Date().timeIntervalSince(start), recoveries: recoveries)
+        return RenderResult(image: image, history: history, seconds: Date().timeIntervalSince(start), recoveries: recoveries,
+                            memoryPlan: plan)
+    }
+
+    /// The memory plan for a rendering of `width × height` (layout and L-BFGS history within the budget).
+    public func memoryPlan(width: Int, height: Int, hasContent: Bool, styleSizes: [(width: Int, height: Int)]) throws -> MemoryPlan {
+        try MemoryPlanner(network: network, settings: settings, width: width, height: height, hasContent: hasContent,
+                          styleSizes: styleSizes).plan()
     }
 
     private func isFinite(_ losses: LossBreakdown, gradient: DeviceBuffer) throws -> Bool {

@@ -1,10 +1,18 @@
 // OpenCLBackend+MemoryPlan.swift — the memory-plan ops on OpenCL: packed ReLU masks, max-pool argmax, row copies, limits.
-import COpenCL
 
 extension OpenCLBackend {
     /// `CL_DEVICE_GLOBAL_MEM_SIZE`, and the largest buffer both the device and the kernels' 32-bit indexing allow.
     public var memoryLimits: MemoryLimits {
-        MemoryLimits(totalBytes: device.globalMemoryBytes, maxBufferBytes: min(maxAllocationBytes, 4 * Self.maxElements))
+        MemoryLimits(totalBytes: device.globalMemoryBytes, maxBufferBytes: min(maxAllocationBytes, 4 * Self.maxElements),
+                     viewAlignmentBytes: device.baseAddressAlignmentBytes)
+    }
+
+    public func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {
+        let b = try cl(buffer)
+        try expect(b.mem.parent == nil && offset >= 0 && count >= 0 && offset + count <= b.count
+                   && (4 * offset) % device.baseAddressAlignmentBytes == 0,
+                   "view of \(count) floats at \(offset) in a buffer of \(b.count) (alignment \(device.baseAddressAlignmentBytes) bytes)")
+        return OpenCLBuffer(mem: try CLMem(subBufferOf: b.mem, offset: 4 * offset, bytes: 4 * count), count: count)
     }
 
     public func packPositiveMask(values: DeviceBuffer, mask: DeviceBuffer, count: Int) throws {
@@ -56,12 +64,11 @@ extension OpenCLBackend {
                    && sourceRow + rows <= sourceHeight && destinationRow + rows <= destinationHeight
                    && s.count >= channels * sourceHeight * width && d.count >= channels * destinationHeight * width,
                    "copyRows of rows \(sourceRow)..<\(sourceRow + rows) (of \(sourceHeight)) to row \(destinationRow) (of \(destinationHeight)), \(channels)×\(width), buffers of \(s.count) and \(d.count)")
-        guard rows > 0, channels > 0, width > 0 else { return }
-        let rowBytes = 4 * width
-        var sourceOrigin = [sourceRow * rowBytes, 0, 0], destinationOrigin = [destinationRow * rowBytes, 0, 0]
-        var region = [rows * rowBytes, channels, 1]
-        try clCheck(clEnqueueCopyBufferRect(queue.handle, s.mem.handle, d.mem.handle, &sourceOrigin, &destinationOrigin, &region,
-                                            sourceHeight * rowBytes, 0, destinationHeight * rowBytes, 0, 0, nil, nil),
-                    "clEnqueueCopyBufferRect(\(channels) channels × \(rows) rows × \(width))")
+        let count = try elements(channels, rows, width, what: "copyRows region")
+        _ = try elements(channels, max(sourceHeight, destinationHeight), width, what: "copyRows maps")
+        try launch("copy_rows", in: .elementwise, items: [count], local: [elementGroupSize], [
+            .buffer(s.mem), .int(Int32(sourceHeight)), .int(Int32(sourceRow)), .buffer(d.mem), .int(Int32(destinationHeight)),
+            .int(Int32(destinationRow)), .int(Int32(rows)), .int(Int32(width)), .int(Int32(count)),
+        ])
     }
 }
