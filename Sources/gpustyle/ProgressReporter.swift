@@ -19,9 +19,10 @@ final class ProgressReporter {
         self.printEvery = printEvery
     }
 
-    func report(_ status: IterationStatus, saved: String?, phase: String = "stylize") {
+    func report(_ progress: StylizeProgress, phase: String = "stylize") {
+        let (status, saved) = (progress.status, progress.savedImage)
         switch style {
-        case .bar: drawBar(status, saved: saved)
+        case .bar: drawBar(status, saved: saved, scale: progress.scales > 1 ? "\(progress.scale + 1)/\(progress.scales) \(progress.width)×\(progress.height) " : "")
         case .json:
             let due = status.iteration == 1 || status.iteration == status.iterations
                 || (printEvery > 0 && status.iteration % printEvery == 0) || saved != nil
@@ -30,8 +31,25 @@ final class ProgressReporter {
                 "event": "iteration", "phase": phase, "iteration": status.iteration, "iterations": status.iterations,
                 "content": status.losses.content, "style": status.losses.style, "tv": status.losses.tv,
                 "total": status.losses.total, "elapsed_seconds": status.elapsed,
+                "scale": progress.scale, "scales": progress.scales, "width": progress.width, "height": progress.height,
             ]
             if let saved { fields["saved"] = saved }
+            emitJSON(fields)
+        case .none, .auto: break
+        }
+    }
+
+    /// Says which memory plan a scale follows (a line on the terminal; a JSON event otherwise).
+    func announce(step: ScaleStep, plan: MemoryPlan) {
+        switch style {
+        case .bar:
+            if lastDraw != .distantPast { FileHandle.standardError.write(Data("\n".utf8)) }
+            FileHandle.standardError.write(Data("\(step.longestSide) px, \(step.iterations) iterations: memory plan \(plan.summary)\n".utf8))
+            lastDraw = .distantPast
+        case .json:
+            var fields: [String: Any] = ["event": "memory_plan", "longest_side": step.longestSide, "iterations": step.iterations,
+                                         "plan": plan.summary, "planned_peak_bytes": plan.plannedPeakBytes, "budget_bytes": plan.budgetBytes]
+            if let history = plan.lbfgsHistory { fields["lbfgs_history"] = history }
             emitJSON(fields)
         case .none, .auto: break
         }
@@ -53,7 +71,7 @@ final class ProgressReporter {
         return value
     }
 
-    private func drawBar(_ status: IterationStatus, saved: String?) {
+    private func drawBar(_ status: IterationStatus, saved: String?, scale: String) {
         let now = Date()
         guard status.iteration == status.iterations || saved != nil || now.timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = now
@@ -63,8 +81,8 @@ final class ProgressReporter {
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let rate = status.iteration > 1 ? Double(status.iteration - 1) / max(status.elapsed, 1e-9) : 0
         let eta = rate > 0 ? Double(status.iterations - status.iteration) / rate : 0
-        let line = String(format: "\r%@ %d/%d  loss %.4g (content %.3g style %.3g tv %.3g)  %.2f it/s  ETA %@ ",
-                          bar, status.iteration, status.iterations, status.losses.total, status.losses.content,
+        let line = String(format: "\r%@%@ %d/%d  loss %.4g (content %.3g style %.3g tv %.3g)  %.2f it/s  ETA %@ ",
+                          scale, bar, status.iteration, status.iterations, status.losses.total, status.losses.content,
                           status.losses.style, status.losses.tv, rate, formatDuration(eta))
         FileHandle.standardError.write(Data(line.utf8))
         if let saved { FileHandle.standardError.write(Data("\n  saved \(saved)\n".utf8)) }

@@ -19,7 +19,7 @@ struct StylizeCommand: ParsableCommand {
     var styleBlendWeights: String?
     @Option(help: "Where to write the result (.png, .jpg); intermediates go to NAME_<iteration>.EXT.")
     var outputImage = "out.png"
-    @Option(help: "Longest side of the output, in pixels.") var imageSize = 512
+    @Option(help: "Longest side of the output, in pixels (default 512, or the last of --scales).") var imageSize: Int?
     @Option(help: "Output size WxH for texture synthesis (with --content-weight 0 and no content image).")
     var outputSize: String?
     @Option(help: "Iterations (default: the model's recommendation).") var numIterations: Int?
@@ -42,6 +42,11 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Print progress every N iterations (JSON mode).") var printIter = 50
     @Option(help: "Save an intermediate image every N iterations (0: never).") var saveIter = 100
     @Option(help: "Refuse input images with more pixels than this.") var maxPixels = ImageIO.defaultMaxPixels
+    @Option(help: "Coarse-to-fine: longest sides to render in turn (e.g. 512,1024,2048), or a number of scales that double up to --image-size; each starts from the previous result, upscaled.")
+    var scales: String?
+    @Option(help: "Iterations at each scale, comma-separated, or one value for all (default: --num-iterations at the first scale, half as many at each finer one).")
+    var scaleIterations: String?
+    @OptionGroup var memoryOptions: MemoryOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var backendOptions: BackendOptions
     @Option(help: "auto (bar on a terminal, JSON lines otherwise), bar, json or none.") var progress: ProgressStyle = .auto
@@ -55,7 +60,14 @@ struct StylizeCommand: ParsableCommand {
         options.styleImages = styleImage.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
         options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
         options.outputImage = outputImage
-        options.imageSize = imageSize
+        options.scales = try scales.map { try ScaleSpec(parsing: $0) }
+        if case .sides(let sides)? = options.scales, imageSize == nil { options.imageSize = sides.last! } else { options.imageSize = imageSize ?? 512 }
+        options.scaleIterations = try scaleIterations.map { try parseList($0).map {
+            guard let n = Int($0) else { throw GPUStyleError(.usage, "--scale-iterations: '\($0)' is not a whole number") }
+            return n
+        } }
+        options.maxMemoryBytes = try memoryOptions.maxMemoryBytes()
+        options.layout = try memoryOptions.layout()
         options.outputSize = try outputSize.map(parseSize)
         options.iterations = numIterations
         options.contentWeight = contentWeight
@@ -83,8 +95,9 @@ struct StylizeCommand: ParsableCommand {
         func render(on backend: Backend) throws -> RunReport {
             let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
             reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])
+            job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }
             defer { reporter.finish() }
-            return try job.run(printEvery: printIter) { reporter.report($0.status, saved: $0.savedImage) }
+            return try job.run(printEvery: printIter) { reporter.report($0) }
         }
         // --backend auto promised a result: an OpenCL failure mid-run falls back to the CPU backend.
         let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && backend.kind != "cpu"

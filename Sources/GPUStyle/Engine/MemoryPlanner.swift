@@ -27,8 +27,10 @@ public struct MemoryPlan: Sendable, Equatable {
     }
 }
 
-/// "15.2 GiB".
-func formatGiB(_ bytes: Int) -> String { String(format: "%.1f GiB", Double(bytes) / Double(1 << 30)) }
+/// "15.2 GiB", or "48.3 MiB" below 1 GiB.
+func formatGiB(_ bytes: Int) -> String {
+    bytes < 1 << 30 ? String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) : String(format: "%.1f GiB", Double(bytes) / Double(1 << 30))
+}
 
 /// The device objects of one rendering, allocated in one fixed order — the order the planner simulates.
 struct RenderState {

@@ -35,14 +35,19 @@ public struct RunReport: Codable, Sendable {
     public var seed: UInt64
     public var optimizer: String
     public var output: String
-    /// Non-finite steps that were rejected and retried.
+    /// Non-finite steps that were rejected and retried (in the last scale).
     public var recoveries: Int
+    /// The memory plan of the last (full-size) scale.
+    public var memoryPlan: String
+    /// Each scale of a coarse-to-fine run, coarse first (one entry without `--scales`); `history` and `final` are the last's.
+    public var scales: [ScaleReport]
 
     enum CodingKeys: String, CodingKey {
         case backend, device, model, width, height, iterations, seconds
         case secondsPerIteration = "seconds_per_iteration"
         case peakDeviceMemoryBytes = "peak_device_memory_bytes"
-        case history, final, seed, optimizer, output, recoveries
+        case history, final, seed, optimizer, output, recoveries, scales
+        case memoryPlan = "memory_plan"
     }
 
     /// Pretty-printed JSON, keys sorted.
@@ -50,6 +55,23 @@ public struct RunReport: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
+    }
+}
+
+/// One scale of a run: its size, iterations, time, last losses and memory plan.
+public struct ScaleReport: Codable, Sendable {
+    public var width: Int
+    public var height: Int
+    public var iterations: Int
+    public var seconds: Double
+    public var final: LossRecord
+    public var memoryPlan: String
+    public var lbfgsHistory: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case width, height, iterations, seconds, final
+        case memoryPlan = "memory_plan"
+        case lbfgsHistory = "lbfgs_history"
     }
 }
 

@@ -6,6 +6,9 @@ public struct StylizeProgress: Sendable {
     public let status: IterationStatus
     /// Path of an intermediate image written at this iteration, if any.
     public let savedImage: String?
+    /// The scale being rendered (0-based) of `scales`, and its size (coarse-to-fine; one scale without `--scales`).
+    public let scale: Int, scales: Int
+    public let width: Int, height: Int
 }
 
 /// Runs one stylisation described by `StylizeOptions` on a prepared backend and model.
@@ -15,6 +18,8 @@ public final class StylizeJob {
     public let model: Model
     /// Set (from a signal handler) to stop at the next iteration; the current image is saved as an intermediate.
     public let cancellation: CancellationFlag
+    /// Called once per scale, before it renders, with the memory plan it follows.
+    public var onPlan: (ScaleStep, MemoryPlan) -> Void = { _, _ in }
 
     public init(options: StylizeOptions, backend: Backend, model: Model, cancellation: CancellationFlag = CancellationFlag()) throws {
         try options.validate(for: model)
@@ -24,65 +29,93 @@ public final class StylizeJob {
         self.cancellation = cancellation
     }
 
-    /// Renders and writes `options.outputImage` (atomically); returns the report.
+    /// Renders and writes `options.outputImage` (atomically); returns the report. With `--scales`, each scale starts
+    /// from the previous result upscaled, with the content and style images resized for it from the originals.
     public func run(printEvery: Int = 50, observer: (StylizeProgress) -> Void = { _ in }) throws -> RunReport {
         let (weights, iterations) = options.resolvedSettings(for: model)
+        let schedule = try options.scaleSchedule(iterations: iterations)
         let content = try options.contentImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
-        let sizedContent = try content.map { try $0.resized(longestSide: options.imageSize) }
-        let (width, height) = sizedContent.map { ($0.width, $0.height) } ?? options.outputSize!
-        let styleSide = max(16, Int((options.styleScale * Float(options.imageSize)).rounded(.up)))
-        let styles = weights.style == 0 ? [] : try options.styleImages.map {
-            try ImageIO.read(path: $0, maxPixels: options.maxPixels).resized(longestSide: styleSide)
-        }
-        let initImage = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels).resized(width: width, height: height) }
-
-        var settings = RenderSettings(weights: weights, iterations: iterations)
-        settings.optimizer = options.optimizer
-        settings.learningRate = options.learningRate
-        settings.lbfgsHistory = options.lbfgsHistory
-        settings.initialization = options.initialization
-        settings.seed = options.seed
-        settings.pooling = options.pooling
+        let styleOriginals = weights.style == 0 ? [] : try options.styleImages.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
+        let initOriginal = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         backend.resetPeakMemory()
         let deepest = try StyleTransfer.deepestLayer(of: weights.activeContentLayers + weights.activeStyleLayers, in: model.architecture)
         let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
-        let transfer = StyleTransfer(network: network, settings: settings)
-        let finish: (RGBImage) -> RGBImage = { image in
-            guard self.options.originalColors, let sizedContent else { return image }
-            return image.withOriginalColors(from: sizedContent)
-        }
-        var lastSaved: String?
-        let result = try transfer.render(content: sizedContent, width: width, height: height, styles: styles,
-                                     blendWeights: options.normalizedBlendWeights, initImage: initImage) { status, currentImage in
-            // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k.
-            var saved: String?
-            let k = status.iteration
-            if options.saveEvery > 0 && k % options.saveEvery == 0 && k < iterations {
-                saved = options.intermediatePath(iteration: k)
-                try ImageIO.write(finish(try currentImage()), to: saved!)
-                lastSaved = saved
+        let total = schedule.reduce(0) { $0 + $1.iterations }
+        var previous: RGBImage?, sizedContent: RGBImage?
+        var scaleReports: [ScaleReport] = []
+        var lastResult: RenderResult?
+        var done = 0, lastSaved: String?
+        for (index, step) in schedule.enumerated() {
+            sizedContent = try content.map { try $0.resized(longestSide: step.longestSide) }
+            let (width, height) = try sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
+            let styleSide = max(16, Int((options.styleScale * Float(step.longestSide)).rounded(.up)))
+            let styles = try styleOriginals.map { try $0.resized(longestSide: styleSide) }
+            var settings = RenderSettings(weights: weights, iterations: step.iterations)
+            settings.optimizer = options.optimizer
+            settings.learningRate = options.learningRate
+            settings.lbfgsHistory = options.lbfgsHistory
+            settings.initialization = previous == nil ? options.initialization : .image
+            settings.seed = options.seed
+            settings.pooling = options.pooling
+            settings.maxMemoryBytes = options.maxMemoryBytes
+            settings.layout = options.layout
+            let initImage = try (previous ?? initOriginal).map { try $0.resized(width: width, height: height) }
+            let transfer = StyleTransfer(network: network, settings: settings)
+            onPlan(step, try transfer.memoryPlan(width: width, height: height, hasContent: sizedContent != nil,
+                                                 styleSizes: styles.map { ($0.width, $0.height) }))
+            let finish: (RGBImage) -> RGBImage = { image in
+                guard self.options.originalColors, let sizedContent else { return image }
+                return image.withOriginalColors(from: sizedContent)
             }
-            observer(StylizeProgress(status: status, savedImage: saved))
-            if cancellation.isSet {
-                let path = options.intermediatePath(iteration: k)
-                if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path) }
-                throw GPUStyleError(.interrupted, "interrupted at iteration \(k) of \(iterations); \(k > 1 ? "the image so far is in \(path)" : "nothing was saved"), \(options.outputImage) is untouched")
+            let result = try transfer.render(content: sizedContent, width: width, height: height, styles: styles,
+                                             blendWeights: options.normalizedBlendWeights, initImage: initImage) { status, currentImage in
+                // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k; across
+                // scales k counts on.
+                var saved: String?
+                let k = done + status.iteration
+                if options.saveEvery > 0 && k % options.saveEvery == 0 && k < total {
+                    saved = options.intermediatePath(iteration: k)
+                    try ImageIO.write(finish(try currentImage()), to: saved!)
+                    lastSaved = saved
+                }
+                observer(StylizeProgress(status: status, savedImage: saved, scale: index, scales: schedule.count, width: width, height: height))
+                if cancellation.isSet {
+                    let path = options.intermediatePath(iteration: k)
+                    if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path) }
+                    throw GPUStyleError(.interrupted, "interrupted at iteration \(k) of \(total); \(k > 1 ? "the image so far is in \(path)" : "nothing was saved"), \(options.outputImage) is untouched")
+                }
+            }
+            done += step.iterations
+            previous = result.image
+            lastResult = result
+            scaleReports.append(ScaleReport(width: width, height: height, iterations: result.history.count, seconds: result.seconds,
+                                            final: LossRecord(iteration: result.history.count, losses: result.history.last!.losses),
+                                            memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory))
+            if index == schedule.count - 1 {
+                try ImageIO.write(finish(result.image), to: options.outputImage)
             }
         }
-        try ImageIO.write(finish(result.image), to: options.outputImage)
-        return report(result, width: width, height: height, printEvery: printEvery)
+        return report(lastResult!, scales: scaleReports, printEvery: printEvery)
     }
 
-    private func report(_ result: RenderResult, width: Int, height: Int, printEvery: Int) -> RunReport {
+    /// The texture-synthesis size (`--output-size`) scaled so its longer side is `longestSide`.
+    private func textureSize(longestSide: Int) -> (Int, Int) {
+        let size = options.outputSize!
+        return RGBImage.sizeWithLongestSide(longestSide, width: size.width, height: size.height)
+    }
+
+    private func report(_ result: RenderResult, scales: [ScaleReport], printEvery: Int) -> RunReport {
         let history = result.history.filter { s in
             s.iteration == 1 || s.iteration == result.history.count || (printEvery > 0 && s.iteration % printEvery == 0)
         }.map { LossRecord(iteration: $0.iteration, losses: $0.losses) }
-        let iterations = result.history.count
-        return RunReport(backend: backend.kind, device: backend.deviceName, model: model.name, width: width, height: height,
-                         iterations: iterations, seconds: result.seconds, secondsPerIteration: result.seconds / Double(max(iterations, 1)),
-                         peakDeviceMemoryBytes: backend.memory.peakBytes, history: history, final: history.last!,
-                         seed: options.seed, optimizer: options.optimizer.rawValue, output: options.outputImage,
-                         recoveries: result.recoveries)
+        let iterations = scales.reduce(0) { $0 + $1.iterations }
+        let seconds = scales.reduce(0) { $0 + $1.seconds }
+        return RunReport(backend: backend.kind, device: backend.deviceName, model: model.name, width: result.image.width,
+                         height: result.image.height, iterations: iterations, seconds: seconds,
+                         secondsPerIteration: seconds / Double(max(iterations, 1)), peakDeviceMemoryBytes: backend.memory.peakBytes,
+                         history: history, final: history.last!, seed: options.seed, optimizer: options.optimizer.rawValue,
+                         output: options.outputImage, recoveries: result.recoveries, memoryPlan: result.memoryPlan.summary,
+                         scales: scales)
     }
 }
 

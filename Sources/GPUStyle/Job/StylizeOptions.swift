@@ -31,6 +31,14 @@ public struct StylizeOptions: Sendable {
     /// Save `<output>_<k>.<ext>` every k iterations (0: never).
     public var saveEvery: Int = 100
     public var maxPixels: Int = ImageIO.defaultMaxPixels
+    /// Coarse-to-fine rendering (`--scales`); nil renders once at `imageSize`.
+    public var scales: ScaleSpec?
+    /// Iterations per scale (`--scale-iterations`): one per scale, or one value for every scale.
+    public var scaleIterations: [Int]?
+    /// Device memory to plan for (`--max-memory`); nil: 90% of the device's.
+    public var maxMemoryBytes: Int?
+    /// How activations are stored (`--memory-plan`).
+    public var layout: LayoutChoice = .auto
 
     public init() {}
 
@@ -54,6 +62,8 @@ public struct StylizeOptions: Sendable {
         guard imageSize >= 16 && imageSize <= 32768 else { throw fail("--image-size must be 16…32768 px (got \(imageSize))") }
         guard styleScale.isFinite && styleScale > 0 else { throw fail("--style-scale must be > 0 (got \(styleScale))") }
         guard lbfgsHistory >= 1 else { throw fail("--lbfgs-history must be at least 1 (got \(lbfgsHistory))") }
+        _ = try scaleSchedule(iterations: iterations)
+        if let bytes = maxMemoryBytes, bytes < 1 << 20 { throw fail("--max-memory must be at least 1 MiB (got \(bytes) bytes)") }
         guard saveEvery >= 0 else { throw fail("--save-iter must be ≥ 0 (got \(saveEvery))") }
         if let lr = learningRate, !(lr.isFinite && lr > 0) { throw fail("--learning-rate must be > 0 (got \(lr))") }
         let names = Set(model.architecture.layers.map(\.name))

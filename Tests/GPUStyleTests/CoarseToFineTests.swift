@@ -1,0 +1,56 @@
+// CoarseToFineTests.swift — `--scales`: every scale renders at its size, starting from the previous result upscaled.
+import XCTest
+@testable import GPUStyle
+
+final class CoarseToFineTests: XCTestCase {
+    /// Smooth colour waves (like a photograph's low frequencies), so a coarse result upscaled is a good start.
+    func smooth(_ width: Int, _ height: Int, frequency: Double) -> RGBImage {
+        var pixels = [Float](repeating: 0, count: 3 * width * height)
+        for c in 0..<3 {
+            for y in 0..<height {
+                for x in 0..<width {
+                    let u = Double(x) / Double(width), v = Double(y) / Double(height)
+                    pixels[(c * height + y) * width + x] = Float(0.5 + 0.4 * sin(frequency * 6.28 * (u + Double(c) * 0.3) + 4 * v))
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    func testEachScaleStartsFromThePreviousResult() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("c2f-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let content = dir.appendingPathComponent("content.png").path, style = dir.appendingPathComponent("style.png").path
+        try ImageIO.write(smooth(60, 40, frequency: 1), to: content)
+        try ImageIO.write(smooth(30, 30, frequency: 3), to: style)
+        var options = StylizeOptions()
+        (options.contentImage, options.styleImages) = (content, [style])
+        options.outputImage = dir.appendingPathComponent("out.png").path
+        (options.imageSize, options.seed, options.saveEvery) = (64, 3, 21)
+        (options.contentWeight, options.styleWeight, options.tvWeight) = (5, 100, 0)
+        (options.contentLayers, options.styleLayers) = (["relu2_1"], ["relu1_1", "relu2_1"])
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv2_1")
+
+        options.scales = .count(2)
+        options.scaleIterations = [40, 3]
+        var seen: [(scale: Int, width: Int, iteration: Int, total: Double)] = []
+        let report = try StylizeJob(options: options, backend: CPUBackend(), model: model)
+            .run { seen.append(($0.scale, $0.width, $0.status.iteration, $0.status.losses.total)) }
+        XCTAssertEqual(report.scales.map(\.width), [32, 64])
+        XCTAssertEqual(report.scales.map(\.height), [21, 43])
+        XCTAssertEqual(report.scales.map(\.iterations), [40, 3])
+        XCTAssertEqual([report.width, report.height, report.iterations], [64, 43, 43])
+        XCTAssertEqual(seen.map(\.scale), Array(repeating: 0, count: 40) + [1, 1, 1])
+        XCTAssertEqual(try ImageIO.read(path: options.outputImage).width, 64)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: options.intermediatePath(iteration: 21)))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: options.intermediatePath(iteration: 42)), "intermediates count on across scales")
+
+        // The same 64-px scale from random noise starts far worse than from the upscaled 32-px result.
+        (options.scales, options.scaleIterations) = (nil, nil)
+        options.iterations = 1
+        var fresh = 0.0
+        _ = try StylizeJob(options: options, backend: CPUBackend(), model: model).run { fresh = $0.status.losses.total }
+        XCTAssertLessThan(seen[40].total, 0.5 * fresh, "scale 2 starts from scale 1 result")
+    }
+}

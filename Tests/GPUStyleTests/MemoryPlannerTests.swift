@@ -1,0 +1,98 @@
+// MemoryPlannerTests.swift — the planner's prediction is what the backend counts; tight budgets shorten the history or fail clearly.
+import XCTest
+@testable import GPUStyle
+
+final class MemoryPlannerTests: XCTestCase {
+    static let model = Model.random(.vgg16, seed: 5, upTo: "conv3_1")
+    static let weights = LossWeights(content: 5, style: 100, tv: 1e-3, contentLayers: ["relu2_2"], styleLayers: ["relu1_1", "relu2_1", "relu3_1"])
+
+    func image(_ width: Int, _ height: Int, seed: UInt64) -> RGBImage {
+        RGBImage(width: width, height: height, pixels: randomValues(3 * width * height, seed: seed, in: 0...1))
+    }
+
+    func transfer(_ backend: Backend, layout: LayoutChoice, maxMemory: Int? = nil, history: Int = 20) throws -> StyleTransfer {
+        let network = try PreparedNetwork(backend: backend, model: Self.model, deepestLayer: "relu3_1")
+        var settings = RenderSettings(weights: Self.weights, iterations: 2)
+        settings.layout = layout
+        settings.maxMemoryBytes = maxMemory
+        settings.lbfgsHistory = history
+        return StyleTransfer(network: network, settings: settings)
+    }
+
+    /// On the CPU backend the simulated peak is exactly the measured one, for every layout.
+    func testPlannedPeakIsTheMeasuredPeak() throws {
+        for layout in [ActivationLayout.keepAll, .compact, .banded(rows: 16)] {
+            let backend = CPUBackend()
+            let t = try transfer(backend, layout: .fixed(layout))
+            backend.resetPeakMemory()
+            let result = try t.render(content: image(24, 70, seed: 1), width: 24, height: 70, styles: [image(20, 50, seed: 2)], blendWeights: [1])
+            XCTAssertEqual(result.memoryPlan.layout, layout)
+            XCTAssertEqual(result.memoryPlan.plannedPeakBytes, backend.memory.peakBytes, "\(layout): planned vs measured")
+        }
+    }
+
+    /// A budget between the leanest and the roomiest plan: bands and a shorter history, said in the summary.
+    func testTightBudgetShortensTheHistory() throws {
+        let backend = CPUBackend()
+        let roomy = try transfer(backend, layout: .auto, maxMemory: 1 << 30).memoryPlan(width: 64, height: 256, hasContent: true, styleSizes: [(64, 256)])
+        XCTAssertEqual(roomy.layout, .compact)
+        XCTAssertEqual(roomy.lbfgsHistory, 20)
+        // Room for the leanest layout with 10 pairs fewer than asked (each pair is two image-sized rows).
+        let planner = MemoryPlanner(network: try PreparedNetwork(backend: backend, model: Self.model, deepestLayer: "relu3_1"),
+                                    settings: RenderSettings(weights: Self.weights, iterations: 2), width: 64, height: 256,
+                                    hasContent: true, styleSizes: [(64, 256)])
+        let leanest = try [32, 43].map { try planner.simulatedPeak(layout: .banded(rows: $0), history: 20) }.min()!
+        let room = leanest - 10 * 2 * (4 * 3 * 64 * 256)
+        let budget = Int(Double(room + (128 << 20)) / 0.98) + 64
+        let tight = try transfer(backend, layout: .auto, maxMemory: budget).memoryPlan(width: 64, height: 256, hasContent: true, styleSizes: [(64, 256)])
+        guard case .banded = tight.layout else { return XCTFail("expected bands, got \(tight.layout)") }
+        XCTAssertLessThan(tight.lbfgsHistory!, 20)
+        XCTAssertGreaterThan(tight.lbfgsHistory!, 1)
+        XCTAssertLessThanOrEqual(tight.plannedPeakBytes, budget)
+        XCTAssertTrue(tight.summary.contains("(of 20 asked: memory)"), tight.summary)
+    }
+
+    func testImpossibleBudgetIsAUsageErrorWithNumbers() throws {
+        XCTAssertThrowsError(try transfer(CPUBackend(), layout: .auto, maxMemory: 1 << 20)
+            .memoryPlan(width: 64, height: 256, hasContent: true, styleSizes: [(64, 256)])) { error in
+            XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)
+            XCTAssertTrue("\(error)".contains("--max-memory") && "\(error)".contains("MiB"), "\(error)")
+        }
+    }
+
+    func testOptionParsing() throws {
+        XCTAssertEqual(try parseByteCount("16G"), 16 << 30)
+        XCTAssertEqual(try parseByteCount("16GB"), 16_000_000_000)
+        XCTAssertEqual(try parseByteCount("1.5 GiB"), 3 << 29)
+        XCTAssertEqual(try parseByteCount("512m"), 512 << 20)
+        XCTAssertEqual(try parseByteCount("4096"), 4096)
+        for bad in ["", "G", "-1G", "16X", "1e30T"] { XCTAssertThrowsError(try parseByteCount(bad), bad) }
+        XCTAssertEqual(try LayoutChoice(parsing: "auto"), .auto)
+        XCTAssertEqual(try LayoutChoice(parsing: "banded:96"), .fixed(.banded(rows: 96)))
+        XCTAssertEqual(try LayoutChoice(parsing: "keep-all"), .fixed(.keepAll))
+        for bad in ["banded:0", "bands", "compact:3"] { XCTAssertThrowsError(try LayoutChoice(parsing: bad), bad) }
+    }
+
+    func testScaleSchedules() throws {
+        var options = StylizeOptions()
+        options.imageSize = 2048
+        XCTAssertEqual(try options.scaleSchedule(iterations: 400), [ScaleStep(longestSide: 2048, iterations: 400)])
+        options.scales = try ScaleSpec(parsing: "4")
+        XCTAssertEqual(try options.scaleSchedule(iterations: 400).map(\.longestSide), [256, 512, 1024, 2048])
+        XCTAssertEqual(try options.scaleSchedule(iterations: 400).map(\.iterations), [400, 200, 100, 50])
+        options.scales = try ScaleSpec(parsing: "300,1000,2048")
+        options.scaleIterations = [50]
+        XCTAssertEqual(try options.scaleSchedule(iterations: 400).map(\.iterations), [50, 50, 50])
+        options.scaleIterations = [1, 2]
+        XCTAssertThrowsError(try options.scaleSchedule(iterations: 400), "two values for three scales")
+        options.scaleIterations = nil
+        for bad in ["300,1000,1024", "1000,300,2048", "8,2048"] {
+            options.scales = try ScaleSpec(parsing: bad)
+            XCTAssertThrowsError(try options.scaleSchedule(iterations: 400), bad)
+        }
+        XCTAssertThrowsError(try ScaleSpec(parsing: "256,x"))
+        options.outputSize = (600, 300)
+        options.scales = .count(2)
+        XCTAssertEqual(try options.scaleSchedule(iterations: 10).map(\.longestSide), [300, 600], "texture synthesis scales --output-size")
+    }
+}
