@@ -88,13 +88,14 @@ public final class StyleTransfer {
     ///   - content: the content image at `width × height` (nil allowed when the content weight is 0).
     ///   - styles: style images, each already at its own working size; `blendWeights` sum to 1.
     ///   - initImage: the starting image for `.image` initialisation (default: the content image), at `width × height`.
+    ///   - plan: the memory plan to follow (default: `memoryPlan(…)` for these sizes).
     ///   - observer: called after every evaluation with the status and a way to fetch the current image; throwing stops the run.
     public func render(content: RGBImage?, width: Int, height: Int, styles: [RGBImage], blendWeights: [Float],
-                       initImage: RGBImage? = nil,
+                       initImage: RGBImage? = nil, plan: MemoryPlan? = nil,
                        observer: (IterationStatus, () throws -> RGBImage) throws -> Void = { _, _ in }) throws -> RenderResult {
         let prep = network.model.preprocessing
-        let plan = try memoryPlan(width: width, height: height, hasContent: content != nil,
-                                  styleSizes: styles.map { ($0.width, $0.height) })
+        let plan = try plan ?? memoryPlan(width: width, height: height, hasContent: content != nil,
+                                          styleSizes: styles.map { ($0.width, $0.height) })
         let state = try RenderState(network: network, settings: settings, layout: plan.layout, history: plan.lbfgsHistory ?? 1,
                                     width: width, height: height,
                                     content: content.map { NetworkInput(height: height, width: width, values: prep.apply($0)) },

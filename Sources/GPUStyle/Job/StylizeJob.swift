@@ -61,14 +61,15 @@ public final class StylizeJob {
             settings.layout = options.layout
             let initImage = try (previous ?? initOriginal).map { try $0.resized(width: width, height: height) }
             let transfer = StyleTransfer(network: network, settings: settings)
-            onPlan(step, try transfer.memoryPlan(width: width, height: height, hasContent: sizedContent != nil,
-                                                 styleSizes: styles.map { ($0.width, $0.height) }))
+            let plan = try transfer.memoryPlan(width: width, height: height, hasContent: sizedContent != nil,
+                                               styleSizes: styles.map { ($0.width, $0.height) })
+            onPlan(step, plan)
             let finish: (RGBImage) -> RGBImage = { image in
                 guard self.options.originalColors, let sizedContent else { return image }
                 return image.withOriginalColors(from: sizedContent)
             }
             let result = try transfer.render(content: sizedContent, width: width, height: height, styles: styles,
-                                             blendWeights: options.normalizedBlendWeights, initImage: initImage) { status, currentImage in
+                                             blendWeights: options.normalizedBlendWeights, initImage: initImage, plan: plan) { status, currentImage in
                 // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k; across
                 // scales k counts on.
                 var saved: String?
