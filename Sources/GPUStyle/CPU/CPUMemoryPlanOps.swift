@@ -41,10 +41,9 @@ extension CPUBackend {
 
     public func maxPool2x2RecordingArgmax(input: DeviceBuffer, output: DeviceBuffer, argmax: DeviceBuffer,
                                           channels: Int, height: Int, width: Int) throws {
-        let x = try cpu(input), y = try cpu(output), a = try cpu(argmax)
-        let outputs = channels * (height / 2) * (width / 2)
-        try expect(x.count >= channels * height * width && y.count >= outputs && a.count >= PackedSizes.argmax(codes: outputs),
-                   "maxPool2x2RecordingArgmax buffers too small for \(channels)×\(height)×\(width)")
+        let x = try cpu(input), a = try cpu(argmax)
+        let outputs = try checkArgmaxPool(full: x, pooled: try cpu(output), argmax: a, channels: channels, height: height, width: width,
+                                          what: "maxPool2x2RecordingArgmax")
         try pool2x2(input: input, output: output, channels: channels, height: height, width: width, mode: .max)
         let words = UnsafeMutableRawPointer(a.pointer).assumingMemoryBound(to: UInt32.self)
         words.update(repeating: 0, count: PackedSizes.argmax(codes: outputs))
@@ -62,9 +61,8 @@ extension CPUBackend {
     public func maxPool2x2Backward(gradOutput: DeviceBuffer, argmax: DeviceBuffer, gradInput: DeviceBuffer,
                                    channels: Int, height: Int, width: Int) throws {
         let dy = try cpu(gradOutput), a = try cpu(argmax), dx = try cpu(gradInput)
-        let outputs = channels * (height / 2) * (width / 2)
-        try expect(dx.count >= channels * height * width && dy.count >= outputs && a.count >= PackedSizes.argmax(codes: outputs),
-                   "maxPool2x2Backward buffers too small for \(channels)×\(height)×\(width)")
+        let outputs = try checkArgmaxPool(full: dx, pooled: dy, argmax: a, channels: channels, height: height, width: width,
+                                          what: "maxPool2x2Backward")
         dx.pointer.update(repeating: 0, count: channels * height * width)
         let words = UnsafeMutableRawPointer(a.pointer).assumingMemoryBound(to: UInt32.self)
         forEachWindow(channels: channels, height: height, width: width) { o, base in
@@ -84,6 +82,15 @@ extension CPUBackend {
             (d.pointer + (c * destinationHeight + destinationRow) * width)
                 .update(from: s.pointer + (c * sourceHeight + sourceRow) * width, count: rows * width)
         }
+    }
+
+    /// The pool's output count, after checking the buffers (input-sized, output-sized, argmax) hold what they must.
+    private func checkArgmaxPool(full: CPUBuffer, pooled: CPUBuffer, argmax: CPUBuffer, channels: Int, height: Int, width: Int,
+                                 what: String) throws -> Int {
+        let outputs = channels * (height / 2) * (width / 2)
+        try expect(full.count >= channels * height * width && pooled.count >= outputs && argmax.count >= PackedSizes.argmax(codes: outputs),
+                   "\(what) buffers too small for \(channels)×\(height)×\(width)")
+        return outputs
     }
 
     /// Calls `body(outputIndex, base)` for every 2×2 window; `base` is the input index of its top-left tap, and

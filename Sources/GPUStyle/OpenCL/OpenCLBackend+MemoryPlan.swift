@@ -36,10 +36,8 @@ extension OpenCLBackend {
     public func maxPool2x2RecordingArgmax(input: DeviceBuffer, output: DeviceBuffer, argmax: DeviceBuffer,
                                           channels: Int, height: Int, width: Int) throws {
         let x = try cl(input), y = try cl(output), a = try cl(argmax)
-        let inCount = try elements(channels, height, width, what: "maxPool2x2RecordingArgmax input")
-        let outCount = try elements(channels, height / 2, width / 2, what: "maxPool2x2RecordingArgmax output")
-        try expect(x.count >= inCount && y.count >= outCount && a.count >= PackedSizes.argmax(codes: outCount),
-                   "maxPool2x2RecordingArgmax buffers too small for \(channels)×\(height)×\(width)")
+        let (_, outCount) = try argmaxPoolCounts(full: x, pooled: y, argmax: a, channels: channels, height: height, width: width,
+                                                 what: "maxPool2x2RecordingArgmax")
         try launch("max_pool2x2_argmax", in: .pool, items: [PackedSizes.argmax(codes: outCount)], local: [elementGroupSize], [
             .buffer(x.mem), .buffer(y.mem), .buffer(a.mem), .int(Int32(channels)), .int(Int32(height)), .int(Int32(width)),
         ])
@@ -48,10 +46,8 @@ extension OpenCLBackend {
     public func maxPool2x2Backward(gradOutput: DeviceBuffer, argmax: DeviceBuffer, gradInput: DeviceBuffer,
                                    channels: Int, height: Int, width: Int) throws {
         let dy = try cl(gradOutput), a = try cl(argmax), dx = try cl(gradInput)
-        let inCount = try elements(channels, height, width, what: "maxPool2x2Backward gradInput")
-        let outCount = try elements(channels, height / 2, width / 2, what: "maxPool2x2Backward gradOutput")
-        try expect(dx.count >= inCount && dy.count >= outCount && a.count >= PackedSizes.argmax(codes: outCount),
-                   "maxPool2x2Backward buffers too small for \(channels)×\(height)×\(width)")
+        let (inCount, _) = try argmaxPoolCounts(full: dx, pooled: dy, argmax: a, channels: channels, height: height, width: width,
+                                                what: "maxPool2x2Backward")
         try launch("max_pool2x2_backward_argmax", in: .pool, items: [inCount], local: [elementGroupSize], [
             .buffer(dy.mem), .buffer(a.mem), .buffer(dx.mem), .int(Int32(channels)), .int(Int32(height)), .int(Int32(width)),
         ])
@@ -70,5 +66,15 @@ extension OpenCLBackend {
             .buffer(s.mem), .int(Int32(sourceHeight)), .int(Int32(sourceRow)), .buffer(d.mem), .int(Int32(destinationHeight)),
             .int(Int32(destinationRow)), .int(Int32(rows)), .int(Int32(width)), .int(Int32(count)),
         ])
+    }
+
+    /// Element counts of a pool's input and output, after checking the buffers (input-sized, output-sized, argmax) hold them.
+    private func argmaxPoolCounts(full: OpenCLBuffer, pooled: OpenCLBuffer, argmax: OpenCLBuffer, channels: Int, height: Int,
+                                  width: Int, what: String) throws -> (Int, Int) {
+        let inCount = try elements(channels, height, width, what: "\(what) input")
+        let outCount = try elements(channels, height / 2, width / 2, what: "\(what) output")
+        try expect(full.count >= inCount && pooled.count >= outCount && argmax.count >= PackedSizes.argmax(codes: outCount),
+                   "\(what) buffers too small for \(channels)×\(height)×\(width)")
+        return (inCount, outCount)
     }
 }
