@@ -33,7 +33,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Starting image for --init image.") var initImage: String?
     @Option(help: "lbfgs or adam.") var optimizer: OptimizerKind = .lbfgs
     @Option(help: "Step size (default: 1 for L-BFGS, 10 for Adam).") var learningRate: Float?
-    @Option(help: "L-BFGS history length (memory: 2 × this × 3 × width × height floats).") var lbfgsHistory = 100
+    @Option(help: "L-BFGS history length (memory: 2 × this × 3 × width × height floats; shortened, and said, where --max-memory cannot hold it).") var lbfgsHistory = 100
     @Flag(help: "Divide each loss's gradient by its L1 norm before weighting.") var normalizeGradients = false
     @Option(help: "max or avg pooling.") var pooling: PoolingMode = .max
     @Option(help: "Scale of the style images relative to --image-size.") var styleScale: Float = 1

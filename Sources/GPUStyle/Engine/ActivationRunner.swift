@@ -47,7 +47,8 @@ final class ActivationRunner {
     /// Steps `0 ..< frontCount` run in `bands` (keep-all within a band); the rest run compact on the whole image.
     let frontCount: Int
     let bands: [Band]
-    /// Whether `backward` recomputes the front bands once more before the gradient pass (for normalised gradients).
+    /// Whether `backward` recomputes the front bands once more before the gradient pass (normalised gradients of
+    /// loss layers in a banded front).
     let revisitsFront: Bool
     let pool: BufferPool
     private let ops: Backend
@@ -64,7 +65,6 @@ final class ActivationRunner {
         self.height = height
         self.width = width
         self.layout = layout
-        self.revisitsFront = revisitsFront
         self.ops = ops
         let steps = network.steps(exposed: lossLayers)
         self.steps = steps
@@ -81,6 +81,9 @@ final class ActivationRunner {
             let split = BandLayout.bands(steps: steps[..<end], height: height, rowsPerBand: rows)
             (frontCount, bands) = split.count > 1 ? (end, split) : (0, [])
         }
+        // Only loss layers in the front need the extra pass.
+        let frontEnd = frontCount
+        self.revisitsFront = revisitsFront && !bands.isEmpty && lossSteps.contains { $0 < frontEnd }
         if recording {
             pool = BufferPool(recordingOn: ops)
         } else {
