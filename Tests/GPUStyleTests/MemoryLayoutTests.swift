@@ -86,7 +86,7 @@ final class MemoryLayoutTests: XCTestCase {
         try backend.upload(x0, to: x)
         _ = try objective.evaluate(x, gradient: grad)
         let analytic = try backend.download(grad)
-        let indices = sampleIndices(x0.count, limit: 20)
+        let indices = sampleIndices(x0.count, limit: 12)
         let numeric = try finiteDifferences(at: x0, indices: indices, step: 0.1) { probe in
             try backend.upload(probe, to: x)
             return try objective.evaluate(x, gradient: grad).total
