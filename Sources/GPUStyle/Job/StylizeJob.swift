@@ -70,6 +70,10 @@ public final class StylizeJob {
             }
         }
         try ImageIO.write(finish(result.image), to: options.outputImage)
+        if let plot = options.plotPath {
+            let title = "\(model.name) \(width)x\(height) \(options.optimizer.rawValue)"
+            try LossPlot(history: result.history, title: title).write(to: plot)
+        }
         return report(result, width: width, height: height, printEvery: printEvery)
     }
 

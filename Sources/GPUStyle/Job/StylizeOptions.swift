@@ -31,6 +31,8 @@ public struct StylizeOptions: Sendable {
     /// Save `<output>_<k>.<ext>` every k iterations (0: never).
     public var saveEvery: Int = 100
     public var maxPixels: Int = ImageIO.defaultMaxPixels
+    /// Draw the loss curves here (.svg or .png) after the run.
+    public var plotPath: String?
 
     public init() {}
 
@@ -88,6 +90,9 @@ public struct StylizeOptions: Sendable {
             throw fail("\(option) \(path): \(String(cString: strerror(errno)))")
         }
         try validateOutputPath()
+        if let plotPath, !["svg", "png"].contains((plotPath as NSString).pathExtension.lowercased()) {
+            throw fail("--plot \(plotPath): use a .svg or .png name")
+        }
     }
 
     /// Every input image with the option that named it.
@@ -97,7 +102,7 @@ public struct StylizeOptions: Sendable {
     }
 
     /// The output must be a .png/.jpg/.jpeg in a writable folder, and not one of the inputs.
-    func validateOutputPath() throws {
+    public func validateOutputPath() throws {
         let ext = (outputImage as NSString).pathExtension.lowercased()
         guard ["png", "jpg", "jpeg"].contains(ext) else {
             throw GPUStyleError(.usage, "--output-image \(outputImage): use a .png, .jpg or .jpeg name")
