@@ -14,7 +14,7 @@ public struct BenchmarkResult: Codable, Sendable {
     /// `gram_loss`, `optimizer`).
     public var phaseSeconds: [String: Double]
     public var peakDeviceMemoryBytes: Int
-    /// Total loss at each timed iteration (for comparing backends).
+    /// Total loss at the warm-up iteration (the starting image) and at each timed iteration (for comparing backends).
     public var losses: [Double]
 
     enum CodingKeys: String, CodingKey {
@@ -53,9 +53,8 @@ public func runBenchmark(backend: Backend, model: Model, size: Int, iterations: 
         try optimizer.step(x: x)
         return loss
     }
-    _ = try iterate()
+    var losses = [try iterate()]
     try backend.finish()
-    var losses: [Double] = []
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<iterations { losses.append(try iterate()) }
     try backend.finish()
