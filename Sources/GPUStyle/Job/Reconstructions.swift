@@ -18,22 +18,28 @@ public struct Reconstruction: Sendable {
     }()
 }
 
-/// Renders each reconstruction from seeded noise at the content image's size and returns the contact sheet: two rows
-/// (style, content), each starting with the source image, every tile labelled.
+/// Renders each reconstruction from seeded white noise (uniform RGB, as in the paper; neural-style's ×0.001 noise sits
+/// at a saddle of the style loss where L-BFGS cannot start) at the content image's size, with neural-style's weights
+/// (style 100, content 5), and returns the contact sheet: two rows (style, content), each starting with the source
+/// image, every tile labelled.
 public func renderReconstructionSheet(backend: Backend, model: Model, content: RGBImage, style: RGBImage, iterations: Int,
                                       seed: UInt64 = 1,
                                       progress: (String, IterationStatus) -> Void = { _, _ in }) throws -> RGBImage {
     let w = content.width, h = content.height
+    var rng = SplitMix64(seed: seed)
+    let noise = RGBImage(width: w, height: h, pixels: (0..<(3 * w * h)).map { _ in Float(rng.nextUniform()) })
     var tiles: [(String, RGBImage)] = []
     for item in Reconstruction.paperFigure {
-        let weights = LossWeights(content: item.contentLayers.isEmpty ? 0 : 1, style: item.styleLayers.isEmpty ? 0 : 1,
+        let weights = LossWeights(content: item.contentLayers.isEmpty ? 0 : 5, style: item.styleLayers.isEmpty ? 0 : 100,
                                   tv: 0, contentLayers: item.contentLayers, styleLayers: item.styleLayers)
         var settings = RenderSettings(weights: weights, iterations: iterations)
-        settings.seed = seed
+        settings.initialization = .image
         let deepest = try StyleTransfer.deepestLayer(of: item.styleLayers + item.contentLayers, in: model.architecture)
         let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
         let result = try StyleTransfer(network: network, settings: settings).render(
-            content: content, width: w, height: h, styles: [style], blendWeights: [1]) { status, _ in progress(item.label, status) }
+            content: content, width: w, height: h, styles: [style], blendWeights: [1], initImage: noise) { status, _ in
+                progress(item.label, status)
+            }
         tiles.append((item.label, result.image))
     }
     let label = 14, gap = 4, columns = 6
