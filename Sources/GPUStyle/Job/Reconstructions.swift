@@ -18,8 +18,7 @@ public struct Reconstruction: Sendable {
     }()
 }
 
-/// Renders each reconstruction from seeded white noise (uniform RGB, as in the paper; neural-style's ×0.001 noise sits
-/// at a saddle of the style loss where L-BFGS cannot start) at the content image's size, with neural-style's weights
+/// Renders each reconstruction from the same seeded white noise (uniform RGB, as in the paper) at the content image's size, with neural-style's weights
 /// (style 100, content 5), and returns the contact sheet: two rows (style, content), each starting with the source
 /// image, every tile labelled.
 public func renderReconstructionSheet(backend: Backend, model: Model, content: RGBImage, style: RGBImage, iterations: Int,
