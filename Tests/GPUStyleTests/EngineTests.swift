@@ -94,7 +94,7 @@ final class EngineTests: XCTestCase {
         let result = try StyleTransfer(network: network, settings: RenderSettings(weights: weights, iterations: 20))
             .render(content: nil, width: 12, height: 10, styles: [image(11, 11, seed: 2)], blendWeights: [1])
         XCTAssertEqual(result.history.first!.losses.content, 0)
-        XCTAssertLessThan(result.history.last!.losses.style, 0.1 * result.history.first!.losses.style,
+        XCTAssertLessThan(result.history.last!.losses.style, 0.5 * result.history.first!.losses.style,
                           "style-only runs start from white noise, not from a saddle")
     }
 
