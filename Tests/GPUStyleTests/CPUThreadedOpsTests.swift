@@ -59,7 +59,11 @@ final class CPUThreadedOpsTests: XCTestCase {
     }
 
     func testGramAndItsGradientOverSeveralBlocksAndPieces() throws {
-        let c = 37, p = 5000
+        // Few pixels: blocks of channels; many pixels: partial Grams over pieces of the pixels.
+        for (c, p) in [(37, 5000), (6, 40000)] { try checkGram(channels: c, pixels: p) }
+    }
+
+    func checkGram(channels c: Int, pixels p: Int) throws {
         let f = randomValues(c * p, seed: 6), dg = randomValues(c * c, seed: 7), start = randomValues(c * p, seed: 8)
         let features = try buffer(backend, f), gram = try backend.makeBuffer(count: c * c)
         try backend.gram(features: features, gram: gram, channels: c, pixels: p)
@@ -72,7 +76,7 @@ final class CPUThreadedOpsTests: XCTestCase {
             }
         }
         let got = try backend.download(gram)
-        assertClose(got, expected, tolerance: 1e-5, "gram")
+        assertClose(got, expected, tolerance: 1e-5, "gram \(c)×\(p)")
         for i in 0..<c { for j in 0..<c { XCTAssertEqual(got[i * c + j], got[j * c + i]) } }
 
         let df = try buffer(backend, start)
@@ -85,7 +89,7 @@ final class CPUThreadedOpsTests: XCTestCase {
                 grad[i * p + k] += Float(s / Double(c * p))
             }
         }
-        assertClose(try backend.download(df), grad, tolerance: 1e-5, "gram backward")
+        assertClose(try backend.download(df), grad, tolerance: 1e-5, "gram backward \(c)×\(p)")
     }
 
     func testReductionsAndBankOpsAreThreadCountIndependent() throws {

@@ -131,37 +131,57 @@ public final class CPUBackend: Backend {
 
     // MARK: Gram
 
-    /// Upper blocks of F Fᵀ in parallel (SSYRK on the diagonal, SGEMM above it), then mirrored.
+    /// F Fᵀ by SSYRK (upper triangle, then mirrored): over pieces of the pixels, whose partial Grams are added in
+    /// piece order, when there are many pixels; over blocks of channels (SGEMM above the diagonal) otherwise.
     public func gram(features: DeviceBuffer, gram: DeviceBuffer, channels: Int, pixels: Int) throws {
         let f = try cpu(features).pointer, g = try cpu(gram).pointer
-        let alpha = 1 / Float(channels * pixels)
-        let blocks = min(channels, 2 * threads), size = (channels + blocks - 1) / blocks
-        let pairs = (0..<blocks).flatMap { i in (i..<blocks).map { (i, $0) } }
-        parallel.forEach(pairs.count) { p in
-            let (i, j) = pairs[p]
-            let r0 = i * size, c0 = j * size
-            let rows = min(size, channels - r0), cols = min(size, channels - c0)
-            guard rows > 0, cols > 0 else { return }
-            if i == j {
-                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(rows), Int32(pixels), alpha, f + r0 * pixels,
-                            Int32(pixels), 0, g + r0 * channels + r0, Int32(channels))
-            } else {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(pixels), alpha,
-                            f + r0 * pixels, Int32(pixels), f + c0 * pixels, Int32(pixels), 0, g + r0 * channels + c0, Int32(channels))
+        let c = channels, alpha = 1 / Float(channels * pixels)
+        let pieces = min(8, pixels / 16384)
+        if pieces >= 2 {
+            let partial = scratch.floats(pieces * c * c), step = (pixels + pieces - 1) / pieces
+            parallel.forEach(pieces) { p in
+                let lo = p * step, n = min(pixels, lo + step) - lo
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(c), Int32(n), alpha, f + lo, Int32(pixels),
+                            0, partial + p * c * c, Int32(c))
+            }
+            parallel.forRanges(c, grain: max(1, 4096 / c)) { _, rows in
+                for i in rows {
+                    for j in i..<c {
+                        var sum: Float = 0
+                        for p in 0..<pieces { sum += partial[p * c * c + i * c + j] }
+                        g[i * c + j] = sum
+                    }
+                }
+            }
+        } else {
+            let blocks = min(c, 2 * threads), size = (c + blocks - 1) / blocks
+            let pairs = (0..<blocks).flatMap { i in (i..<blocks).map { (i, $0) } }
+            parallel.forEach(pairs.count) { p in
+                let (i, j) = pairs[p]
+                let r0 = i * size, c0 = j * size
+                let rows = min(size, c - r0), cols = min(size, c - c0)
+                guard rows > 0, cols > 0 else { return }
+                if i == j {
+                    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(rows), Int32(pixels), alpha, f + r0 * pixels,
+                                Int32(pixels), 0, g + r0 * c + r0, Int32(c))
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(pixels), alpha,
+                                f + r0 * pixels, Int32(pixels), f + c0 * pixels, Int32(pixels), 0, g + r0 * c + c0, Int32(c))
+                }
             }
         }
-        for i in 0..<channels { for j in 0..<i { g[i * channels + j] = g[j * channels + i] } }
+        for i in 0..<c { for j in 0..<i { g[i * c + j] = g[j * c + i] } }
     }
 
-    /// SSYMM over column ranges of the pixels, in parallel.
+    /// (dG + dGᵀ) F by SGEMM over column ranges of the pixels, in parallel.
     public func gramBackward(gradGram: DeviceBuffer, features: DeviceBuffer, gradFeatures: DeviceBuffer, channels: Int, pixels: Int) throws {
         let dg = try cpu(gradGram).pointer, f = try cpu(features).pointer, df = try cpu(gradFeatures).pointer
         var sym = [Float](repeating: 0, count: channels * channels)
         for i in 0..<channels { for j in 0..<channels { sym[i * channels + j] = dg[i * channels + j] + dg[j * channels + i] } }
         let alpha = 1 / Float(channels * pixels)
         sym.withUnsafeBufferPointer { a in
-            parallel.forRanges(pixels, grain: max(16, (1 << 16) / max(1, channels))) { _, range in
-                cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(channels), Int32(range.count), alpha,
+            parallel.forRanges(pixels, grain: max(256, (1 << 18) / max(1, channels))) { _, range in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(channels), Int32(range.count), Int32(channels), alpha,
                             a.baseAddress, Int32(channels), f + range.lowerBound, Int32(pixels), 1,
                             df + range.lowerBound, Int32(pixels))
             }
