@@ -4,7 +4,7 @@
 # where there is no GPU), at each size, REPEATS times interleaved, then a table of medians (ms per iteration).
 # Env: GPUSTYLE (binary), SIZES (256x192,512x384), ITERATIONS (5), REPEATS (3), ARCH (vgg16), HISTORY (100),
 # PYTHON (/tmp/pickle_venv/bin/python if present, else python3), THREADS (all cores), OPENCL (1; 0 skips it),
-# OPENCL_ITERATIONS (2; OpenCL runs once per size, after the repeats), OUT (folder for the JSON files).
+# OPENCL_ITERATIONS (1; OpenCL runs once per size, after the repeats), OUT (folder for the JSON files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${GPUSTYLE:-.build/release/gpustyle}
@@ -34,7 +34,7 @@ for size in ${SIZES//,/ }; do
 done
 if [ "${OPENCL:-1}" = 1 ]; then
   for size in ${SIZES//,/ }; do
-    "$BIN" bench --backend opencl --architecture "$ARCH" --size "$size" --iterations "${OPENCL_ITERATIONS:-2}" \
+    "$BIN" bench --backend opencl --architecture "$ARCH" --size "$size" --iterations "${OPENCL_ITERATIONS:-1}" \
       --lbfgs-history "$HISTORY" --no-phases --report "$OUT/opencl_$size.json" | sed -n 1,2p | sed "s/^/gpustyle opencl $size: /" \
       || echo "gpustyle opencl $size: failed (no OpenCL platform?)"
   done
