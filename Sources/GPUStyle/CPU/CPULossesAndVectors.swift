@@ -40,20 +40,25 @@ extension CPUBackend {
     public func tvLoss(image: DeviceBuffer, channels: Int, height: Int, width: Int, lossWeight: Float,
                        gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {
         let x = try cpu(image).pointer, g = try cpu(gradient).pointer
-        var sum = 0.0
-        for c in 0..<channels {
-            for i in 0..<max(0, height - 1) {
-                for j in 0..<max(0, width - 1) {
-                    let at = (c * height + i) * width + j
-                    let dx = x[at] - x[at + 1], dy = x[at] - x[at + width]
-                    sum += 0.5 * (Double(dx) * Double(dx) + Double(dy) * Double(dy))
-                    g[at] += gradientWeight * (dx + dy)
-                    g[at + 1] -= gradientWeight * dx
-                    g[at + width] -= gradientWeight * dy
+        // One task per channel (their gradients do not overlap); the sums are added in channel order.
+        var sums = [Double](repeating: 0, count: channels)
+        sums.withUnsafeMutableBufferPointer { sums in
+            parallel.forEach(channels) { c in
+                var sum = 0.0
+                for i in 0..<max(0, height - 1) {
+                    for j in 0..<max(0, width - 1) {
+                        let at = (c * height + i) * width + j
+                        let dx = x[at] - x[at + 1], dy = x[at] - x[at + width]
+                        sum += 0.5 * (Double(dx) * Double(dx) + Double(dy) * Double(dy))
+                        g[at] += gradientWeight * (dx + dy)
+                        g[at + 1] -= gradientWeight * dx
+                        g[at + width] -= gradientWeight * dy
+                    }
                 }
+                sums[c] = sum
             }
         }
-        try cpu(losses).pointer[slot] = Float(Double(lossWeight) * sum)
+        try cpu(losses).pointer[slot] = Float(Double(lossWeight) * sums.reduce(0, +))
     }
 
     // MARK: Vector ops
