@@ -10,7 +10,7 @@ public final class CPUBackend: Backend {
     public let deviceName: String
     /// Threads every op uses (the core count unless set).
     public let threads: Int
-    /// The convolution algorithm of convolutions prepared from now on.
+    /// How every convolution this backend prepares is computed.
     public let convolution: CPUConvolutionAlgorithm
     let tracker = MemoryTracker()
     let parallel: CPUParallel
