@@ -3,30 +3,47 @@ import ArgumentParser
 import Foundation
 import GPUStyle
 
+extension CPUConvolutionAlgorithm: ExpressibleByArgument {}
+
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time full style-transfer iterations on a random N×N image (random VGG19 weights unless --model).")
+        abstract: "Time full style-transfer iterations on a random W×H image (random VGG19 weights unless --model).")
 
-    @Option(help: "Image side in pixels.") var size = 512
+    @Option(help: "Image size in pixels: N for N×N, or WxH (e.g. 256x192).") var size = "512"
+    @Option(help: "Image width in pixels (overrides --size).") var width: Int?
+    @Option(help: "Image height in pixels (overrides --size).") var height: Int?
     @Option(help: "Timed iterations (after one warm-up).") var iterations = 10
     @Option(help: "Network for random weights when no --model is given.") var architecture: Architecture = .vgg19
     @Option(help: "A weight file or installed model to time instead of random weights.") var model: String?
     @Option(help: "L-BFGS history length.") var lbfgsHistory = 100
     @Flag(help: "Run the CPU and the OpenCL backend on the same job and compare times and losses.") var compare = false
     @Flag(help: "Skip the separate per-phase timing pass.") var noPhases = false
+    @Option(help: "CPU backend convolutions: winograd (default) or im2col (the plain reference).")
+    var cpuConvolution: CPUConvolutionAlgorithm = .winograd
     @OptionGroup var backendOptions: BackendOptions
     @Option(help: "Write the results as JSON here.") var report: String?
 
+    /// Width and height from --size, --width and --height.
+    func dimensions() throws -> (width: Int, height: Int) {
+        let parts = size.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard (1...2).contains(parts.count), let w = parts.first!, let h = parts.last! else {
+            throw GPUStyleError(.usage, "--size '\(size)' is neither N nor WxH (e.g. 512 or 256x192)")
+        }
+        return (width ?? w, height ?? h)
+    }
+
     func run() throws {
+        let (width, height) = try dimensions()
         let model = try model.map { try ModelLoader.load($0, architecture: nil, preprocessing: nil) }
             ?? Model.random(architecture, seed: 1)
         var results: [BenchmarkResult] = []
         if compare {
             var opencl = backendOptions
             opencl.backend = .opencl
-            for backend in [CPUBackend(threads: backendOptions.threads) as Backend, try opencl.makeBackend()] {
-                results.append(try runBenchmark(backend: backend, model: model, size: size, iterations: iterations,
+            let cpuBackend = CPUBackend(threads: backendOptions.threads, convolution: cpuConvolution)
+            for backend in [cpuBackend as Backend, try opencl.makeBackend()] {
+                results.append(try runBenchmark(backend: backend, model: model, width: width, height: height, iterations: iterations,
                                                 lbfgsHistory: lbfgsHistory, phases: !noPhases))
                 printResult(results.last!)
             }
@@ -38,8 +55,8 @@ struct BenchCommand: ParsableCommand {
             print("  (the first compares one evaluation; later ones include L-BFGS steps, which amplify FP32 rounding,")
             print("   strongly so with random weights, where near-tied max-pool choices flip between backends)")
         } else {
-            results.append(try runBenchmark(backend: try backendOptions.makeBackend(), model: model, size: size,
-                                            iterations: iterations, lbfgsHistory: lbfgsHistory, phases: !noPhases))
+            results.append(try runBenchmark(backend: try backendOptions.makeBackend(cpuConvolution: cpuConvolution), model: model,
+                                            width: width, height: height, iterations: iterations, lbfgsHistory: lbfgsHistory, phases: !noPhases))
             printResult(results[0])
         }
         if let report {
@@ -50,8 +67,9 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func printResult(_ r: BenchmarkResult) {
-        print("\(r.backend) on \(r.device), \(r.model), \(r.size)×\(r.size), \(r.iterations) iterations")
-        print(String(format: "  %.2f ms per iteration, peak device memory %@", r.secondsPerIteration * 1000, formatBytes(r.peakDeviceMemoryBytes)))
+        print("\(r.backend) on \(r.device), \(r.model), \(r.width)×\(r.height), \(r.iterations) iterations")
+        print(String(format: "  %.2f ms per iteration (process CPU time %.2f ms), peak device memory %@", r.secondsPerIteration * 1000,
+                     r.cpuSecondsPerIteration * 1000, formatBytes(r.peakDeviceMemoryBytes)))
         if !r.phaseSeconds.isEmpty {
             let parts = PhaseClock.Phase.allCases.map { String(format: "%@ %.2f", $0.rawValue, (r.phaseSeconds[$0.rawValue] ?? 0) * 1000) }
             print("  phases (ms, separate timed pass): " + parts.joined(separator: ", "))

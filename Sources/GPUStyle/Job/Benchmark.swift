@@ -6,10 +6,15 @@ public struct BenchmarkResult: Codable, Sendable {
     public var backend: String
     public var device: String
     public var model: String
+    /// The longer side in pixels (the side of a square run).
     public var size: Int
+    public var width: Int
+    public var height: Int
     public var iterations: Int
     /// Mean wall time of one full iteration (forward, backward, losses, optimiser step), no phase timing.
     public var secondsPerIteration: Double
+    /// CPU time of this process (all threads) per timed iteration: the work itself, whatever else runs on the machine.
+    public var cpuSecondsPerIteration: Double
     /// Mean seconds per iteration of each phase, measured in a separate timed pass (`forward`, `backward`,
     /// `gram_loss`, `optimizer`).
     public var phaseSeconds: [String: Double]
@@ -18,35 +23,36 @@ public struct BenchmarkResult: Codable, Sendable {
     public var losses: [Double]
 
     enum CodingKeys: String, CodingKey {
-        case backend, device, model, size, iterations, losses
+        case backend, device, model, size, width, height, iterations, losses
         case secondsPerIteration = "seconds_per_iteration"
+        case cpuSecondsPerIteration = "cpu_seconds_per_iteration"
         case phaseSeconds = "phase_seconds_per_iteration"
         case peakDeviceMemoryBytes = "peak_device_memory_bytes"
     }
 }
 
 /// Runs `iterations` L-BFGS iterations of neural-style's default loss (content relu4_2, style relu1_1…relu5_1)
-/// on seeded random `size × size` content and style images, after one warm-up iteration.
-public func runBenchmark(backend: Backend, model: Model, size: Int, iterations: Int, lbfgsHistory: Int = 100,
+/// on seeded random `width × height` content and style images, after one warm-up iteration.
+public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int, iterations: Int, lbfgsHistory: Int = 100,
                          phases: Bool = true) throws -> BenchmarkResult {
-    guard size >= 32, iterations >= 1 else {
-        throw GPUStyleError(.usage, "bench needs --size ≥ 32 and --iterations ≥ 1")
+    guard width >= 32, height >= 32, iterations >= 1 else {
+        throw GPUStyleError(.usage, "bench needs a size of at least 32×32 (got \(width)×\(height)) and --iterations ≥ 1")
     }
     let weights = LossWeights(content: 5, style: 100, tv: 1e-3, contentLayers: ["relu4_2"],
                               styleLayers: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
     var rng = SplitMix64(seed: 42)
     func noiseImage() -> RGBImage {
-        RGBImage(width: size, height: size, pixels: (0..<(3 * size * size)).map { _ in Float(rng.nextUniform()) })
+        RGBImage(width: width, height: height, pixels: (0..<(3 * width * height)).map { _ in Float(rng.nextUniform()) })
     }
     let prep = model.preprocessing
     backend.resetPeakMemory()
     let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: "relu5_1")
-    let objective = try StyleObjective(network: network, weights: weights, height: size, width: size,
-                                       content: prep.apply(noiseImage()), styles: [(prep.apply(noiseImage()), size, size)],
+    let objective = try StyleObjective(network: network, weights: weights, height: height, width: width,
+                                       content: prep.apply(noiseImage()), styles: [(prep.apply(noiseImage()), height, width)],
                                        blendWeights: [1])
-    let x = try backend.makeBuffer(count: 3 * size * size)
+    let x = try backend.makeBuffer(count: 3 * width * height)
     try backend.upload(prep.apply(noiseImage()), to: x)
-    let optimizer = try LBFGS(backend: backend, length: 3 * size * size, history: lbfgsHistory)
+    let optimizer = try LBFGS(backend: backend, length: 3 * width * height, history: lbfgsHistory)
 
     func iterate() throws -> Double {
         let loss = try objective.evaluate(x, gradient: optimizer.gradient).total
@@ -55,10 +61,11 @@ public func runBenchmark(backend: Backend, model: Model, size: Int, iterations: 
     }
     var losses = [try iterate()]
     try backend.finish()
-    let start = DispatchTime.now().uptimeNanoseconds
+    let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPUSeconds()
     for _ in 0..<iterations { losses.append(try iterate()) }
     try backend.finish()
     let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    let totalCPU = processCPUSeconds() - startCPU
 
     var phaseSeconds: [String: Double] = [:]
     if phases {
@@ -71,7 +78,16 @@ public func runBenchmark(backend: Backend, model: Model, size: Int, iterations: 
         objective.clock = nil
         for phase in PhaseClock.Phase.allCases { phaseSeconds[phase.rawValue] = (clock.seconds[phase] ?? 0) / Double(iterations) }
     }
-    return BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: size,
-                           iterations: iterations, secondsPerIteration: total / Double(iterations), phaseSeconds: phaseSeconds,
+    return BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: max(width, height),
+                           width: width, height: height,
+                           iterations: iterations, secondsPerIteration: total / Double(iterations),
+                           cpuSecondsPerIteration: totalCPU / Double(iterations), phaseSeconds: phaseSeconds,
                            peakDeviceMemoryBytes: backend.memory.peakBytes, losses: losses)
+}
+
+/// User + system CPU seconds of this process so far, all threads.
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
