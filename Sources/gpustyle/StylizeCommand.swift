@@ -75,6 +75,7 @@ struct StylizeCommand: ParsableCommand {
         options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         options.saveEvery = saveIter
         options.maxPixels = maxPixels
+        options.reportPath = report
 
         let cancellation = CancellationFlag()
         let signals = SignalWatcher(onSignal: { cancellation.cancel() })
