@@ -31,6 +31,7 @@ def image_seeds():
             trns = {im.GRAY: b"\x00\x01", im.PALETTE: b"\x00\x80"}.get(color) if depth < 16 else None
             name = "png-c%d-d%d%s.png" % (color, depth, "-interlaced" if interlace else "")
             seeds[name] = im.png(11, 6, color, depth, interlace=interlace, trns=trns)
+    seeds["png-exif6.png"] = im.png_with_exif(im.png(6, 4), 6)
     seeds["png-rgb-text-chunk.png"] = im.png(5, 3, before_idat=[im.chunk("tEXt", b"Comment\0seed"),
                                                                  im.chunk("gAMA", b"\0\0\xb1\x8f")])
     jpegs = {"jpeg-baseline.jpg": im.pillow_jpeg(16, 8, quality=70),

@@ -58,8 +58,17 @@ class Corpus:
         self.add("option-" + name, "options", expect, args, names=names, words=words, **extra)
 
 
+def base_jpeg(c):
+    """A small landscape baseline JPEG: Pillow's, else the repository's examples/shipwreck.jpg (960×662)."""
+    made = im.pillow_jpeg(48, 32, quality=85)
+    if made is None:
+        with open(os.path.join(c.repo, "examples", "shipwreck.jpg"), "rb") as f:
+            made = f.read()
+    return made
+
+
 def image_cases(c):
-    png, jpeg = im.png(48, 40), im.pillow_jpeg(48, 32, quality=85)
+    png, jpeg = im.png(48, 40), base_jpeg(c)
     chunks = {kind: (at, length) for at, length, kind in reversed(im.png_chunks(png))}
     idat_at, idat_length = chunks["IDAT"]
     c.image("empty.png", b"", ["empty"])
@@ -99,8 +108,6 @@ def image_cases(c):
     c.image("png-over-max-pixels.png", png, ["over the limit"], extra_args=["--max-pixels", "1000"],
             names_extra=["--max-pixels"])
     c.image("png-as-style-truncated.png", png[:100], ["truncated"], role="--style-image")
-    if jpeg is None:
-        return
     segments = im.jpeg_segments(jpeg)
     sos = [at for at, marker, _ in segments if marker == 0xDA][0]
     dqt = [at for at, marker, _ in segments if marker == 0xDB][0]
@@ -129,6 +136,9 @@ def valid_image_cases(c):
         c.image("png-interlaced-c%d-%dbit.png" % (color, depth), im.png(45, 37, color, depth, interlace=True),
                 expect="valid")
     c.image("png-named.jpg", im.png(40, 30), expect="valid")
+    for orientation in (1, 3, 6, 8):
+        c.image("png-exif-orientation-%d.png" % orientation, im.png_with_exif(im.png(48, 32), orientation),
+                expect="valid", shape="portrait" if orientation >= 5 else "landscape")
     bomb = im.chunk("zTXt", b"Comment\0\0" + zlib.compress(bytes(200 << 20), 9))  # inflates to 200 MB
     c.image("png-ztxt-bomb-ignored.png", im.png(48, 40, before_idat=[bomb]), expect="valid",
             note="metadata inflating to 200 MB: libpng stops at 16 MiB and skips the chunk")
@@ -137,8 +147,7 @@ def valid_image_cases(c):
     c.image("png-trailing-garbage.png", im.png(48, 40) + b"garbage after IEND" * 10, expect="valid")
     c.image("png-at-max-pixels.png", im.png(48, 40), expect="valid", extra_args=["--max-pixels", "1920"])
     c.image("png-as-style-16bit.png", im.png(40, 40, im.RGB, 16), expect="valid", role="--style-image")
-    jpegs = {"jpeg-baseline.jpg": im.pillow_jpeg(48, 32, quality=85),
-             "jpeg-progressive.jpg": im.pillow_jpeg(48, 32, quality=85, progressive=True),
+    jpegs = {"jpeg-progressive.jpg": im.pillow_jpeg(48, 32, quality=85, progressive=True),
              "jpeg-gray.jpg": im.pillow_jpeg(48, 32, "L"),
              "jpeg-cmyk.jpg": im.pillow_jpeg(48, 32, "CMYK"),
              "jpeg-420-restart.jpg": im.pillow_jpeg(47, 31, subsampling=2, restart_marker_rows=1)}
@@ -147,11 +156,10 @@ def valid_image_cases(c):
             c.add("image-" + name, "image", "skip", [], note="needs Pillow")
         else:
             c.image(name, data, expect="valid", shape="landscape")
-    if jpegs["jpeg-baseline.jpg"] is not None:
-        for orientation in range(1, 9):
-            c.image("jpeg-exif-orientation-%d.jpg" % orientation,
-                    im.jpeg_with_exif(jpegs["jpeg-baseline.jpg"], orientation), expect="valid",
-                    shape="portrait" if orientation >= 5 else "landscape")
+    c.image("jpeg-baseline.jpg", base_jpeg(c), expect="valid", shape="landscape")
+    for orientation in range(1, 9):
+        c.image("jpeg-exif-orientation-%d.jpg" % orientation, im.jpeg_with_exif(base_jpeg(c), orientation),
+                expect="valid", shape="portrait" if orientation >= 5 else "landscape")
 
 
 def weight_cases(c):
@@ -236,6 +244,11 @@ def option_cases(c):
       ["not writable", "cannot create", "Permission denied"], output=unwritable + "/result.png")
     o("output-missing-folder", ["--output-image", c.folder + "/no/such/folder/result.png"], ["--output-image"],
       ["does not exist"], output=c.folder + "/no/such/folder/result.png")
+    o("output-folder-is-a-file", ["--output-image", c.content + "/result.png"], ["--output-image"],
+      ["not a folder"], output=c.content + "/result.png")
+    os.mkdir(os.path.join(c.folder, "out", "folder.png"))
+    o("output-is-a-folder", ["--output-image", c.output("folder")], ["--output-image"], ["is a folder"],
+      keep=[c.output("folder")], output=c.output("folder"))
     o("output-gif", ["--output-image", c.output("result", "gif")], ["--output-image"], [".png"],
       output=c.output("result", "gif"))
     o("report-missing-folder", ["--report", c.folder + "/no/such/folder/report.json"], ["--report"],

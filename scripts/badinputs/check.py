@@ -23,6 +23,8 @@ TIMEOUT = 180
 
 
 def digest(path):
+    if os.path.isdir(path):
+        return "folder"
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
 

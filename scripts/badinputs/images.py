@@ -149,11 +149,20 @@ def jpeg_with_size(data, width, height):
     raise ValueError("no SOF marker")
 
 
+def exif_tiff(orientation):
+    """A little-endian TIFF structure whose IFD0 holds only the Orientation tag."""
+    return b"II*\x00" + struct.pack("<IH", 8, 1) + struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) \
+        + struct.pack("<I", 0)
+
+
+def png_with_exif(data, orientation):
+    """The PNG with an eXIf chunk right after IHDR."""
+    return data[:33] + chunk("eXIf", exif_tiff(orientation)) + data[33:]
+
+
 def exif_segment(orientation):
-    """An APP1 Exif segment holding only the Orientation tag (little-endian TIFF)."""
-    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
-    tiff += struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack("<I", 0)
-    body = b"Exif\x00\x00" + tiff
+    """An APP1 Exif segment holding only the Orientation tag."""
+    body = b"Exif\x00\x00" + exif_tiff(orientation)
     return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
 
 

@@ -117,11 +117,9 @@ def pth_zip(tensors, data_pickle=None):
     pickle = data_pickle if data_pickle is not None else P_PROTO + p_ordered_dict(pairs) + P_STOP
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("archive/data.pkl", pickle)
-        archive.writestr("archive/byteorder", "little")
-        for name, raw in records:
-            archive.writestr(name, raw)
-        archive.writestr("archive/version", "3\n")
+        for name, raw in [("archive/data.pkl", pickle), ("archive/byteorder", b"little")] + records \
+                + [("archive/version", b"3\n")]:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), raw)  # reproducible bytes
     return out.getvalue()
 
 

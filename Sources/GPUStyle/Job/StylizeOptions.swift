@@ -131,9 +131,10 @@ public struct StylizeOptions: Sendable {
         }
         let parent = (path as NSString).deletingLastPathComponent
         let folder = parent.isEmpty ? "." : parent
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
             throw GPUStyleError(.usage, "\(option) \(path): the folder \(folder) does not exist")
         }
+        guard isDirectory.boolValue else { throw GPUStyleError(.usage, "\(option) \(path): \(folder) is not a folder") }
         let probe = "\(folder)/.gpustyle-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
