@@ -1,14 +1,7 @@
-// FuzzCaffe.swift — libFuzzer target: bytes read as a Caffe weight file, then assembled into a (possibly partial) VGG.
+// FuzzCaffe.swift — libFuzzer target: bytes read as a Caffe .caffemodel, then assembled into a (possibly partial) VGG.
 import FuzzSupport
-import GPUStyle
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzCaffe(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    fuzzWeights(data, size, as: .caffemodel)
-    return 0
-}
 
 @main
 enum Main {
-    static func main() { runFuzzer(fuzzCaffe) }
+    static func main() { runFuzzer { fuzzWeights($0, $1, as: .caffemodel) } }
 }

@@ -1,14 +1,7 @@
-// FuzzHDF5.swift — libFuzzer target: bytes read as a HDF5 weight file, then assembled into a (possibly partial) VGG.
+// FuzzHDF5.swift — libFuzzer target: bytes read as a Keras HDF5 file, then assembled into a (possibly partial) VGG.
 import FuzzSupport
-import GPUStyle
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzHDF5(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    fuzzWeights(data, size, as: .hdf5)
-    return 0
-}
 
 @main
 enum Main {
-    static func main() { runFuzzer(fuzzHDF5) }
+    static func main() { runFuzzer { fuzzWeights($0, $1, as: .hdf5) } }
 }

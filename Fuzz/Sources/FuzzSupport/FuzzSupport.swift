@@ -1,6 +1,6 @@
 // FuzzSupport.swift — what every fuzz target checks: a reader may throw, but only a one-line GPUStyleError naming the input.
 import CFuzzerDriver
-import GPUStyle
+@_exported import GPUStyle
 
 #if canImport(Glibc)
 import Glibc
@@ -36,8 +36,19 @@ private func fail(_ text: String) -> Never {
     abort()
 }
 
+/// Decodes the fuzz input as an image (pixel limit 4 MP) and checks what comes out.
+public func fuzzImageDecode(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let bytes = fuzzBytes(data, size)
+    fuzzCheck {
+        let image = try ImageIO.decode(data: bytes, name: fuzzInputName, maxPixels: 1 << 22)
+        precondition(image.pixels.count == 3 * image.width * image.height && image.width > 0 && image.height > 0)
+        precondition(image.pixels.allSatisfy { $0 >= 0 && $0 <= 1 }, "decoded pixel outside [0, 1]")
+    }
+    return 0
+}
+
 /// Reads the fuzz input as a weight file of `format` and, when that works, assembles what it holds.
-public func fuzzWeights(_ data: UnsafePointer<UInt8>?, _ size: Int, as format: WeightFormat) {
+public func fuzzWeights(_ data: UnsafePointer<UInt8>?, _ size: Int, as format: WeightFormat) -> Int32 {
     let bytes = fuzzBytes(data, size)
     fuzzCheck {
         let file = try bytes.withUnsafeBytes { try WeightReaders.read(bytes: $0, path: fuzzInputName, as: format) }
@@ -46,12 +57,25 @@ public func fuzzWeights(_ data: UnsafePointer<UInt8>?, _ size: Int, as format: W
         }
         _ = try ModelAssembler.assemble(file, name: fuzzInputName, allowTruncated: true)
     }
+    return 0
 }
 
-/// Starts libFuzzer on `callback` with this process's command line (SwiftPM executables need a Swift
-/// `main`, so libFuzzer's own is not used); returns libFuzzer's exit code.
-public func runFuzzer(_ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Never {
+public typealias FuzzCallback = @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+
+/// The target `runFuzzer` was given (set once, before libFuzzer starts).
+nonisolated(unsafe) private var currentTarget: FuzzCallback?
+
+/// The entry point libFuzzer's runtime links against; calls the target given to `runFuzzer`.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    currentTarget?(data, size) ?? 0
+}
+
+/// Starts libFuzzer on `target` with this process's command line (SwiftPM executables need a Swift
+/// `main`, so libFuzzer's own is not used) and exits with libFuzzer's exit code.
+public func runFuzzer(_ target: FuzzCallback) -> Never {
+    currentTarget = target
     var argc = CommandLine.argc
     var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-    exit(LLVMFuzzerRunDriver(&argc, &argv, callback))
+    exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzerTestOneInput))
 }

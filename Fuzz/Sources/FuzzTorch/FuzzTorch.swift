@@ -1,14 +1,7 @@
-// FuzzTorch.swift — libFuzzer target: bytes read as a PyTorch .pth (ZIP or legacy pickle stream), then assembled.
+// FuzzTorch.swift — libFuzzer target: bytes read as a PyTorch .pth (ZIP or legacy stream), then assembled.
 import FuzzSupport
-import GPUStyle
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTorch(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    fuzzWeights(data, size, as: .torchZip)  // the reader tells ZIP from legacy itself
-    return 0
-}
 
 @main
 enum Main {
-    static func main() { runFuzzer(fuzzTorch) }
+    static func main() { runFuzzer { fuzzWeights($0, $1, as: .torchZip) } }  // the reader tells ZIP from legacy
 }
