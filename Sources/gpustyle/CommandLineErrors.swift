@@ -22,9 +22,12 @@ func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
     return result
 }
 
-/// "-5", "-0.5", "-.5", "-1e3", "-inf", "-nan": a minus sign and something `Double` reads.
+/// "-5", "-0.5", "-.5", "-1e3", "-inf", "-nan", "-1,2" (a list): a minus sign and a digit or point, or a
+/// minus sign and something `Double` reads. Short options (`-h`) are left alone.
 private func looksLikeNegativeNumber(_ text: String) -> Bool {
-    text.hasPrefix("-") && text.count > 1 && Double(text) != nil
+    guard text.hasPrefix("-"), text.count > 1 else { return false }
+    let second = text[text.index(after: text.startIndex)]
+    return second.isNumber || second == "." || Double(text) != nil
 }
 
 /// An ArgumentParser error as one line ("The value 'abc' is invalid for '--content-weight <content-weight>'"),

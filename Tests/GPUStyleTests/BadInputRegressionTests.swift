@@ -110,6 +110,7 @@ final class BadInputRegressionTests: XCTestCase {
         assertUsage({ $0.reportPath = content }, "--report", "same file as --content-image")
         assertUsage({ $0.outputImage = folder + "/out.png"; try? FileManager.default.createDirectory(atPath: $0.outputImage, withIntermediateDirectories: true) },
                     "--output-image", "is a folder")
+        assertUsage({ $0.outputImage = content + "/out.png" }, "--output-image", "content.png is not a folder")
         if FileManager.default.fileExists(atPath: "/proc/self") {  // a folder no one can create files in, even root
             assertUsage({ $0.outputImage = "/proc/out.png" }, "--output-image /proc/out.png: the folder /proc is not writable")
         }

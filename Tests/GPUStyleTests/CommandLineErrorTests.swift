@@ -39,6 +39,7 @@ final class CommandLineErrorTests: XCTestCase {
     /// `--seed -1` used to be "Missing value for '--seed'": a negative number now reaches the option.
     func testNegativeNumbersReachTheirOption() throws {
         try assertOneLineUsageError(["--seed", "-1"], "The value '-1' is invalid for '--seed <seed>'")
+        try assertOneLineUsageError(["--threads", "-2,3"], "The value '-2,3' is invalid for '--threads <threads>'")
         try assertOneLineUsageError(["--original-colors", "-1"],
                                     "The option '--original-colors' does not take any value, but '-1' was specified.")
     }

@@ -236,6 +236,8 @@ def option_cases(c):
     o("blend-count", ["--style-blend-weights", "1,2"], ["--style-blend-weights"], ["2 values for 1 style image"])
     o("blend-text", ["--style-blend-weights", "1,x"], ["--style-blend-weights"], ["not a number"])
     o("blend-negative", ["--style-image", c.style, "--style-blend-weights", "1,-1"], ["--style-blend-weights"], ["≥ 0"])
+    o("blend-negative-first", ["--style-image", c.style, "--style-blend-weights", "-1,2"], ["--style-blend-weights"],
+      ["≥ 0"])
     o("output-is-content", ["--output-image", same], ["--output-image", "--content-image"], ["same file"],
       keep=[same], output=same, base=["--content-image", same, "--style-image", c.style])
     o("output-is-style", ["--output-image", c.style], ["--output-image", "--style-image"], ["same file"],
