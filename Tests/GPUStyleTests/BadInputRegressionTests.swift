@@ -80,6 +80,34 @@ final class BadInputRegressionTests: XCTestCase {
         assertWeightsError(try ModelAssembler.assemble(short, name: "m"), "only 4 of VGG16's 13")
     }
 
+    /// A 2000×3 image resized to 64×1 failed deep in the network with a message naming neither file nor option.
+    func testImageTooThinForTheNetworkIsNamed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (thin, square) = (folder + "/thin.png", folder + "/square.png")
+        for (path, width, height) in [(thin, 2000, 3), (square, 32, 32)] {
+            let png = try Fixture.png([UInt16](repeating: 90, count: width * height * 3), width: width, height: height, color: .rgb, bitDepth: 8)
+            _ = FileManager.default.createFile(atPath: path, contents: Data(png))
+        }
+        let model = Model.random(.vgg16, upTo: "conv1_1")  // the check comes before any weight is used
+        for (content, style, expected) in [(thin, square, "--content-image \(thin): resized to 64×1 px, too small to reach relu5_1 (which needs at least 16 px on each side)"),
+                                           (square, thin, "--style-image \(thin): resized to 64×1 px, too small to reach relu5_1")] {
+            var options = StylizeOptions()
+            options.contentImage = content
+            options.styleImages = [style]
+            options.imageSize = 64
+            options.outputImage = folder + "/out.png"
+            options.contentLayers = ["relu4_2"]
+            options.styleLayers = ["relu1_1", "relu5_1"]
+            let job = try StylizeJob(options: options, backend: CPUBackend(threads: 1), model: model)
+            XCTAssertThrowsError(try job.run()) { error in
+                XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)
+                XCTAssertTrue("\(error)".contains(expected), "\(error)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: options.outputImage))
+        }
+    }
+
     func testOptionsThatWereCheckedTooLate() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

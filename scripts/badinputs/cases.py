@@ -108,6 +108,8 @@ def image_cases(c):
     c.image("png-over-max-pixels.png", png, ["over the limit"], extra_args=["--max-pixels", "1000"],
             names_extra=["--max-pixels"])
     c.image("png-as-style-truncated.png", png[:100], ["truncated"], role="--style-image")
+    c.image("png-2000x3.png", im.png(2000, 3), ["too small"], names_extra=["--content-image"])
+    c.image("png-3x2000-style.png", im.png(3, 2000), ["too small"], role="--style-image", names_extra=["--style-image"])
     segments = im.jpeg_segments(jpeg)
     sos = [at for at, marker, _ in segments if marker == 0xDA][0]
     dqt = [at for at, marker, _ in segments if marker == 0xDB][0]
