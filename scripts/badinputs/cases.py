@@ -194,6 +194,10 @@ def weight_cases(c):
               ["NaN", "non-finite", "not finite"], names=["conv1_1.bias"])
     c.weights("st-inf.safetensors", w.safetensors([("conv1_1.bias", "F16", (2,), struct.pack("<2e", 1, float("inf")))]),
               ["Inf", "non-finite", "not finite", "infinite"], names=["conv1_1.bias"])
+    nan_tensors = [(n, shape, [float("nan")] + v[1:]) for n, shape, v in w.small_torch_tensors()]
+    c.weights("pth-nan.pth", w.pth_zip(nan_tensors), ["NaN", "non-finite", "not finite"], names=["features.0.weight"])
+    inf_layers = [("conv1_1", [(shape, v[:-1] + [float("-inf")]) for shape, v in w.small_caffe_layers()[0][1]])]
+    c.weights("caffe-inf.caffemodel", w.caffemodel(inf_layers), ["Inf", "non-finite", "not finite"], names=["conv1_1"])
     c.weights("vgg16-wrong-shape.safetensors", w.vgg16_safetensors(reshape={"conv2_1": (128, 32, 3, 3)}),
               ["[128, 64, 3, 3]"], names=["conv2_1", "[128, 32, 3, 3]"])
     c.weights("vgg16-missing-layer.safetensors", w.vgg16_safetensors(skip=("conv3_2",)), ["missing"],
