@@ -77,6 +77,7 @@ struct StylizeCommand: ParsableCommand {
         options.saveEvery = saveIter
         options.maxPixels = maxPixels
         options.plotPath = plot
+        options.reportPath = report
 
         let cancellation = CancellationFlag()
         let signals = SignalWatcher(onSignal: { cancellation.cancel() })

@@ -8,7 +8,8 @@ import Darwin
 enum ImageFiles {
     /// Reads a regular file of at most `maxBytes` bytes.
     static func readAll(path: String, maxBytes: Int) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); no effect on files.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw GPUStyleError(.image, "\(path): cannot open the image: \(systemError(errno))")
         }

@@ -35,6 +35,7 @@ public final class StylizeJob {
             try ImageIO.read(path: $0, maxPixels: options.maxPixels).resized(longestSide: styleSide)
         }
         let initImage = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels).resized(width: width, height: height) }
+        try checkImagesReachTheLayers(width: width, height: height, styles: styles, layers: weights.activeContentLayers + weights.activeStyleLayers)
 
         var settings = RenderSettings(weights: weights, iterations: iterations)
         settings.optimizer = options.optimizer
