@@ -15,12 +15,13 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "CPU threads for the CPU backend (default: all cores).")
     var threads: Int?
 
-    /// The backend these options ask for; errors say what is missing and what to do.
-    func makeBackend() throws -> Backend {
+    /// The backend these options ask for (a CPU backend computes its convolutions with `cpuConvolution`);
+    /// errors say what is missing and what to do.
+    func makeBackend(cpuConvolution: CPUConvolutionAlgorithm = .winograd) throws -> Backend {
         switch backend {
         case .cpu:
             if device != nil { throw GPUStyleError(.usage, "--device selects an OpenCL device; it cannot be used with --backend cpu") }
-            return CPUBackend(threads: threads)
+            return CPUBackend(threads: threads, convolution: cpuConvolution)
         case .opencl:
             let devices = try OpenCLDevices.list()
             guard !devices.isEmpty else {
@@ -30,12 +31,12 @@ struct BackendOptions: ParsableArguments {
         case .auto:
             if let device { return try OpenCLBackend(deviceIndex: device) }
             let devices = (try? OpenCLDevices.list()) ?? []
-            guard let gpu = devices.first(where: { $0.type == .gpu && $0.available }) else { return CPUBackend(threads: threads) }
+            guard let gpu = devices.first(where: { $0.type == .gpu && $0.available }) else { return CPUBackend(threads: threads, convolution: cpuConvolution) }
             do {
                 return try OpenCLBackend(deviceIndex: gpu.index)
             } catch {
                 printError("gpustyle: warning: \(error); using the CPU backend")
-                return CPUBackend(threads: threads)
+                return CPUBackend(threads: threads, convolution: cpuConvolution)
             }
         }
     }

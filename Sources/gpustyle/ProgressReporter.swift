@@ -19,10 +19,16 @@ final class ProgressReporter {
         self.printEvery = printEvery
     }
 
-    func report(_ progress: StylizeProgress, phase: String = "stylize") {
-        let (status, saved) = (progress.status, progress.savedImage)
+    /// A stylisation's progress; coarse-to-fine runs show their scale.
+    func report(_ progress: StylizeProgress) {
+        report(progress.status, saved: progress.savedImage,
+               scale: progress.scales > 1 ? (progress.scale, progress.scales, progress.width, progress.height) : nil)
+    }
+
+    func report(_ status: IterationStatus, saved: String?, phase: String = "stylize",
+                scale: (index: Int, count: Int, width: Int, height: Int)? = nil) {
         switch style {
-        case .bar: drawBar(status, saved: saved, scale: progress.scales > 1 ? "\(progress.scale + 1)/\(progress.scales) \(progress.width)×\(progress.height) " : "")
+        case .bar: drawBar(status, saved: saved, scale: scale.map { "\($0.index + 1)/\($0.count) \($0.width)×\($0.height) " } ?? "")
         case .json:
             let due = status.iteration == 1 || status.iteration == status.iterations
                 || (printEvery > 0 && status.iteration % printEvery == 0) || saved != nil
@@ -31,8 +37,10 @@ final class ProgressReporter {
                 "event": "iteration", "phase": phase, "iteration": status.iteration, "iterations": status.iterations,
                 "content": status.losses.content, "style": status.losses.style, "tv": status.losses.tv,
                 "total": status.losses.total, "elapsed_seconds": status.elapsed,
-                "scale": progress.scale, "scales": progress.scales, "width": progress.width, "height": progress.height,
             ]
+            if let scale {
+                (fields["scale"], fields["scales"], fields["width"], fields["height"]) = (scale.index, scale.count, scale.width, scale.height)
+            }
             if let saved { fields["saved"] = saved }
             emitJSON(fields)
         case .none, .auto: break

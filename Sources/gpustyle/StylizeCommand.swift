@@ -51,6 +51,7 @@ struct StylizeCommand: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     @Option(help: "auto (bar on a terminal, JSON lines otherwise), bar, json or none.") var progress: ProgressStyle = .auto
     @Option(help: "Write a JSON report (timings, memory, loss history) here.") var report: String?
+    @Option(help: "Draw content, style and TV loss per iteration into this .svg or .png.") var plot: String?
 
     func run() throws {
         let backend = try backendOptions.makeBackend()
@@ -87,6 +88,8 @@ struct StylizeCommand: ParsableCommand {
         options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         options.saveEvery = saveIter
         options.maxPixels = maxPixels
+        options.plotPath = plot
+        options.reportPath = report
 
         let cancellation = CancellationFlag()
         let signals = SignalWatcher(onSignal: { cancellation.cancel() })

@@ -54,6 +54,7 @@ final class CPUConvolutionTests: XCTestCase {
         let cin = 40, cout = 3, h = 70, w = 300
         let x = randomValues(cin * h * w, seed: 1), wts = randomValues(cout * cin * 9, seed: 2), bias = randomValues(cout, seed: 3)
         XCTAssertLessThan(CPUConvolution.bandBudget / (cin * 9 * w), h, "test must span several bands")
+        let backend = CPUBackend(convolution: .im2col)
         let conv = try backend.prepareConv(weights: wts, bias: bias, inChannels: cin, outChannels: cout)
         let input = try backend.makeBuffer(count: x.count), output = try backend.makeBuffer(count: cout * h * w)
         try backend.upload(x, to: input)

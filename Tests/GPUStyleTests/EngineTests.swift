@@ -87,6 +87,17 @@ final class EngineTests: XCTestCase {
         }
     }
 
+    func testStyleOnlyTextureSynthesisOptimisesWithoutAContentImage() throws {
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv2_1")
+        let weights = LossWeights(content: 0, style: 100, tv: 0, contentLayers: ["relu2_1"], styleLayers: ["relu1_1", "relu2_1"])
+        let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: "relu2_1")
+        let result = try StyleTransfer(network: network, settings: RenderSettings(weights: weights, iterations: 20))
+            .render(content: nil, width: 12, height: 10, styles: [image(11, 11, seed: 2)], blendWeights: [1])
+        XCTAssertEqual(result.history.first!.losses.content, 0)
+        XCTAssertLessThan(result.history.last!.losses.style, 0.5 * result.history.first!.losses.style,
+                          "style-only runs start from white noise, not from a saddle")
+    }
+
     func testUnknownLayerIsAUsageError() {
         XCTAssertThrowsError(try StyleTransfer.deepestLayer(of: ["relu9_9"], in: .vgg19)) { error in
             XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)

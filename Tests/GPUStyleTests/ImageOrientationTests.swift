@@ -58,6 +58,23 @@ final class ImageOrientationTests: XCTestCase {
         }
     }
 
+    /// PNG carries Exif in an `eXIf` chunk (the TIFF structure without the "Exif\0\0" prefix).
+    func testPNGExifChunkIsHonoured() throws {
+        let png = try Fixture.png(storedPicture().map(UInt16.init), width: 32, height: 16, color: .rgb, bitDepth: 8)
+        XCTAssertEqual(ExifOrientation.fromPNG(png), 1)
+        for orientation in [3, 6, 8] {
+            let tiff = Array(Fixture.exifPayload(orientation: orientation, bigEndian: orientation == 6).dropFirst(6))
+            let tagged = Array(png.prefix(33)) + Fixture.pngChunk("eXIf", tiff) + Array(png.dropFirst(33))
+            XCTAssertEqual(ExifOrientation.fromPNG(tagged), orientation)
+            let image = try Fixture.decode(tagged)
+            guard let expected = expectations[orientation] else { return XCTFail("table") }
+            XCTAssertEqual([image.width, image.height], expected.swapped ? [16, 32] : [32, 16], "orientation \(orientation)")
+            assertColour(colour(image, expected.red), [1, 0, 0], "PNG orientation \(orientation): red")
+        }
+        // A chunk length running past the end is ignored here (the decoder reports the damage).
+        XCTAssertEqual(ExifOrientation.fromPNG(Array(png.prefix(33)) + Fixture.be32(0x7FFF_FFFF) + Array("eXIf".utf8)), 1)
+    }
+
     func testNoExifOrOtherAPP1MeansUpright() throws {
         let plain = try Fixture.jpeg(storedPicture(), width: 32, height: 16, components: 3)
         XCTAssertEqual(ExifOrientation.fromJPEG(plain), 1)

@@ -19,32 +19,42 @@ final class MemoryPlannerTests: XCTestCase {
         return StyleTransfer(network: network, settings: settings)
     }
 
-    /// On the CPU backend the simulated peak is exactly the measured one, for every layout.
+    /// On the CPU backend the measured peak is the simulated one plus, at most, the backend's own scratch (which the
+    /// simulation leaves to the planner's reserve), for every layout.
     func testPlannedPeakIsTheMeasuredPeak() throws {
         for layout in [ActivationLayout.keepAll, .compact, .banded(rows: 16)] {
             let backend = CPUBackend()
             let t = try transfer(backend, layout: .fixed(layout))
+            let weights = backend.memory.currentBytes
             backend.resetPeakMemory()
             let result = try t.render(content: image(24, 70, seed: 1), width: 24, height: 70, styles: [image(20, 50, seed: 2)], blendWeights: [1])
+            let scratch = backend.memory.currentBytes - weights  // what the backend kept after the rendering freed its buffers
             XCTAssertEqual(result.memoryPlan.layout, layout)
-            XCTAssertEqual(result.memoryPlan.plannedPeakBytes, backend.memory.peakBytes, "\(layout): planned vs measured")
+            XCTAssertLessThanOrEqual(result.memoryPlan.plannedPeakBytes, backend.memory.peakBytes, "\(layout): planned ≤ measured")
+            XCTAssertLessThanOrEqual(backend.memory.peakBytes, result.memoryPlan.plannedPeakBytes + scratch,
+                                     "\(layout): measured ≤ planned + backend scratch (\(scratch) bytes)")
         }
     }
 
     /// A budget between the leanest and the roomiest plan: bands and a shorter history, said in the summary.
     func testTightBudgetShortensTheHistory() throws {
         let backend = CPUBackend()
-        let roomy = try transfer(backend, layout: .auto, maxMemory: 1 << 30).memoryPlan(width: 64, height: 256, hasContent: true, styleSizes: [(64, 256)])
+        let network = try PreparedNetwork(backend: backend, model: Self.model, deepestLayer: "relu3_1")
+        func plan(maxMemory: Int) throws -> MemoryPlan {
+            var settings = RenderSettings(weights: Self.weights, iterations: 2)
+            (settings.maxMemoryBytes, settings.lbfgsHistory) = (maxMemory, 20)
+            return try StyleTransfer(network: network, settings: settings).memoryPlan(width: 64, height: 256, hasContent: true, styleSizes: [(64, 256)])
+        }
+        let roomy = try plan(maxMemory: 1 << 30)
         XCTAssertEqual(roomy.layout, .compact)
         XCTAssertEqual(roomy.lbfgsHistory, 20)
         // Room for the leanest layout with 10 pairs fewer than asked (each pair is two image-sized rows).
-        let planner = MemoryPlanner(network: try PreparedNetwork(backend: backend, model: Self.model, deepestLayer: "relu3_1"),
-                                    settings: RenderSettings(weights: Self.weights, iterations: 2), width: 64, height: 256,
+        let planner = MemoryPlanner(network: network, settings: RenderSettings(weights: Self.weights, iterations: 2), width: 64, height: 256,
                                     hasContent: true, styleSizes: [(64, 256)])
         let leanest = try [32, 43].map { try planner.simulatedPeak(layout: .banded(rows: $0), history: 20) }.min()!
-        let room = leanest - 10 * 2 * (4 * 3 * 64 * 256)
+        let room = leanest - 10 * 2 * (4 * 3 * 64 * 256) + backend.memory.currentBytes
         let budget = Int(Double(room + (128 << 20)) / 0.98) + 64
-        let tight = try transfer(backend, layout: .auto, maxMemory: budget).memoryPlan(width: 64, height: 256, hasContent: true, styleSizes: [(64, 256)])
+        let tight = try plan(maxMemory: budget)
         guard case .banded = tight.layout else { return XCTFail("expected bands, got \(tight.layout)") }
         XCTAssertLessThan(tight.lbfgsHistory!, 20)
         XCTAssertGreaterThan(tight.lbfgsHistory!, 1)

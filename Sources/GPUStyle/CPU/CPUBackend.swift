@@ -1,19 +1,32 @@
-// CPUBackend.swift — the reference backend: plain loops plus OpenBLAS GEMM, FP32, on the host.
+// CPUBackend.swift — the CPU backend: Winograd or im2col convolutions on OpenBLAS SGEMM, threaded loops, FP32.
 import CBLAS
 import Foundation
 
-/// The CPU backend: simple enough to be obviously right, and the reference every OpenCL kernel is
-/// tested against. Convolutions are im2col + OpenBLAS SGEMM over bands of rows, so scratch stays small.
+/// The CPU backend and the reference every OpenCL kernel is tested against. Convolutions default to Winograd
+/// F(4×4, 3×3) (checked in the tests against the plain im2col path and a textbook loop); every op splits its
+/// work over `threads` threads itself, with OpenBLAS single-threaded inside each task.
 public final class CPUBackend: Backend {
     public let kind = "cpu"
     public let deviceName: String
+    /// Threads every op uses (the core count unless set).
+    public let threads: Int
+    /// How every convolution this backend prepares is computed.
+    public let convolution: CPUConvolutionAlgorithm
     let tracker = MemoryTracker()
+    let parallel: CPUParallel
+    lazy var scratch = CPUScratch(tracker: tracker)
 
-    /// - Parameter threads: BLAS threads; `nil` keeps OpenBLAS's default (the core count).
-    public init(threads: Int? = nil) {
-        if let threads { openblas_set_num_threads(Int32(max(1, threads))) }
+    /// - Parameters:
+    ///   - threads: worker threads; `nil` means one per active core.
+    ///   - convolution: `.winograd` (fast) or `.im2col` (the plain reference).
+    public init(threads: Int? = nil, convolution: CPUConvolutionAlgorithm = .winograd) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        deviceName = "host CPU (\(cores) cores, OpenBLAS \(openblas_get_num_threads()) threads)"
+        self.threads = max(1, threads ?? cores)
+        self.convolution = convolution
+        parallel = CPUParallel(threads: self.threads)
+        // The backend parallelises around BLAS calls; OpenBLAS' own threads would compete (and spin) with it.
+        openblas_set_num_threads(1)
+        deviceName = "host CPU (\(cores) cores, \(self.threads) threads, \(convolution.rawValue) convolutions)"
     }
 
     public var memory: MemoryStats { tracker.current }
@@ -53,18 +66,21 @@ public final class CPUBackend: Backend {
     public func prepareConv(weights: [Float], bias: [Float], inChannels: Int, outChannels: Int) throws -> PreparedConv {
         try expect(weights.count == outChannels * inChannels * 9 && bias.count == outChannels,
                    "conv weights \(weights.count) / bias \(bias.count) do not match \(outChannels)×\(inChannels)×3×3")
-        return CPUPreparedConv(weights: weights, bias: bias, inChannels: inChannels, outChannels: outChannels)
+        return CPUPreparedConv(weights: weights, bias: bias, inChannels: inChannels, outChannels: outChannels, algorithm: convolution,
+                               parallel: parallel, tracker: tracker)
     }
 
     public func conv3x3(input: DeviceBuffer, conv: PreparedConv, output: DeviceBuffer, height: Int, width: Int, relu: Bool) throws {
         let c = try cpuConv(conv), x = try cpu(input), y = try cpu(output)
         try expect(x.count >= c.inChannels * height * width && y.count >= c.outChannels * height * width,
                    "conv3x3 buffers too small for \(c.inChannels)→\(c.outChannels) × \(height)×\(width)")
-        CPUConvolution.convolve(input: x.pointer, inChannels: c.inChannels, height: height, width: width,
-                                weights: c.forward, bias: c.bias, outChannels: c.outChannels, output: y.pointer)
-        if relu {
-            let n = c.outChannels * height * width
-            for i in 0..<n where y.pointer[i] < 0 { y.pointer[i] = 0 }
+        switch c.kernels {
+        case .im2col(let forward, _):
+            CPUConvolution.convolve(input: x.pointer, inChannels: c.inChannels, height: height, width: width, weights: forward,
+                                    bias: c.bias, outChannels: c.outChannels, output: y.pointer, parallel: parallel)
+            if relu { try self.relu(input: output, output: output, count: c.outChannels * height * width) }
+        case .winograd(let forward, _):
+            winograd(input: x.pointer, height: height, width: width, weights: forward, bias: c.bias, relu: relu, output: y.pointer)
         }
     }
 
@@ -72,76 +88,104 @@ public final class CPUBackend: Backend {
         let c = try cpuConv(conv), dy = try cpu(gradOutput), dx = try cpu(gradInput)
         try expect(dy.count >= c.outChannels * height * width && dx.count >= c.inChannels * height * width,
                    "conv3x3InputGradient buffers too small")
-        CPUConvolution.convolve(input: dy.pointer, inChannels: c.outChannels, height: height, width: width,
-                                weights: c.transposedRotated, bias: c.zeroBias, outChannels: c.inChannels, output: dx.pointer)
+        switch c.kernels {
+        case .im2col(_, let transposedRotated):
+            CPUConvolution.convolve(input: dy.pointer, inChannels: c.outChannels, height: height, width: width,
+                                    weights: transposedRotated, bias: c.zeroBias, outChannels: c.inChannels, output: dx.pointer,
+                                    parallel: parallel)
+        case .winograd(_, let backward):
+            winograd(input: dy.pointer, height: height, width: width, weights: backward, bias: c.zeroBias, relu: false, output: dx.pointer)
+        }
+    }
+
+    private func winograd(input: UnsafePointer<Float>, height: Int, width: Int, weights: WinogradWeights, bias: [Float],
+                          relu: Bool, output: UnsafeMutablePointer<Float>) {
+        let work = scratch.floats(WinogradConvolution.scratchCount(inChannels: weights.inChannels, outChannels: weights.outChannels,
+                                                                   height: height, width: width))
+        bias.withUnsafeBufferPointer { b in
+            WinogradConvolution.convolve(input: input, height: height, width: width, weights: weights, bias: b.baseAddress!,
+                                         relu: relu, output: output, scratch: work, parallel: parallel)
+        }
     }
 
     public func relu(input: DeviceBuffer, output: DeviceBuffer, count: Int) throws {
         let x = try cpu(input).pointer, y = try cpu(output).pointer
-        for i in 0..<count { y[i] = max(x[i], 0) }
+        parallel.forRanges(count) { _, range in
+            for i in range { y[i] = max(x[i], 0) }
+        }
     }
 
     public func reluBackward(gradient: DeviceBuffer, output: DeviceBuffer, count: Int) throws {
         let g = try cpu(gradient).pointer, y = try cpu(output).pointer
-        for i in 0..<count where !(y[i] > 0) { g[i] = 0 }
-    }
-
-    // MARK: Pooling
-
-    public func pool2x2(input: DeviceBuffer, output: DeviceBuffer, channels: Int, height: Int, width: Int, mode: PoolingMode) throws {
-        let x = try cpu(input).pointer, y = try cpu(output).pointer
-        let oh = height / 2, ow = width / 2
-        for c in 0..<channels {
-            for i in 0..<oh {
-                for j in 0..<ow {
-                    let base = (c * height + 2 * i) * width + 2 * j
-                    let a = x[base], b = x[base + 1], d = x[base + width], e = x[base + width + 1]
-                    y[(c * oh + i) * ow + j] = mode == .max ? max(max(a, b), max(d, e)) : (a + b + d + e) * 0.25
-                }
+        parallel.forRanges(count) { _, range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+                let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(g + i).storeBytes(of: gv.replacing(with: 0, where: .!(yv .> 0)), as: SIMD8<Float>.self)
+                i += 8
             }
-        }
-    }
-
-    public func pool2x2Backward(gradOutput: DeviceBuffer, input: DeviceBuffer, gradInput: DeviceBuffer,
-                                channels: Int, height: Int, width: Int, mode: PoolingMode) throws {
-        let dy = try cpu(gradOutput).pointer, x = try cpu(input).pointer, dx = try cpu(gradInput).pointer
-        dx.update(repeating: 0, count: channels * height * width)
-        let oh = height / 2, ow = width / 2
-        for c in 0..<channels {
-            for i in 0..<oh {
-                for j in 0..<ow {
-                    let g = dy[(c * oh + i) * ow + j]
-                    let base = (c * height + 2 * i) * width + 2 * j
-                    let taps = [base, base + 1, base + width, base + width + 1]
-                    if mode == .avg {
-                        for t in taps { dx[t] = 0.25 * g }
-                    } else {
-                        var best = taps[0]
-                        for t in taps.dropFirst() where x[t] > x[best] { best = t }
-                        dx[best] = g
-                    }
-                }
-            }
+            for k in i..<range.upperBound where !(y[k] > 0) { g[k] = 0 }
         }
     }
 
     // MARK: Gram
 
+    /// F Fᵀ by SSYRK (upper triangle, then mirrored): over pieces of the pixels, whose partial Grams are added in
+    /// piece order, when there are many pixels; over blocks of channels (SGEMM above the diagonal) otherwise.
     public func gram(features: DeviceBuffer, gram: DeviceBuffer, channels: Int, pixels: Int) throws {
         let f = try cpu(features).pointer, g = try cpu(gram).pointer
-        let alpha = 1 / Float(channels * pixels)
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(channels), Int32(pixels),
-                    alpha, f, Int32(pixels), 0, g, Int32(channels))
-        for i in 0..<channels { for j in 0..<i { g[i * channels + j] = g[j * channels + i] } }
+        let c = channels, alpha = 1 / Float(channels * pixels)
+        let pieces = min(8, pixels / 16384)
+        if pieces >= 2 {
+            let partial = scratch.floats(pieces * c * c), step = (pixels + pieces - 1) / pieces
+            parallel.forEach(pieces) { p in
+                let lo = p * step, n = min(pixels, lo + step) - lo
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(c), Int32(n), alpha, f + lo, Int32(pixels),
+                            0, partial + p * c * c, Int32(c))
+            }
+            parallel.forRanges(c, grain: max(1, 4096 / c)) { _, rows in
+                for i in rows {
+                    for j in i..<c {
+                        var sum: Float = 0
+                        for p in 0..<pieces { sum += partial[p * c * c + i * c + j] }
+                        g[i * c + j] = sum
+                    }
+                }
+            }
+        } else {
+            let blocks = min(c, 2 * threads), size = (c + blocks - 1) / blocks
+            let pairs = (0..<blocks).flatMap { i in (i..<blocks).map { (i, $0) } }
+            parallel.forEach(pairs.count) { p in
+                let (i, j) = pairs[p]
+                let r0 = i * size, c0 = j * size
+                let rows = min(size, c - r0), cols = min(size, c - c0)
+                guard rows > 0, cols > 0 else { return }
+                if i == j {
+                    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(rows), Int32(pixels), alpha, f + r0 * pixels,
+                                Int32(pixels), 0, g + r0 * c + r0, Int32(c))
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(pixels), alpha,
+                                f + r0 * pixels, Int32(pixels), f + c0 * pixels, Int32(pixels), 0, g + r0 * c + c0, Int32(c))
+                }
+            }
+        }
+        for i in 0..<c { for j in 0..<i { g[i * c + j] = g[j * c + i] } }
     }
 
+    /// (dG + dGᵀ) F by SGEMM over column ranges of the pixels, in parallel.
     public func gramBackward(gradGram: DeviceBuffer, features: DeviceBuffer, gradFeatures: DeviceBuffer, channels: Int, pixels: Int) throws {
         let dg = try cpu(gradGram).pointer, f = try cpu(features).pointer, df = try cpu(gradFeatures).pointer
         var sym = [Float](repeating: 0, count: channels * channels)
         for i in 0..<channels { for j in 0..<channels { sym[i * channels + j] = dg[i * channels + j] + dg[j * channels + i] } }
         let alpha = 1 / Float(channels * pixels)
-        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(channels), Int32(pixels), alpha,
-                    sym, Int32(channels), f, Int32(pixels), 1, df, Int32(pixels))
+        sym.withUnsafeBufferPointer { a in
+            parallel.forRanges(pixels, grain: max(256, (1 << 18) / max(1, channels))) { _, range in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(channels), Int32(range.count), Int32(channels), alpha,
+                            a.baseAddress, Int32(channels), f + range.lowerBound, Int32(pixels), 1,
+                            df + range.lowerBound, Int32(pixels))
+            }
+        }
     }
 
     // MARK: Helpers

@@ -47,16 +47,29 @@ final class CPUVectorBank: VectorBank, @unchecked Sendable {
     func rowPointer(_ index: Int) -> UnsafeMutablePointer<Float> { views[index].pointer }
 }
 
-/// Weights as GEMM operands: forward `outChannels × (inChannels·9)` and the transposed, rotated set
-/// `inChannels × (outChannels·9)` for the input gradient.
+/// How the CPU backend computes its 3×3 convolutions.
+public enum CPUConvolutionAlgorithm: String, Sendable, CaseIterable {
+    /// Winograd F(4×4, 3×3) with 36 SGEMMs per band of tiles: the fast default.
+    case winograd
+    /// im2col + one SGEMM per band of rows: the plain reference.
+    case im2col
+}
+
+/// A convolution's weights prepared for one algorithm. im2col: forward `outChannels × (inChannels·9)` and the
+/// transposed, rotated set `inChannels × (outChannels·9)` for the input gradient. Winograd: both sets transformed.
 final class CPUPreparedConv: PreparedConv, @unchecked Sendable {
-    let forward: [Float]
-    let transposedRotated: [Float]
+    enum Kernels {
+        case im2col(forward: [Float], transposedRotated: [Float])
+        case winograd(forward: WinogradWeights, backward: WinogradWeights)
+    }
+    let kernels: Kernels
     let bias: [Float]
     let zeroBias: [Float]
+    private let tracker: MemoryTracker
 
-    init(weights: [Float], bias: [Float], inChannels: Int, outChannels: Int) {
-        forward = weights
+    /// Prepares OIHW `weights`; the prepared sets are counted by `tracker` while this object lives.
+    init(weights: [Float], bias: [Float], inChannels: Int, outChannels: Int, algorithm: CPUConvolutionAlgorithm,
+         parallel: CPUParallel, tracker: MemoryTracker) {
         var t = [Float](repeating: 0, count: weights.count)
         for k in 0..<outChannels {
             for c in 0..<inChannels {
@@ -65,9 +78,56 @@ final class CPUPreparedConv: PreparedConv, @unchecked Sendable {
                 }
             }
         }
-        transposedRotated = t
+        switch algorithm {
+        case .im2col:
+            kernels = .im2col(forward: weights, transposedRotated: t)
+        case .winograd:
+            kernels = .winograd(forward: WinogradWeights(weights: weights, inChannels: inChannels, outChannels: outChannels, parallel: parallel),
+                                backward: WinogradWeights(weights: t, inChannels: outChannels, outChannels: inChannels, parallel: parallel))
+        }
         self.bias = bias
         zeroBias = [Float](repeating: 0, count: inChannels)
+        self.tracker = tracker
         super.init(inChannels: inChannels, outChannels: outChannels)
+        tracker.allocated(byteCount)
+    }
+
+    deinit { tracker.released(byteCount) }
+
+    /// Bytes held by the prepared weights.
+    var byteCount: Int {
+        switch kernels {
+        case .im2col(let f, let t): return (f.count + t.count) * MemoryLayout<Float>.stride
+        case .winograd(let f, let b): return f.byteCount + b.byteCount
+        }
+    }
+}
+
+/// One growing block of scratch floats, reused by every op of a backend (ops run one at a time).
+final class CPUScratch: @unchecked Sendable {
+    private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var capacity = 1
+    private let tracker: MemoryTracker
+
+    init(tracker: MemoryTracker) {
+        self.tracker = tracker
+        tracker.allocated(MemoryLayout<Float>.stride)
+    }
+
+    /// At least `count` floats, contents undefined.
+    func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer.deallocate()
+            tracker.released(capacity * MemoryLayout<Float>.stride)
+            pointer = .allocate(capacity: count)
+            capacity = count
+            tracker.allocated(count * MemoryLayout<Float>.stride)
+        }
+        return pointer
+    }
+
+    deinit {
+        pointer.deallocate()
+        tracker.released(capacity * MemoryLayout<Float>.stride)
     }
 }

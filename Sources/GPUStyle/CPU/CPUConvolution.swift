@@ -1,4 +1,4 @@
-// CPUConvolution.swift — 3×3 "same" convolution as im2col + SGEMM over bands of rows.
+// CPUConvolution.swift — 3×3 "same" convolution as im2col + SGEMM over bands of rows (the plain reference).
 import CBLAS
 
 enum CPUConvolution {
@@ -8,26 +8,26 @@ enum CPUConvolution {
     /// output[k][p] = bias[k] + Σ_{c,tap} weights[k][c·9 + tap] · input[c][p shifted by tap], zero padded.
     /// `weights` is `outChannels × (inChannels·9)` row-major, taps in row-major 3×3 order.
     static func convolve(input: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int,
-                         weights: [Float], bias: [Float], outChannels: Int, output: UnsafeMutablePointer<Float>) {
+                         weights: [Float], bias: [Float], outChannels: Int, output: UnsafeMutablePointer<Float>,
+                         parallel: CPUParallel = CPUParallel(threads: 1)) {
         let k = inChannels * 9
-        let bandRows = max(1, min(height, bandBudget / max(1, k * width)))
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * bandRows * width)
-        defer { columns.deallocate() }
+        let budgetRows = max(1, min(height, bandBudget / max(1, k * width)))
+        let bands = max((height + budgetRows - 1) / budgetRows, min(height, parallel.threads))
+        let bandRows = (height + bands - 1) / bands
         let plane = height * width
-        for k0 in 0..<outChannels {
-            (output + k0 * plane).update(repeating: bias[k0], count: plane)
-        }
-        var row0 = 0
-        while row0 < height {
-            let rows = min(bandRows, height - row0)
-            let pixels = rows * width
+        parallel.forEach((height + bandRows - 1) / bandRows) { band in
+            let row0 = band * bandRows, rows = min(bandRows, height - row0), pixels = rows * width
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * pixels)
+            defer { columns.deallocate() }
+            for k0 in 0..<outChannels {
+                (output + k0 * plane + row0 * width).update(repeating: bias[k0], count: pixels)
+            }
             im2col(input: input, channels: inChannels, height: height, width: width,
                    firstRow: row0, rows: rows, columns: columns)
             weights.withUnsafeBufferPointer { w in
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(pixels), Int32(k),
                             1, w.baseAddress, Int32(k), columns, Int32(pixels), 1, output + row0 * width, Int32(plane))
             }
-            row0 += rows
         }
     }
 

@@ -7,12 +7,15 @@ extension CPUBackend {
     public func contentLoss(features: DeviceBuffer, target: DeviceBuffer, count: Int, lossWeight: Float,
                             gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {
         let f = try cpu(features).pointer, p = try cpu(target).pointer, g = try cpu(gradient).pointer
-        var sum = 0.0
         let scale = gradientWeight * 2 / Float(count)
-        for i in 0..<count {
-            let d = f[i] - p[i]
-            sum += Double(d) * Double(d)
-            g[i] += scale * d
+        let sum = parallel.sum(count) { range in
+            var sum = 0.0
+            for i in range {
+                let d = f[i] - p[i]
+                sum += Double(d) * Double(d)
+                g[i] += scale * d
+            }
+            return sum
         }
         try cpu(losses).pointer[slot] = Float(Double(lossWeight) * sum / Double(count))
     }
@@ -21,12 +24,15 @@ extension CPUBackend {
                           gradGram: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {
         let g = try cpu(gram).pointer, a = try cpu(target).pointer, dg = try cpu(gradGram).pointer
         let n = channels * channels
-        var sum = 0.0
         let scale = gradientWeight * 2 / Float(n)
-        for i in 0..<n {
-            let d = g[i] - a[i]
-            sum += Double(d) * Double(d)
-            dg[i] = scale * d
+        let sum = parallel.sum(n) { range in
+            var sum = 0.0
+            for i in range {
+                let d = g[i] - a[i]
+                sum += Double(d) * Double(d)
+                dg[i] = scale * d
+            }
+            return sum
         }
         try cpu(losses).pointer[slot] = Float(Double(lossWeight) * sum / Double(n))
     }
@@ -34,20 +40,25 @@ extension CPUBackend {
     public func tvLoss(image: DeviceBuffer, channels: Int, height: Int, width: Int, lossWeight: Float,
                        gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {
         let x = try cpu(image).pointer, g = try cpu(gradient).pointer
-        var sum = 0.0
-        for c in 0..<channels {
-            for i in 0..<max(0, height - 1) {
-                for j in 0..<max(0, width - 1) {
-                    let at = (c * height + i) * width + j
-                    let dx = x[at] - x[at + 1], dy = x[at] - x[at + width]
-                    sum += 0.5 * (Double(dx) * Double(dx) + Double(dy) * Double(dy))
-                    g[at] += gradientWeight * (dx + dy)
-                    g[at + 1] -= gradientWeight * dx
-                    g[at + width] -= gradientWeight * dy
+        // One task per channel (their gradients do not overlap); the sums are added in channel order.
+        var sums = [Double](repeating: 0, count: channels)
+        sums.withUnsafeMutableBufferPointer { sums in
+            parallel.forEach(channels) { c in
+                var sum = 0.0
+                for i in 0..<max(0, height - 1) {
+                    for j in 0..<max(0, width - 1) {
+                        let at = (c * height + i) * width + j
+                        let dx = x[at] - x[at + 1], dy = x[at] - x[at + width]
+                        sum += 0.5 * (Double(dx) * Double(dx) + Double(dy) * Double(dy))
+                        g[at] += gradientWeight * (dx + dy)
+                        g[at + 1] -= gradientWeight * dx
+                        g[at + width] -= gradientWeight * dy
+                    }
                 }
+                sums[c] = sum
             }
         }
-        try cpu(losses).pointer[slot] = Float(Double(lossWeight) * sum)
+        try cpu(losses).pointer[slot] = Float(Double(lossWeight) * sums.reduce(0, +))
     }
 
     // MARK: Vector ops
@@ -55,34 +66,40 @@ extension CPUBackend {
     public func axpy(alpha: Float, x: DeviceBuffer, y: DeviceBuffer) throws {
         let a = try cpu(x), b = try cpu(y)
         try expect(a.count <= b.count, "axpy of \(a.count) elements into \(b.count)")
-        cblas_saxpy(Int32(a.count), alpha, a.pointer, 1, b.pointer, 1)
+        parallel.forRanges(a.count) { _, r in
+            cblas_saxpy(Int32(r.count), alpha, a.pointer + r.lowerBound, 1, b.pointer + r.lowerBound, 1)
+        }
     }
 
     public func scale(_ x: DeviceBuffer, by alpha: Float) throws {
         let a = try cpu(x)
-        cblas_sscal(Int32(a.count), alpha, a.pointer, 1)
+        parallel.forRanges(a.count) { _, r in cblas_sscal(Int32(r.count), alpha, a.pointer + r.lowerBound, 1) }
     }
 
     public func dot(_ a: DeviceBuffer, _ b: DeviceBuffer) throws -> Double {
         let x = try cpu(a), y = try cpu(b)
         try expect(x.count == y.count, "dot over \(x.count) and \(y.count) elements")
-        return CPUBackend.doubleDot(x.pointer, y.pointer, count: x.count)
+        return parallel.sum(x.count) { r in CPUBackend.doubleDot(x.pointer + r.lowerBound, y.pointer + r.lowerBound, count: r.count) }
     }
 
     public func sumAbs(_ x: DeviceBuffer) throws -> Double {
-        let a = try cpu(x)
-        var sum = 0.0
-        for i in 0..<a.count { sum += Double(abs(a.pointer[i])) }
-        return sum
+        let a = try cpu(x).pointer
+        return parallel.sum(x.count) { r in
+            var sum = 0.0
+            for i in r { sum += Double(abs(a[i])) }
+            return sum
+        }
     }
 
     public func adamStep(x: DeviceBuffer, gradient: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer,
                          stepSize: Float, beta1: Float, beta2: Float, epsilon: Float) throws {
         let xp = try cpu(x).pointer, g = try cpu(gradient).pointer, mp = try cpu(m).pointer, vp = try cpu(v).pointer
-        for i in 0..<x.count {
-            mp[i] = beta1 * mp[i] + (1 - beta1) * g[i]
-            vp[i] = beta2 * vp[i] + (1 - beta2) * g[i] * g[i]
-            xp[i] -= stepSize * mp[i] / (vp[i].squareRoot() + epsilon)
+        parallel.forRanges(x.count) { _, r in
+            for i in r {
+                mp[i] = beta1 * mp[i] + (1 - beta1) * g[i]
+                vp[i] = beta2 * vp[i] + (1 - beta2) * g[i] * g[i]
+                xp[i] -= stepSize * mp[i] / (vp[i].squareRoot() + epsilon)
+            }
         }
     }
 
@@ -90,10 +107,24 @@ extension CPUBackend {
         CPUVectorBank(rows: rows, length: length, tracker: tracker)
     }
 
+    /// One pass over the bank: each piece of the length computes its part of every requested dot product
+    /// while its slice of the requested rows stays in cache; the parts are added in piece order.
     public func bankDots(_ bank: VectorBank, rows: [Int]) throws -> [[Double]] {
         let b = try cpuBank(bank)
-        return rows.map { i in
-            (0..<b.rows).map { r in CPUBackend.doubleDot(b.rowPointer(i), b.rowPointer(r), count: b.length) }
+        let pieces = CPUParallel.pieces(b.length, grain: 1 << 15), width = rows.count * b.rows
+        let partial = UnsafeMutableBufferPointer<Double>.allocate(capacity: pieces * width)
+        defer { partial.deallocate() }
+        partial.initialize(repeating: 0)
+        parallel.forRanges(b.length) { p, range in
+            for r in 0..<b.rows {
+                for (k, i) in rows.enumerated() {
+                    partial[p * width + k * b.rows + r] = CPUBackend.doubleDot(b.rowPointer(i) + range.lowerBound,
+                                                                               b.rowPointer(r) + range.lowerBound, count: range.count)
+                }
+            }
+        }
+        return rows.indices.map { k in
+            (0..<b.rows).map { r in (0..<pieces).reduce(0.0) { $0 + partial[$1 * width + k * b.rows + r] } }
         }
     }
 
@@ -101,9 +132,12 @@ extension CPUBackend {
         let b = try cpuBank(bank), out = try cpu(output)
         try expect(coefficients.count == b.rows && out.count == b.length, "bankCombine shape mismatch")
         let own = (0..<b.rows).first { b.rowPointer($0) == out.pointer }
-        cblas_sscal(Int32(out.count), own.map { coefficients[$0] } ?? 0, out.pointer, 1)
-        for r in 0..<b.rows where r != own && coefficients[r] != 0 {
-            cblas_saxpy(Int32(b.length), coefficients[r], b.rowPointer(r), 1, out.pointer, 1)
+        parallel.forRanges(b.length) { _, range in
+            let o = out.pointer + range.lowerBound, n = Int32(range.count)
+            cblas_sscal(n, own.map { coefficients[$0] } ?? 0, o, 1)
+            for r in 0..<b.rows where r != own && coefficients[r] != 0 {
+                cblas_saxpy(n, coefficients[r], b.rowPointer(r) + range.lowerBound, 1, o, 1)
+            }
         }
     }
 

@@ -3,7 +3,9 @@ import Foundation
 
 /// How the output image starts.
 public enum Initialization: String, Sendable, CaseIterable {
-    /// Gaussian noise × 0.001 in preprocessed space (neural-style's `-init random`).
+    /// Gaussian noise × 0.001 in preprocessed space (neural-style's `-init random`). Without a content loss
+    /// (texture synthesis, style reconstructions) white noise instead — uniform RGB — because a nearly constant image
+    /// is a saddle of the style loss from which L-BFGS barely moves.
     case random
     /// The content image, or `--init-image` when given.
     case image
@@ -158,6 +160,10 @@ public final class StyleTransfer {
         switch settings.initialization {
         case .random:
             var rng = SplitMix64(seed: settings.seed)
+            if settings.weights.content == 0 {
+                let noise = (0..<(3 * width * height)).map { _ in Float(rng.nextUniform()) }
+                return network.model.preprocessing.apply(RGBImage(width: width, height: height, pixels: noise))
+            }
             return (0..<(3 * width * height)).map { _ in rng.nextGaussian() * 0.001 }
         case .image:
             guard let start = initImage ?? content else {

@@ -1,4 +1,4 @@
-// ExifOrientation.swift — the EXIF orientation tag (0x0112) of a JPEG, found and applied; every read bounds-checked.
+// ExifOrientation.swift — the EXIF orientation tag (0x0112) of a JPEG or PNG, found and applied; every read bounds-checked.
 
 /// EXIF orientation 1…8: how the stored rows and columns map onto the upright picture.
 enum ExifOrientation {
@@ -27,6 +27,22 @@ enum ExifOrientation {
                 }
             }
             position += length
+        }
+        return 1
+    }
+
+    /// The orientation in a PNG's first `eXIf` chunk (a TIFF structure, PNG 1.5 extension); 1 when there
+    /// is none or it is malformed. Chunk lengths are only followed while they stay inside the data.
+    static func fromPNG(_ bytes: [UInt8]) -> Int {
+        var position = 8
+        while position + 8 <= bytes.count {
+            let length = bytes[position..<(position + 4)].reduce(0) { $0 << 8 | Int($1) }
+            let type = bytes[(position + 4)..<(position + 8)]
+            let start = position + 8
+            guard length <= bytes.count - start else { return 1 }
+            if type.elementsEqual("eXIf".utf8) { return fromTIFF(Array(bytes[start..<(start + length)])) }
+            if type.elementsEqual("IEND".utf8) { return 1 }
+            position = start + length + 4  // data and CRC
         }
         return 1
     }

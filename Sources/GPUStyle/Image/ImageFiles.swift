@@ -8,7 +8,8 @@ import Darwin
 enum ImageFiles {
     /// Reads a regular file of at most `maxBytes` bytes.
     static func readAll(path: String, maxBytes: Int) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); no effect on files.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw GPUStyleError(.image, "\(path): cannot open the image: \(systemError(errno))")
         }
@@ -44,61 +45,17 @@ enum ImageFiles {
         return bytes
     }
 
-    /// Writes `bytes` to `path` through a temporary file in the same folder and `rename`, so that `path`
-    /// either keeps its old content or gets the complete new one. The temporary file never survives.
-    /// `beforeRename` lets tests inject a failure after the temporary file is complete.
+    /// Writes `bytes` to `path` atomically (`AtomicFile`): `path` either keeps its old content or gets the complete
+    /// new one, and the temporary file never survives. `beforeRename` lets tests inject a failure after the
+    /// temporary file is complete.
     static func writeAtomically(_ bytes: [UInt8], to path: String, beforeRename: (() throws -> Void)? = nil) throws {
-        let (folder, name) = split(path)
+        let (_, name) = split(path)
         guard !name.isEmpty, name != ".", name != ".." else {
             throw GPUStyleError(.image, "\(path): not a file name to write an image to")
         }
-        var random = SystemRandomNumberGenerator()
-        let suffix = String(random.next() & 0xFFFF_FFFF, radix: 16)
-        let prefix = folder.isEmpty ? "" : folder == "/" ? "/" : folder + "/"
-        let temporary = prefix + ".\(name).tmp-\(getpid())-\(suffix)"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            let code = errno
-            let where_ = folder.isEmpty ? "the current folder" : "the folder \(folder)"
-            throw GPUStyleError(.image, "\(path): cannot write the image in \(where_): \(systemError(code)); check that the folder exists and is writable")
-        }
-        var failure: Error? = nil
-        do { try writeFully(bytes, to: descriptor, path: path) } catch { failure = error }
-        if failure == nil, fsync(descriptor) != 0 {
-            failure = GPUStyleError(.image, "\(path): cannot write the image: \(systemError(errno))")
-        }
-        if close(descriptor) != 0, failure == nil {
-            failure = GPUStyleError(.image, "\(path): cannot write the image: \(systemError(errno))")
-        }
-        if failure == nil, let beforeRename {
-            do { try beforeRename() } catch { failure = error }
-        }
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            let hint = code == EISDIR ? " (a folder of that name exists)" : ""
-            throw GPUStyleError(.image, "\(path): cannot replace the file: \(systemError(code))\(hint)")
-        }
-    }
-
-    private static func writeFully(_ bytes: [UInt8], to descriptor: Int32, path: String) throws {
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return write(descriptor, base + written, bytes.count - written)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw GPUStyleError(.image, "\(path): cannot write the image: \(systemError(errno))")
-            }
-            if count == 0 { throw GPUStyleError(.image, "\(path): cannot write the image: the system accepted no bytes") }
-            written += count
-        }
+        let file = try AtomicFile(path: path, kind: .image)
+        try file.write(bytes)
+        try file.commit(beforeRename: beforeRename)
     }
 
     /// Splits a path into its folder ("" for the current one) and its last component.

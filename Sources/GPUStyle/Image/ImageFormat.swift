@@ -38,7 +38,7 @@ enum SniffedContent: Equatable {
         if head.count >= 4, Array(head[0..<4]) == Array(pngSignature[0..<4]) { return .png }  // damaged signature
         if head.count >= 2, head[0] == 0xFF, head[1] == 0xD8, head.count == 2 || head[2] == 0xFF { return .jpeg }
         if let name = otherFormatName(head) { return .otherFormat(name) }
-        if looksLikeText(bytes.prefix(512)) {
+        if looksLikeText(bytes.prefix(512), whole: bytes.count <= 512) {
             let start = String(decoding: bytes.prefix(512), as: UTF8.self).lowercased()
             if start.contains("<svg") { return .otherFormat("SVG") }
             return .text
@@ -69,8 +69,11 @@ enum SniffedContent: Equatable {
         return nil
     }
 
-    /// No NUL and no control characters other than tab, newline, form feed, carriage return and escape.
-    private static func looksLikeText(_ bytes: ArraySlice<UInt8>) -> Bool {
+    /// Valid UTF-8 (a window cut inside a character allowed, unless it is the `whole` file) with no NUL
+    /// and no control characters other than tab, newline, form feed, carriage return and escape.
+    private static func looksLikeText(_ bytes: ArraySlice<UInt8>, whole: Bool) -> Bool {
+        let cuts = whole ? 0...0 : 0...min(3, bytes.count - 1)
+        guard cuts.contains(where: { String(validating: bytes.dropLast($0), as: UTF8.self) != nil }) else { return false }
         for byte in bytes {
             switch byte {
             case 0x09, 0x0A, 0x0C, 0x0D, 0x1B: continue

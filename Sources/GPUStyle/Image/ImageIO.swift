@@ -29,9 +29,9 @@ public enum ImageIO {
     /// Reads a PNG or JPEG file, recognised by content, not by extension.
     ///
     /// PNG: gray, gray+alpha, palette (+tRNS), RGB, RGBA, 1–16 bits, interlaced; alpha is composited over
-    /// white. JPEG: baseline, progressive, arithmetic, grayscale, CMYK/YCCK (Adobe inverted CMYK handled);
-    /// the EXIF orientation is applied, so the result is upright. Images over `maxPixels` pixels are refused
-    /// before any pixel memory is allocated.
+    /// white. JPEG: baseline, progressive, arithmetic, grayscale, CMYK/YCCK (Adobe inverted CMYK handled).
+    /// The EXIF orientation (JPEG APP1, PNG `eXIf`) is applied, so the result is upright. Images over
+    /// `maxPixels` pixels are refused before any pixel memory is allocated.
     /// - Throws: `GPUStyleError(.image, "<path>: <what>")` for an unreadable, empty, truncated, corrupt,
     ///   zero-sized, oversized or non-PNG/JPEG file; `.usage` for `maxPixels < 1`.
     public static func read(path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
@@ -49,7 +49,8 @@ public enum ImageIO {
         try checkLimit(maxPixels)
         switch SniffedContent.sniff(data) {
         case .png:
-            return try RasterDecoder.png.decodeImage(data, name: name, maxPixels: maxPixels)
+            let stored = try RasterDecoder.png.decodeImage(data, name: name, maxPixels: maxPixels)
+            return stored.applyingExifOrientation(ExifOrientation.fromPNG(data))
         case .jpeg:
             let stored = try RasterDecoder.jpeg.decodeImage(data, name: name, maxPixels: maxPixels)
             return stored.applyingExifOrientation(ExifOrientation.fromJPEG(data))

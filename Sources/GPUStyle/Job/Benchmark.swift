@@ -6,10 +6,15 @@ public struct BenchmarkResult: Codable, Sendable {
     public var backend: String
     public var device: String
     public var model: String
+    /// The longer side in pixels (the side of a square run).
     public var size: Int
+    public var width: Int
+    public var height: Int
     public var iterations: Int
     /// Mean wall time of one full iteration (forward, backward, losses, optimiser step), no phase timing.
     public var secondsPerIteration: Double
+    /// CPU time of this process (all threads) per timed iteration: the work itself, whatever else runs on the machine.
+    public var cpuSecondsPerIteration: Double
     /// Mean seconds per iteration of each phase, measured in a separate timed pass (`forward`, `backward`,
     /// `gram_loss`, `optimizer`).
     public var phaseSeconds: [String: Double]
@@ -20,12 +25,14 @@ public struct BenchmarkResult: Codable, Sendable {
     /// The memory plan followed (layout, history, planned peak and budget).
     public var memoryPlan: String
     public var lbfgsHistory: Int
-    /// Total loss at each timed iteration (for comparing backends).
+    /// Total loss at the warm-up iteration (the starting image; absent with `warmup` off) and at each timed iteration
+    /// (for comparing backends).
     public var losses: [Double]
 
     enum CodingKeys: String, CodingKey {
-        case backend, device, model, size, iterations, losses
+        case backend, device, model, size, width, height, iterations, losses
         case secondsPerIteration = "seconds_per_iteration"
+        case cpuSecondsPerIteration = "cpu_seconds_per_iteration"
         case phaseSeconds = "phase_seconds_per_iteration"
         case peakDeviceMemoryBytes = "peak_device_memory_bytes"
         case optimizerBytes = "optimizer_bytes"
@@ -48,23 +55,23 @@ public struct BenchmarkOptions: Sendable {
 }
 
 /// Runs `iterations` L-BFGS iterations of neural-style's default loss (content relu4_2, style relu1_1…relu5_1)
-/// on seeded random `size × size` content and style images, after one warm-up iteration, following the memory plan.
-public func runBenchmark(backend: Backend, model: Model, size: Int, iterations: Int,
+/// on seeded random `width × height` content and style images, after one warm-up iteration, following the memory plan.
+public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int, iterations: Int,
                          options: BenchmarkOptions = BenchmarkOptions()) throws -> BenchmarkResult {
-    guard size >= 32, iterations >= 1 else {
-        throw GPUStyleError(.usage, "bench needs --size ≥ 32 and --iterations ≥ 1")
+    guard width >= 32, height >= 32, iterations >= 1 else {
+        throw GPUStyleError(.usage, "bench needs a size of at least 32×32 (got \(width)×\(height)) and --iterations ≥ 1")
     }
     var rng = SplitMix64(seed: 42)
     func noiseImage() -> RGBImage {
-        RGBImage(width: size, height: size, pixels: (0..<(3 * size * size)).map { _ in Float(rng.nextUniform()) })
+        RGBImage(width: width, height: height, pixels: (0..<(3 * width * height)).map { _ in Float(rng.nextUniform()) })
     }
     let prep = model.preprocessing
     backend.resetPeakMemory()
-    let (network, settings, plan) = try benchmarkSetup(backend: backend, model: model, size: size, options: options)
+    let (network, settings, plan) = try benchmarkSetup(backend: backend, model: model, width: width, height: height, options: options)
     let history = plan.lbfgsHistory ?? options.lbfgsHistory
-    let input = { NetworkInput(height: size, width: size, values: prep.apply(noiseImage())) }
-    let state = try RenderState(network: network, settings: settings, layout: plan.layout, history: history, width: size, height: size,
-                                content: input(), styles: [input()], blendWeights: [1])
+    let input = { NetworkInput(height: height, width: width, values: prep.apply(noiseImage())) }
+    let state = try RenderState(network: network, settings: settings, layout: plan.layout, history: history, width: width,
+                                height: height, content: input(), styles: [input()], blendWeights: [1])
     let (objective, x, optimizer) = (state.objective, state.x, state.optimizer)
     try backend.upload(prep.apply(noiseImage()), to: x)
 
@@ -73,13 +80,13 @@ public func runBenchmark(backend: Backend, model: Model, size: Int, iterations: 
         try optimizer.step(x: x)
         return loss
     }
-    if options.warmup { _ = try iterate() }
+    var losses = options.warmup ? [try iterate()] : []
     try backend.finish()
-    var losses: [Double] = []
-    let start = DispatchTime.now().uptimeNanoseconds
+    let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPUSeconds()
     for _ in 0..<iterations { losses.append(try iterate()) }
     try backend.finish()
     let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    let totalCPU = processCPUSeconds() - startCPU
 
     var phaseSeconds: [String: Double] = [:]
     if options.phases {
@@ -92,19 +99,22 @@ public func runBenchmark(backend: Backend, model: Model, size: Int, iterations: 
         objective.clock = nil
         for phase in PhaseClock.Phase.allCases { phaseSeconds[phase.rawValue] = (clock.seconds[phase] ?? 0) / Double(iterations) }
     }
-    return BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: size,
-                           iterations: iterations, secondsPerIteration: total / Double(iterations), phaseSeconds: phaseSeconds,
-                           peakDeviceMemoryBytes: backend.memory.peakBytes, optimizerBytes: 4 * (2 * (history + 1) + 3) * 3 * size * size,
+    return BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: max(width, height),
+                           width: width, height: height,
+                           iterations: iterations, secondsPerIteration: total / Double(iterations),
+                           cpuSecondsPerIteration: totalCPU / Double(iterations), phaseSeconds: phaseSeconds,
+                           peakDeviceMemoryBytes: backend.memory.peakBytes, optimizerBytes: 4 * (2 * (history + 1) + 3) * 3 * width * height,
                            memoryPlan: plan.summary, lbfgsHistory: history, losses: losses)
 }
 
 /// The memory plan `runBenchmark` would follow, without computing anything (`gpustyle bench --plan-only`).
-public func planBenchmark(backend: Backend, model: Model, size: Int, options: BenchmarkOptions = BenchmarkOptions()) throws -> MemoryPlan {
-    try benchmarkSetup(backend: backend, model: model, size: size, options: options).plan
+public func planBenchmark(backend: Backend, model: Model, width: Int, height: Int,
+                          options: BenchmarkOptions = BenchmarkOptions()) throws -> MemoryPlan {
+    try benchmarkSetup(backend: backend, model: model, width: width, height: height, options: options).plan
 }
 
 /// The benchmark's network, settings (neural-style's default loss) and memory plan.
-private func benchmarkSetup(backend: Backend, model: Model, size: Int, options: BenchmarkOptions) throws
+private func benchmarkSetup(backend: Backend, model: Model, width: Int, height: Int, options: BenchmarkOptions) throws
     -> (network: PreparedNetwork, settings: RenderSettings, plan: MemoryPlan) {
     let weights = LossWeights(content: 5, style: 100, tv: 1e-3, contentLayers: ["relu4_2"],
                               styleLayers: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
@@ -114,6 +124,13 @@ private func benchmarkSetup(backend: Backend, model: Model, size: Int, options: 
     settings.maxMemoryBytes = options.maxMemoryBytes
     settings.layout = options.layout
     let plan = try StyleTransfer(network: network, settings: settings)
-        .memoryPlan(width: size, height: size, hasContent: true, styleSizes: [(size, size)])
+        .memoryPlan(width: width, height: height, hasContent: true, styleSizes: [(width, height)])
     return (network, settings, plan)
+}
+
+/// User + system CPU seconds of this process so far, all threads.
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

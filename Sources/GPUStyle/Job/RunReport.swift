@@ -74,22 +74,3 @@ public struct ScaleReport: Codable, Sendable {
         case lbfgsHistory = "lbfgs_history"
     }
 }
-
-/// Writes `data` to `path` through a temporary file in the same folder and a rename, so readers never see a partial file.
-public func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temp = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    do {
-        try data.write(to: temp)
-        guard rename(temp.path, url.path) == 0 else {
-            throw GPUStyleError(.io, "\(path): cannot rename the temporary file into place (\(String(cString: strerror(errno))))")
-        }
-    } catch let error as GPUStyleError {
-        try? FileManager.default.removeItem(at: temp)
-        throw error
-    } catch {
-        try? FileManager.default.removeItem(at: temp)
-        throw GPUStyleError(.io, "\(path): cannot write (\(error.localizedDescription))")
-    }
-}

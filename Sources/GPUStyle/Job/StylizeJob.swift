@@ -39,7 +39,7 @@ public final class StylizeJob {
         let initOriginal = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         backend.resetPeakMemory()
         let deepest = try StyleTransfer.deepestLayer(of: weights.activeContentLayers + weights.activeStyleLayers, in: model.architecture)
-        let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
+        var prepared: PreparedNetwork?  // prepared once, after the first scale's images passed the size check
         let total = schedule.reduce(0) { $0 + $1.iterations }
         var previous: RGBImage?, sizedContent: RGBImage?
         var scaleReports: [ScaleReport] = []
@@ -50,6 +50,10 @@ public final class StylizeJob {
             let (width, height) = try sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
             let styleSide = max(16, Int((options.styleScale * Float(step.longestSide)).rounded(.up)))
             let styles = try styleOriginals.map { try $0.resized(longestSide: styleSide) }
+            try checkImagesReachTheLayers(width: width, height: height, styles: styles,
+                                          layers: weights.activeContentLayers + weights.activeStyleLayers)
+            let network = try prepared ?? PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
+            prepared = network
             var settings = RenderSettings(weights: weights, iterations: step.iterations)
             settings.optimizer = options.optimizer
             settings.learningRate = options.learningRate
@@ -95,6 +99,10 @@ public final class StylizeJob {
             if index == schedule.count - 1 {
                 try ImageIO.write(finish(result.image), to: options.outputImage)
             }
+        }
+        if let plot = options.plotPath, let result = lastResult {
+            let title = "\(model.name) \(result.image.width)x\(result.image.height) \(options.optimizer.rawValue)"
+            try LossPlot(history: result.history, title: title).write(to: plot)
         }
         return report(lastResult!, scales: scaleReports, printEvery: printEvery)
     }

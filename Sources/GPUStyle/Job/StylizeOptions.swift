@@ -39,6 +39,10 @@ public struct StylizeOptions: Sendable {
     public var maxMemoryBytes: Int?
     /// How activations are stored (`--memory-plan`).
     public var layout: LayoutChoice = .auto
+    /// Draw the loss curves here (.svg or .png) after the run.
+    public var plotPath: String?
+    /// Where the caller will write the JSON run report (`--report`), checked like the output; nil: none.
+    public var reportPath: String?
 
     public init() {}
 
@@ -65,6 +69,7 @@ public struct StylizeOptions: Sendable {
         _ = try scaleSchedule(iterations: iterations)
         if let bytes = maxMemoryBytes, bytes < 1 << 20 { throw fail("--max-memory must be at least 1 MiB (got \(bytes) bytes)") }
         guard saveEvery >= 0 else { throw fail("--save-iter must be ≥ 0 (got \(saveEvery))") }
+        guard maxPixels >= 1 else { throw fail("--max-pixels must be at least 1 (got \(maxPixels))") }
         if let lr = learningRate, !(lr.isFinite && lr > 0) { throw fail("--learning-rate must be > 0 (got \(lr))") }
         let names = Set(model.architecture.layers.map(\.name))
         for (option, layers) in [("--content-layers", weights.contentLayers), ("--style-layers", weights.styleLayers)] {
@@ -88,7 +93,7 @@ public struct StylizeOptions: Sendable {
         if initialization == .image && contentImage == nil && initImage == nil { throw fail("--init image needs --content-image or --init-image") }
         if let blend = styleBlendWeights {
             guard blend.count == styleImages.count else {
-                throw fail("--style-blend-weights has \(blend.count) values for \(styleImages.count) style images")
+                throw fail("--style-blend-weights has \(blend.count) value\(blend.count == 1 ? "" : "s") for \(styleImages.count) style image\(styleImages.count == 1 ? "" : "s")")
             }
             guard blend.allSatisfy({ $0.isFinite && $0 >= 0 }), blend.reduce(0, +) > 0 else {
                 throw fail("--style-blend-weights must be ≥ 0 with a positive sum (got \(blend.map { "\($0)" }.joined(separator: ",")))")
@@ -98,6 +103,9 @@ public struct StylizeOptions: Sendable {
             throw fail("\(option) \(path): \(String(cString: strerror(errno)))")
         }
         try validateOutputPath()
+        if let plotPath, !["svg", "png"].contains((plotPath as NSString).pathExtension.lowercased()) {
+            throw fail("--plot \(plotPath): use a .svg or .png name")
+        }
     }
 
     /// Every input image with the option that named it.
@@ -106,26 +114,49 @@ public struct StylizeOptions: Sendable {
             + styleImages.map { ("--style-image", $0) }
     }
 
-    /// The output must be a .png/.jpg/.jpeg in a writable folder, and not one of the inputs.
-    func validateOutputPath() throws {
+    /// The output must be a .png/.jpg/.jpeg in a writable folder, and not one of the inputs; the same
+    /// goes for the report, which must not be the output either.
+    public func validateOutputPath() throws {
         let ext = (outputImage as NSString).pathExtension.lowercased()
         guard ["png", "jpg", "jpeg"].contains(ext) else {
             throw GPUStyleError(.usage, "--output-image \(outputImage): use a .png, .jpg or .jpeg name")
         }
-        let output = URL(fileURLWithPath: outputImage).standardizedFileURL.resolvingSymlinksInPath().path
-        for (option, path) in inputPaths {
-            if URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path == output {
-                throw GPUStyleError(.usage, "--output-image \(outputImage) is the same file as \(option); choose another output name")
+        var written = [("--output-image", outputImage)]
+        if let reportPath { written.append(("--report", reportPath)) }
+        for (index, (option, path)) in written.enumerated() {
+            let clashes = inputPaths + written.prefix(index).map { (option: $0.0, path: $0.1) }
+            if let clash = clashes.first(where: { Self.sameFile($0.path, path) }) {
+                throw GPUStyleError(.usage, "\(option) \(path) is the same file as \(clash.option); choose another name")
             }
+            try Self.checkWritable(path, option: option)
         }
-        let folder = (output as NSString).deletingLastPathComponent
+    }
+
+    private static func sameFile(_ a: String, _ b: String) -> Bool {
+        func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        return resolved(a) == resolved(b)
+    }
+
+    /// `path` must not be a folder, and its folder must exist and take a new file: checked by creating and
+    /// removing one, which also catches read-only file systems and folders that refuse even root.
+    private static func checkWritable(_ path: String, option: String) throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw GPUStyleError(.usage, "--output-image \(outputImage): the folder \(folder) does not exist")
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw GPUStyleError(.usage, "\(option) \(path) is a folder; give a file name")
         }
-        guard access(folder, W_OK) == 0 else {
-            throw GPUStyleError(.usage, "--output-image \(outputImage): the folder \(folder) is not writable")
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder = parent.isEmpty ? "." : parent
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+            throw GPUStyleError(.usage, "\(option) \(path): the folder \(folder) does not exist")
         }
+        guard isDirectory.boolValue else { throw GPUStyleError(.usage, "\(option) \(path): \(folder) is not a folder") }
+        let probe = "\(folder)/.gpustyle-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw GPUStyleError(.usage, "\(option) \(path): the folder \(folder) is not writable (\(String(cString: strerror(errno))))")
+        }
+        close(descriptor)
+        unlink(probe)
     }
 
     /// Blend weights normalised to sum 1 (equal when not given).

@@ -30,11 +30,34 @@ public struct GPUStyleError: Error, CustomStringConvertible, Sendable {
     }
 
     public let kind: Kind
+    /// What went wrong. For the input kinds (`.usage`, `.image`, `.weights`) always a single line:
+    /// control characters that came from the input (a tensor name holding a newline, an escape
+    /// sequence in a chunk type) are shown escaped (`\n`, `\u{1B}`).
     public let message: String
 
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
-        self.message = message
+        self.message = [.usage, .image, .weights].contains(kind) ? GPUStyleError.singleLine(message) : message
+    }
+
+    /// `text` with every control character and line or paragraph separator escaped.
+    public static func singleLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where needsEscape(scalar): result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 
     public var description: String { message }

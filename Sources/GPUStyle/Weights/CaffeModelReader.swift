@@ -21,7 +21,8 @@ public enum CaffeModelReader {
         var blobs: [(bytes: UnsafeRawBufferPointer, offset: Int)] = []
     }
 
-    static func read(bytes: UnsafeRawBufferPointer, path: String) throws -> WeightFile {
+    /// Reads an in-memory `.caffemodel` image; `path` names it in messages.
+    public static func read(bytes: UnsafeRawBufferPointer, path: String) throws -> WeightFile {
         var reader = ProtoReader(bytes, context: path)
         var v1Layers = 0, v2Layers = 0
         var tensors: [NamedTensor] = []

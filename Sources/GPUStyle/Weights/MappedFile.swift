@@ -9,7 +9,8 @@ public final class MappedFile: @unchecked Sendable {
     /// Maps `path`; an empty file maps to an empty buffer.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); no effect on files.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw GPUStyleError(.weights, "\(path): cannot open (\(String(cString: strerror(errno))))")
         }
@@ -19,7 +20,7 @@ public final class MappedFile: @unchecked Sendable {
             throw GPUStyleError(.weights, "\(path): cannot stat (\(String(cString: strerror(errno))))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw GPUStyleError(.weights, "\(path): not a regular file")
+            throw GPUStyleError(.weights, "\(path): not a regular file (a folder, device, pipe or socket); give a weight file")
         }
         let size = Int(info.st_size)
         if size == 0 {

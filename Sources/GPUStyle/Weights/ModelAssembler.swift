@@ -42,6 +42,9 @@ public enum ModelAssembler {
         }
         let arch = try decideArchitecture(file, kernels: kernels, given: architecture)
         let expected = arch.convolutions
+        if let recognised, recognised.naming.namesConvolutions, kernels.count < expected.count, !allowTruncated {
+            try checkNoneMissing(named: recognised.keys, expected: expected.map(\.name), arch: arch, path: file.path)
+        }
         if kernels.count < expected.count && !allowTruncated {
             throw GPUStyleError(.weights, "\(file.path): holds only \(kernels.count) of \(arch.rawValue.uppercased())'s \(expected.count) convolutions (up to \(expected[kernels.count - 1].name)); the file is incomplete")
         }
@@ -66,6 +69,18 @@ public enum ModelAssembler {
         }
         let chosen = try decidePreprocessing(file, firstBias: convs["conv1_1"]?.bias ?? [], given: preprocessing)
         return Model(name: name, architecture: arch, preprocessing: chosen, convs: convs, defaults: try decideDefaults(file))
+    }
+
+    /// With Caffe-style (block, index) names, a file lacking convolutions in the middle gets an error naming
+    /// them (a file that merely ends early gets the "holds only N" error).
+    static func checkNoneMissing(named keys: [[Int]], expected: [String], arch: Architecture, path: String) throws {
+        let present = Set(keys.map { "conv\($0.first ?? 0)_\($0.last ?? 0)" })
+        let missing = expected.filter { !present.contains($0) }
+        guard !missing.isEmpty, missing != Array(expected.suffix(missing.count)) else { return }
+        let architecture = arch.rawValue.uppercased()
+        let listed = missing.count <= 4 ? missing.joined(separator: ", ")
+            : missing.prefix(3).joined(separator: ", ") + " and \(missing.count - 3) more"
+        throw GPUStyleError(.weights, "\(path): \(architecture)'s \(listed) \(missing.count == 1 ? "is" : "are") missing (the file holds \(keys.count) of its \(expected.count) convolutions); the file is incomplete or not \(architecture)")
     }
 
     /// 4-D tensors with a 3×3 spatial window, in file order.

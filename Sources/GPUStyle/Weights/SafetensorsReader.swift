@@ -40,13 +40,13 @@ public enum SafetensorsReader {
     /// unsupported float dtype (F8) or NaN/Inf value.
     public static func read(path: String) throws -> WeightFile {
         let file = try MappedFile(path: path)
-        return try read(bytes: file.bytes, path: path)
+        return try withExtendedLifetime(file) { try read(bytes: file.bytes, path: path) }
     }
 
     /// Reads and validates only the header of the file at `path`.
     public static func readHeader(path: String) throws -> SafetensorsHeader {
         let file = try MappedFile(path: path)
-        return try parseHeader(file.bytes, context: path)
+        return try withExtendedLifetime(file) { try parseHeader(file.bytes, context: path) }
     }
 
     /// Reads tensors from an in-memory safetensors image; `path` names it in messages.

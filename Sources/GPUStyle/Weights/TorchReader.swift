@@ -10,19 +10,21 @@ public enum TorchReader {
     /// `format` is "pth-zip" or "pth-legacy"; `metadata["skipped"]` lists non-float tensors left out.
     public static func read(path: String) throws -> WeightFile {
         let file = try MappedFile(path: path)
-        return try withExtendedLifetime(file) {
-            let bytes = file.bytes
-            if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
-                return try readZip(bytes, path: path)
-            }
-            if bytes.first == 0x80 {
-                return try readLegacy(bytes, path: path)
-            }
-            if bytes.count > 262, bytes[257..<262].elementsEqual("ustar".utf8) {
-                throw GPUStyleError(.weights, "\(path): a tar-format .pth from PyTorch before 0.4 is not supported; load it in PyTorch and save it again with torch.save(model.state_dict(), path)")
-            }
-            throw GPUStyleError(.weights, "\(path): not a PyTorch file: expected a ZIP archive (torch.save since 1.6) or a legacy pickle stream")
+        return try withExtendedLifetime(file) { try read(bytes: file.bytes, path: path) }
+    }
+
+    /// Reads an in-memory `.pth` image (ZIP or legacy stream); `path` names it in messages.
+    public static func read(bytes: UnsafeRawBufferPointer, path: String) throws -> WeightFile {
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
+            return try readZip(bytes, path: path)
         }
+        if bytes.first == 0x80 {
+            return try readLegacy(bytes, path: path)
+        }
+        if bytes.count > 262, bytes[257..<262].elementsEqual("ustar".utf8) {
+            throw GPUStyleError(.weights, "\(path): a tar-format .pth from PyTorch before 0.4 is not supported; load it in PyTorch and save it again with torch.save(model.state_dict(), path)")
+        }
+        throw GPUStyleError(.weights, "\(path): not a PyTorch file: expected a ZIP archive (torch.save since 1.6) or a legacy pickle stream")
     }
 
     // MARK: - ZIP container

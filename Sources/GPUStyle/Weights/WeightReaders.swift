@@ -18,19 +18,41 @@ public enum WeightReaders {
         }
     }
 
+    /// Reads an in-memory weight file with the reader its content calls for; `path` names it in messages.
+    /// - Throws: `GPUStyleError(.weights)` for an unknown format or a malformed file.
+    public static func read(bytes: UnsafeRawBufferPointer, path: String) throws -> WeightFile {
+        guard let format = sniff(bytes) else { throw unrecognised(path: path, size: bytes.count) }
+        return try read(bytes: bytes, path: path, as: format)
+    }
+
+    /// Reads an in-memory weight file as `format` (no sniffing); `path` names it in messages.
+    public static func read(bytes: UnsafeRawBufferPointer, path: String, as format: WeightFormat) throws -> WeightFile {
+        switch format {
+        case .safetensors: return try SafetensorsReader.read(bytes: bytes, path: path)
+        case .hdf5: return try HDF5Reader.read(bytes: bytes, path: path)
+        case .torchZip, .torchLegacy: return try TorchReader.read(bytes: bytes, path: path)
+        case .caffemodel: return try CaffeModelReader.read(bytes: bytes, path: path)
+        }
+    }
+
     /// The format of the file at `path`, from its content.
     public static func sniff(path: String) throws -> WeightFormat {
         let file = try MappedFile(path: path)
-        guard let format = sniff(file.bytes) else {
-            throw GPUStyleError(.weights, "\(path): unrecognised weight file (\(file.bytes.count) bytes); supported are safetensors, Keras HDF5 (.h5), PyTorch .pth (ZIP or legacy) and Caffe .caffemodel")
+        guard let format = withExtendedLifetime(file, { sniff(file.bytes) }) else {
+            throw unrecognised(path: path, size: file.bytes.count)
         }
         return format
+    }
+
+    private static func unrecognised(path: String, size: Int) -> GPUStyleError {
+        if size == 0 { return GPUStyleError(.weights, "\(path): the file is empty (0 bytes), not a weight file") }
+        return GPUStyleError(.weights, "\(path): unrecognised weight file (\(size) bytes); supported are safetensors, Keras HDF5 (.h5), PyTorch .pth (ZIP or legacy) and Caffe .caffemodel")
     }
 
     /// The format of a file whose content is `bytes`, or nil.
     /// - HDF5: the superblock signature at 0, 512, 1024, … (a user block may precede it);
     /// - ZIP (`PK\3\4`, PyTorch ≥ 1.6);
-    /// - safetensors: a little-endian length that fits the file followed by `{` (checked before pickle:
+    /// - safetensors: a little-endian length of at most 100 MB followed by `{` (checked before pickle:
     ///   a header length can start with byte 0x80);
     /// - a pickle protocol 2–5 opening (`0x80 0x02…0x05`, legacy PyTorch);
     /// - protobuf (Caffe): a first field that a `NetParameter` can start with, with its wire type and a
@@ -46,7 +68,8 @@ public enum WeightReaders {
         if n >= 10 {
             var length: UInt64 = 0
             for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-            if length >= 2 && length <= UInt64(n - 8) && bytes[8] == UInt8(ascii: "{") { return .safetensors }
+            // A length past the end of the file still counts (a truncated file); the reader says so.
+            if length >= 2 && length <= UInt64(SafetensorsReader.maxHeaderLength) && bytes[8] == UInt8(ascii: "{") { return .safetensors }
         }
         if n >= 2 && bytes[0] == 0x80 && (2...5).contains(bytes[1]) { return .torchLegacy }
         if n >= 2 {

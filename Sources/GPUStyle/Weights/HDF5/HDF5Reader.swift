@@ -19,7 +19,7 @@ public enum HDF5Reader {
     /// Reads the HDF5 file at `path`.
     public static func read(path: String) throws -> WeightFile {
         let file = try MappedFile(path: path)
-        return try read(bytes: file.bytes, path: path)
+        return try withExtendedLifetime(file) { try read(bytes: file.bytes, path: path) }
     }
 
     /// Reads an in-memory HDF5 image; `path` names it in messages.

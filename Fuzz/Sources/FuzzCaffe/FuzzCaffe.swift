@@ -1,0 +1,7 @@
+// FuzzCaffe.swift — libFuzzer target: bytes read as a Caffe .caffemodel, then assembled into a (possibly partial) VGG.
+import FuzzSupport
+
+@main
+enum Main {
+    static func main() { runFuzzer { fuzzWeights($0, $1, as: .caffemodel) } }
+}

@@ -1,0 +1,7 @@
+// FuzzHDF5.swift — libFuzzer target: bytes read as a Keras HDF5 file, then assembled into a (possibly partial) VGG.
+import FuzzSupport
+
+@main
+enum Main {
+    static func main() { runFuzzer { fuzzWeights($0, $1, as: .hdf5) } }
+}

@@ -1,0 +1,22 @@
+// ImageSizeCheck.swift — after resizing, every image must still reach the deepest layer used; the error names the image.
+
+extension StylizeJob {
+    /// Each 2×2 pooling before the deepest content or style layer halves the image, so a side shorter than
+    /// 2^(poolings) cannot reach it (an extreme aspect ratio, or a small --image-size or --style-scale).
+    /// - Throws: `GPUStyleError(.usage)` naming the option and file of the first image that is too small.
+    func checkImagesReachTheLayers(width: Int, height: Int, styles: [RGBImage], layers: [String]) throws {
+        let names = model.architecture.layers.map(\.name)
+        guard let deepest = layers.compactMap({ names.firstIndex(of: $0) }).max() else { return }
+        let poolings = model.architecture.layers[...deepest].filter { $0.kind == .pool }.count
+        let needed = 1 << poolings
+        let target = names[deepest]
+        let generated = options.contentImage.map { ("--content-image \($0)", "resized to") } ?? ("--output-size", "set to")
+        var images = [(generated.0, generated.1, width, height)]
+        for (path, image) in zip(options.styleImages, styles) {
+            images.append(("--style-image \(path)", "resized to", image.width, image.height))
+        }
+        for (what, verb, w, h) in images where min(w, h) < needed {
+            throw GPUStyleError(.usage, "\(what): \(verb) \(w)×\(h) px, too small to reach \(target) (which needs at least \(needed) px on each side); use a larger --image-size\(what.hasPrefix("--style") ? " or --style-scale" : "") or an image of a less extreme shape")
+        }
+    }
+}

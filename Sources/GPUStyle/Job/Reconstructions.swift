@@ -1,0 +1,56 @@
+// Reconstructions.swift — the paper's figure: images rebuilt from noise using only style (growing layer sets) or only
+// content (one deeper layer at a time), laid out on one labelled contact sheet.
+
+/// One reconstruction of the figure: which layers, and whether they carry style or content.
+public struct Reconstruction: Sendable {
+    public let label: String
+    public let styleLayers: [String]
+    public let contentLayers: [String]
+
+    /// Style from relu1_1; +relu2_1; … +relu5_1, then content from relu1_2, relu2_2, … relu5_2 (Gatys et al., Fig. 1).
+    public static let paperFigure: [Reconstruction] = {
+        let style = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+        let styleRow = (1...5).map { n in
+            Reconstruction(label: n == 1 ? "style relu1_1" : "+relu\(n)_1", styleLayers: Array(style.prefix(n)), contentLayers: [])
+        }
+        let contentRow = (1...5).map { n in Reconstruction(label: "content relu\(n)_2", styleLayers: [], contentLayers: ["relu\(n)_2"]) }
+        return styleRow + contentRow
+    }()
+}
+
+/// Renders each reconstruction from the same seeded white noise (uniform RGB, as in the paper) at the content image's size, with neural-style's weights
+/// (style 100, content 5), and returns the contact sheet: two rows (style, content), each starting with the source
+/// image, every tile labelled.
+public func renderReconstructionSheet(backend: Backend, model: Model, content: RGBImage, style: RGBImage, iterations: Int,
+                                      seed: UInt64 = 1,
+                                      progress: (String, IterationStatus) -> Void = { _, _ in }) throws -> RGBImage {
+    let w = content.width, h = content.height
+    var rng = SplitMix64(seed: seed)
+    let noise = RGBImage(width: w, height: h, pixels: (0..<(3 * w * h)).map { _ in Float(rng.nextUniform()) })
+    var tiles: [(String, RGBImage)] = []
+    for item in Reconstruction.paperFigure {
+        let weights = LossWeights(content: item.contentLayers.isEmpty ? 0 : 5, style: item.styleLayers.isEmpty ? 0 : 100,
+                                  tv: 0, contentLayers: item.contentLayers, styleLayers: item.styleLayers)
+        var settings = RenderSettings(weights: weights, iterations: iterations)
+        settings.initialization = .image
+        let deepest = try StyleTransfer.deepestLayer(of: item.styleLayers + item.contentLayers, in: model.architecture)
+        let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
+        let result = try StyleTransfer(network: network, settings: settings).render(
+            content: content, width: w, height: h, styles: [style], blendWeights: [1], initImage: noise) { status, _ in
+                progress(item.label, status)
+            }
+        tiles.append((item.label, result.image))
+    }
+    let label = 14, gap = 4, columns = 6
+    var sheet = Canvas(width: columns * (w + gap) + gap, height: 2 * (h + label + gap) + gap)
+    let styleThumb = try style.resized(width: w, height: h)
+    let rows: [[(String, RGBImage)]] = [[("style image", styleThumb)] + tiles.prefix(5), [("content image", content)] + tiles.suffix(5)]
+    for (r, row) in rows.enumerated() {
+        for (c, (name, image)) in row.enumerated() {
+            let x = gap + c * (w + gap), y = gap + r * (h + label + gap)
+            sheet.text(name, x: x, y: y + 3)
+            sheet.paste(image, x: x, y: y + label)
+        }
+    }
+    return sheet.image
+}

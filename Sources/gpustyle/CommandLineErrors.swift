@@ -1,0 +1,41 @@
+// CommandLineErrors.swift — command-line glue for errors: negative numbers as option values, parse errors on one line.
+import ArgumentParser
+import Foundation
+
+/// The arguments with every `--option -5` written as `--option=-5`, so that a negative number reaches the
+/// option (and its range check names the option) instead of being taken for an unknown short option.
+func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
+    var result: [String] = []
+    var index = 0
+    while index < arguments.count {
+        let argument = arguments[index]
+        if argument == "--" { return result + arguments[index...] }
+        if argument.hasPrefix("--"), !argument.contains("="), index + 1 < arguments.count,
+           looksLikeNegativeNumber(arguments[index + 1]) {
+            result.append("\(argument)=\(arguments[index + 1])")
+            index += 2
+            continue
+        }
+        result.append(argument)
+        index += 1
+    }
+    return result
+}
+
+/// "-5", "-0.5", "-.5", "-1e3", "-inf", "-nan", "-1,2" (a list): a minus sign and a digit or point, or a
+/// minus sign and something `Double` reads. Short options (`-h`) are left alone.
+private func looksLikeNegativeNumber(_ text: String) -> Bool {
+    guard text.hasPrefix("-"), text.count > 1 else { return false }
+    let second = text[text.index(after: text.startIndex)]
+    return second.isNumber || second == "." || Double(text) != nil
+}
+
+/// An ArgumentParser error as one line ("The value 'abc' is invalid for '--content-weight <content-weight>'"),
+/// without the usage text that follows it.
+func oneLineMessage<Command: ParsableCommand>(for error: Error, in command: Command.Type) -> String {
+    let lines = command.message(for: error).split(whereSeparator: \.isNewline)
+        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    var first = lines.first ?? "\(error)"
+    if first.hasPrefix("Error: ") { first.removeFirst("Error: ".count) }
+    return first
+}

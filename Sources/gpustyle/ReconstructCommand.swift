@@ -1,0 +1,40 @@
+// ReconstructCommand.swift — `gpustyle reconstruct`: the paper's style and content reconstructions on one contact sheet.
+import ArgumentParser
+import Foundation
+import GPUStyle
+
+struct ReconstructCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconstruct",
+        abstract: "Rebuild images from noise with style only (relu1_1; +relu2_1; … +relu5_1) and content only (relu1_2 … relu5_2), as in Gatys et al.'s Figure 1, on one labelled contact sheet.")
+
+    @Option(help: "The photograph.") var contentImage: String
+    @Option(help: "The painting.") var styleImage: String
+    @Option(help: "Longest side of each tile.") var imageSize = 192
+    @Option(help: "L-BFGS iterations per reconstruction.") var numIterations = 300
+    @Option(help: "The contact sheet (.png or .jpg).") var outputImage = "reconstructions.png"
+    @Option(help: "Random seed of the starting noise.") var seed: UInt64 = 1
+    @Option(help: "Refuse input images with more pixels than this.") var maxPixels = ImageIO.defaultMaxPixels
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var backendOptions: BackendOptions
+    @Option(help: "auto, bar, json or none.") var progress: ProgressStyle = .auto
+
+    func run() throws {
+        var check = StylizeOptions()
+        check.contentImage = contentImage
+        check.styleImages = [styleImage]
+        check.outputImage = outputImage
+        try check.validateOutputPath()
+        let backend = try backendOptions.makeBackend(), model = try self.model.load()
+        let content = try ImageIO.read(path: contentImage, maxPixels: maxPixels).resized(longestSide: imageSize)
+        let style = try ImageIO.read(path: styleImage, maxPixels: maxPixels).resized(longestSide: imageSize)
+        let reporter = ProgressReporter(style: progress, printEvery: 50)
+        let sheet = try renderReconstructionSheet(backend: backend, model: model, content: content, style: style,
+                                                  iterations: numIterations, seed: seed) { label, status in
+            reporter.report(status, saved: nil, phase: label)
+        }
+        reporter.finish()
+        try ImageIO.write(sheet, to: outputImage)
+        printError("wrote \(outputImage)")
+    }
+}

@@ -1,0 +1,53 @@
+// CommandLineErrorTests.swift — the built `gpustyle` binary turns command-line mistakes into one stderr line and exit code 64.
+import Foundation
+import XCTest
+
+final class CommandLineErrorTests: XCTestCase {
+    /// Runs the `gpustyle` built beside the test bundle; skips when it is not there.
+    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let binary = Bundle.main.bundleURL.appendingPathComponent("gpustyle")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("no gpustyle binary at \(binary.path) (build the package first)")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let (out, err) = (Pipe(), Pipe())
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    private func assertOneLineUsageError(_ arguments: [String], _ expected: String, line: UInt = #line) throws {
+        let result = try run(arguments)
+        XCTAssertEqual(result.status, 64, line: line)
+        XCTAssertEqual(result.stderr, "gpustyle: error: \(expected)\n", line: line)
+        XCTAssertEqual(result.stdout, "", line: line)
+    }
+
+    func testParseErrorsAreOneLine() throws {
+        try assertOneLineUsageError(["--tv-weight", "lots"], "The value 'lots' is invalid for '--tv-weight <tv-weight>'")
+        try assertOneLineUsageError(["stylize", "--bogus"], "Unknown option '--bogus'")
+        try assertOneLineUsageError(["--backend", "cuda"],
+                                    "The value 'cuda' is invalid for '--backend <backend>'. Please provide one of 'auto', 'opencl' or 'cpu'.")
+    }
+
+    /// `--seed -1` used to be "Missing value for '--seed'": a negative number now reaches the option.
+    func testNegativeNumbersReachTheirOption() throws {
+        try assertOneLineUsageError(["--seed", "-1"], "The value '-1' is invalid for '--seed <seed>'")
+        try assertOneLineUsageError(["--threads", "-2,3"], "The value '-2,3' is invalid for '--threads <threads>'")
+        try assertOneLineUsageError(["--original-colors", "-1"],
+                                    "The option '--original-colors' does not take any value, but '-1' was specified.")
+    }
+
+    func testHelpStillExitsZero() throws {
+        let result = try run(["--help"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.contains("USAGE: gpustyle"), result.stdout)
+        XCTAssertEqual(result.stderr, "")
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# device_run.sh — the one command for a lent GPU machine (after benchmarks/pack_for_device.sh here):
+#   run(command: "benchmarks/device_run.sh", carry: [".device"])
+# It unpacks the bundle, registers NVIDIA's OpenCL ICD, lists devices, checks CPU/OpenCL parity on a small job,
+# then runs benchmarks/gpu_compare.sh (gpustyle vs PyTorch + cuDNN, TF32 off/on). Results land in $OUT.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/device_out}; mkdir -p "$OUT"
+mkdir -p /tmp/gs && tar -C /tmp/gs -xJf .device/bundle.tar.xz
+export LD_LIBRARY_PATH=/tmp/gs/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+mkdir -p /etc/OpenCL/vendors
+[ -f /etc/OpenCL/vendors/nvidia.icd ] || echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
+B=/tmp/gs/gpustyle
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
+$B devices | tee "$OUT/devices.txt"
+# Parity: the same small job on both backends (first-iteration losses within 1e-4, losses within 1% later).
+$B bench --compare --size 64 --iterations 20 --lbfgs-history 10 --architecture vgg19 2>&1 | tee "$OUT/parity.txt"
+GPUSTYLE=$B OUT=$OUT SIZES=${SIZES:-512,1024,2048} ITERATIONS=${ITERATIONS:-10} benchmarks/gpu_compare.sh 2>&1 | tee "$OUT/compare.txt"

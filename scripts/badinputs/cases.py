@@ -1,0 +1,294 @@
+"""cases.py — the bad-input corpus: writes every file into a folder and describes how gpustyle must treat it.
+
+A case is a dict: name, group (image | weights | options), expect (bad | valid | skip), args (gpustyle
+arguments besides the common ones), names (strings the error line must contain: the file or option),
+words (the error line must contain at least one: the problem), output (the path that must not appear, or
+must, for valid cases), plus optional keep (files that must be unchanged afterwards), absent (files that
+must not appear), shape ("portrait"/"landscape" for the output) and note.
+"""
+import os
+import shutil
+import struct
+import zlib
+
+import images as im
+import weights as w
+
+
+class Corpus:
+    def __init__(self, folder, repo):
+        self.folder, self.repo, self.cases = folder, repo, []
+        for sub in ("images", "weights", "out", "marker"):
+            os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        self.content = self.write("images/content.png", im.png(48, 40))
+        self.style = self.write("images/style.png", im.png(40, 40, im.RGBA, 8, interlace=True))
+
+    def write(self, relative, data):
+        path = os.path.join(self.folder, relative)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def output(self, name, ext="png"):
+        return os.path.join(self.folder, "out", "%s.%s" % (name, ext))
+
+    def add(self, name, group, expect, args, names=(), words=(), output=None, **extra):
+        output = output or self.output(name)
+        if "--output-image" not in args:
+            args = args + ["--output-image", output]
+        self.cases.append(dict(name=name, group=group, expect=expect, args=args, names=list(names),
+                               words=list(words), output=output, **extra))
+
+    def image(self, name, data, words=(), expect="bad", role="--content-image", extra_args=(), names_extra=(),
+              **extra):
+        """A case feeding `data` (None: no file) as the content image, or as `role`."""
+        path = self.write("images/" + name, data) if data is not None else os.path.join(self.folder, "images", name)
+        args = ["--content-image", self.content, "--style-image", self.style] + list(extra_args)
+        args[args.index(role) + 1] = path
+        names = [path] + list(names_extra) if expect == "bad" else []
+        self.add("image-" + name, "image", expect, args, names=names, words=words, **extra)
+
+    def weights(self, name, data, words, names=None, **extra):
+        path = self.write("weights/" + name, data)
+        args = ["--model", path, "--content-image", self.content, "--style-image", self.style]
+        self.add("weights-" + name, "weights", "bad", args, names=[path] + (names or []), words=words, **extra)
+
+    def option(self, name, extra_args, names, words, expect="bad", base=None, **extra):
+        args = (base if base is not None else ["--content-image", self.content, "--style-image", self.style]) + extra_args
+        self.add("option-" + name, "options", expect, args, names=names, words=words, **extra)
+
+
+def base_jpeg(c):
+    """A small landscape baseline JPEG: Pillow's, else the repository's examples/shipwreck.jpg (960×662)."""
+    made = im.pillow_jpeg(48, 32, quality=85)
+    if made is None:
+        with open(os.path.join(c.repo, "examples", "shipwreck.jpg"), "rb") as f:
+            made = f.read()
+    return made
+
+
+def image_cases(c):
+    png, jpeg = im.png(48, 40), base_jpeg(c)
+    chunks = {kind: (at, length) for at, length, kind in reversed(im.png_chunks(png))}
+    idat_at, idat_length = chunks["IDAT"]
+    c.image("empty.png", b"", ["empty"])
+    c.image("text.png", b"this is not an image\n", ["text"])
+    c.image("page.jpg", b"<!DOCTYPE html><html><body>404 Not Found</body></html>\n", ["text"])
+    c.image("random.png", bytes((i * 197 + 89) % 256 for i in range(3000)), ["not a PNG or JPEG"])
+    c.image("animation.png", b"GIF89a" + bytes(200), ["GIF"])
+    c.image("missing.png", None, ["No such file", "cannot open", "does not exist"])
+    os.mkfifo(os.path.join(c.folder, "images", "fifo.png"))  # opening it must not wait for a writer
+    c.image("fifo.png", None, ["not a regular file"])
+    c.image("fifo-style.png", None, ["not a regular file"], role="--style-image")
+    os.mkfifo(os.path.join(c.folder, "images", "fifo-style.png"))
+    os.mkdir(os.path.join(c.folder, "images", "folder.png"))
+    c.image("folder.png", None, ["folder"])
+    for cut in (4, 8, 20, 33, idat_at + 8 + idat_length // 2, len(png) - 12):
+        c.image("png-cut-%d.png" % cut, png[:cut], ["truncated"])
+    bad_crc = bytearray(png)
+    bad_crc[29] ^= 0xFF
+    c.image("png-ihdr-crc.png", bytes(bad_crc), ["CRC"])
+    bad_data = bytearray(png)
+    for i in range(idat_at + 20, idat_at + 40):
+        bad_data[i] ^= 0x5A
+    c.image("png-idat-garbage.png", bytes(bad_data), ["corrupt", "CRC", "invalid", "incorrect"])
+    c.image("png-bad-zlib.png", png[:idat_at] + im.chunk("IDAT", b"\x78\x9c" + bytes(range(7, 250, 3)))
+            + im.chunk("IEND", b""), ["corrupt", "invalid", "incorrect", "too small", "cannot hold"])
+    c.image("png-no-idat.png", png[:idat_at] + im.chunk("IEND", b""), ["IDAT", "no image data", "truncated"])
+    c.image("png-1000000x1000000.png", im.png_with_size(png, 1000000, 1000000)[:60], ["over the limit"],
+            names_extra=["--max-pixels"])
+    c.image("png-2147483647-square.png", im.png_with_size(png, 0x7FFFFFFF, 0x7FFFFFFF), ["over the limit"])
+    c.image("png-0x40.png", im.png_with_size(png, 0, 40), ["zero-sized"])
+    c.image("png-48x0.png", im.png_with_size(png, 48, 0), ["zero-sized"])
+    claim = struct.pack(">I", 0x7FFFFFFF) + b"tEXt" + b"Comment\0"
+    c.image("png-text-claims-2GiB.png", png[:33] + claim + png[33:], ["truncated", "tEXt"])
+    big = (16 << 20) + 1
+    c.image("png-ztxt-16MiB.png", png[:33] + im.chunk("zTXt", b"Comment\0\0" + bytes(big - 9)) + png[33:],
+            ["over the limit", "zTXt"])
+    c.image("png-over-max-pixels.png", png, ["over the limit"], extra_args=["--max-pixels", "1000"],
+            names_extra=["--max-pixels"])
+    c.image("png-as-style-truncated.png", png[:100], ["truncated"], role="--style-image")
+    c.image("png-2000x3.png", im.png(2000, 3), ["too small"], names_extra=["--content-image"])
+    c.image("png-3x2000-style.png", im.png(3, 2000), ["too small"], role="--style-image", names_extra=["--style-image"])
+    segments = im.jpeg_segments(jpeg)
+    sos = [at for at, marker, _ in segments if marker == 0xDA][0]
+    dqt = [at for at, marker, _ in segments if marker == 0xDB][0]
+    for cut in (1, 2, 3, dqt + 10, sos, sos + (len(jpeg) - sos) // 2, len(jpeg) - 2):
+        c.image("jpeg-cut-%d.jpg" % cut, jpeg[:cut], ["truncated", "premature", "not a PNG or JPEG"])
+    scan = bytearray(jpeg)
+    for i in range(sos + 20, len(jpeg) - 2, 7):
+        scan[i] = 0xFF if i % 2 else 0x00
+    c.image("jpeg-scan-garbage.jpg", bytes(scan), ["corrupt", "invalid", "bad", "marker"])
+    sof = [at for at, marker, _ in segments if marker in (0xC0, 0xC2)][0]
+    c.image("jpeg-sof-zero-components.jpg", jpeg[:sof + 9] + b"\x00" + jpeg[sof + 10:],
+            ["corrupt", "invalid", "bogus", "component", "marker", "improper"])
+    c.image("jpeg-65500x65500.jpg", im.jpeg_with_size(jpeg, 65500, 65500), ["over the limit"])
+    c.image("jpeg-48x0.jpg", im.jpeg_with_size(jpeg, 48, 0), ["zero-sized", "empty"])
+    c.image("jpeg-as-style-truncated.jpg", jpeg[:sos + 30], ["truncated", "premature"], role="--style-image")
+
+
+def valid_image_cases(c):
+    for color, depths in [(im.GRAY, [1, 2, 4, 8, 16]), (im.GRAY_ALPHA, [8, 16]), (im.PALETTE, [1, 2, 4, 8]),
+                          (im.RGB, [16]), (im.RGBA, [8, 16])]:
+        for depth in depths:
+            kind = {0: "gray", 2: "rgb", 3: "palette", 4: "grayalpha", 6: "rgba"}[color]
+            trns = b"\x00\x40\x80" if color == im.PALETTE else None
+            c.image("png-%s-%dbit.png" % (kind, depth), im.png(48, 40, color, depth, trns=trns), expect="valid")
+    for color, depth in [(im.GRAY, 1), (im.PALETTE, 4), (im.RGB, 8), (im.RGBA, 16), (im.GRAY_ALPHA, 8)]:
+        c.image("png-interlaced-c%d-%dbit.png" % (color, depth), im.png(45, 37, color, depth, interlace=True),
+                expect="valid")
+    c.image("png-named.jpg", im.png(40, 30), expect="valid")
+    for orientation in (1, 3, 6, 8):
+        c.image("png-exif-orientation-%d.png" % orientation, im.png_with_exif(im.png(48, 32), orientation),
+                expect="valid", shape="portrait" if orientation >= 5 else "landscape")
+    bomb = im.chunk("zTXt", b"Comment\0\0" + zlib.compress(bytes(200 << 20), 9))  # inflates to 200 MB
+    c.image("png-ztxt-bomb-ignored.png", im.png(48, 40, before_idat=[bomb]), expect="valid",
+            note="metadata inflating to 200 MB: libpng stops at 16 MiB and skips the chunk")
+    icc = im.chunk("iCCP", b"icc\0\0" + zlib.compress(bytes(100 << 20), 9))
+    c.image("png-iccp-bomb-ignored.png", im.png(48, 40, before_idat=[icc]), expect="valid")
+    c.image("png-trailing-garbage.png", im.png(48, 40) + b"garbage after IEND" * 10, expect="valid")
+    c.image("png-at-max-pixels.png", im.png(48, 40), expect="valid", extra_args=["--max-pixels", "1920"])
+    c.image("png-as-style-16bit.png", im.png(40, 40, im.RGB, 16), expect="valid", role="--style-image")
+    jpegs = {"jpeg-progressive.jpg": im.pillow_jpeg(48, 32, quality=85, progressive=True),
+             "jpeg-gray.jpg": im.pillow_jpeg(48, 32, "L"),
+             "jpeg-cmyk.jpg": im.pillow_jpeg(48, 32, "CMYK"),
+             "jpeg-420-restart.jpg": im.pillow_jpeg(47, 31, subsampling=2, restart_marker_rows=1)}
+    for name, data in jpegs.items():
+        if data is None:
+            c.add("image-" + name, "image", "skip", [], note="needs Pillow")
+        else:
+            c.image(name, data, expect="valid", shape="landscape")
+    c.image("jpeg-baseline.jpg", base_jpeg(c), expect="valid", shape="landscape")
+    for orientation in range(1, 9):
+        c.image("jpeg-exif-orientation-%d.jpg" % orientation, im.jpeg_with_exif(base_jpeg(c), orientation),
+                expect="valid", shape="portrait" if orientation >= 5 else "landscape")
+
+
+def weight_cases(c):
+    small = w.small_safetensors()
+    c.weights("empty.safetensors", b"", ["empty", "unrecognised"])
+    c.weights("text.pth", b"model weights go here\n", ["unrecognised"])
+    for name, make in [("fifo.safetensors", os.mkfifo), ("folder.safetensors", os.mkdir)]:
+        path = os.path.join(c.folder, "weights", name)
+        make(path)
+        c.add("weights-" + name, "weights", "bad", ["--model", path, "--content-image", c.content, "--style-image",
+                                                   c.style], names=[path], words=["not a regular file", "folder"])
+    c.add("weights-dev-zero", "weights", "bad", ["--model", "/dev/zero", "--content-image", c.content,
+                                                 "--style-image", c.style], names=["/dev/zero"], words=["not a regular file"])
+    c.weights("st-truncated.safetensors", small[:len(small) // 2], ["truncated", "outside"])
+    c.weights("st-header-past-end.safetensors", struct.pack("<Q", 5000) + b'{"a": {"dtype": "F32"', ["past the end"])
+    f4 = w.f32([1, 2, 3, 4])
+    c.weights("st-overlap.safetensors", w.safetensors([], header='{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},'
+                                                      '"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}') + f4 + f4[:8],
+              ["overlaps"])
+    c.weights("st-out-of-range.safetensors", w.safetensors([], header='{"a":{"dtype":"F32","shape":[4],'
+                                                           '"data_offsets":[0,1600]}}') + f4, ["outside"])
+    c.weights("st-unknown-dtype.safetensors", w.safetensors([("a", "Q7", (4,), f4)]), ["unknown dtype"])
+    c.weights("st-count-overflow.safetensors", w.safetensors([], header='{"a":{"dtype":"F32","shape":[4294967296,'
+                                                             '4294967296,16],"data_offsets":[0,16]}}') + f4,
+              ["more elements than can be counted", "overflow", "more than Int.max"])
+    c.weights("st-duplicate.safetensors", w.safetensors([], header='{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},'
+                                                        '"a":{"dtype":"F32","shape":[4],"data_offsets":[16,32]}}') + f4 + f4,
+              ["duplicate"])
+    c.weights("st-nan.safetensors", w.safetensors([("conv1_1.bias", "F32", (4,), w.f32([1, float("nan"), 0, 0]))]),
+              ["NaN", "non-finite", "not finite"], names=["conv1_1.bias"])
+    c.weights("st-inf.safetensors", w.safetensors([("conv1_1.bias", "F16", (2,), struct.pack("<2e", 1, float("inf")))]),
+              ["Inf", "non-finite", "not finite", "infinite"], names=["conv1_1.bias"])
+    nan_tensors = [(n, shape, [float("nan")] + v[1:]) for n, shape, v in w.small_torch_tensors()]
+    c.weights("pth-nan.pth", w.pth_zip(nan_tensors), ["NaN", "non-finite", "not finite"], names=["features.0.weight"])
+    inf_layers = [("conv1_1", [(shape, v[:-1] + [float("-inf")]) for shape, v in w.small_caffe_layers()[0][1]])]
+    c.weights("caffe-inf.caffemodel", w.caffemodel(inf_layers), ["Inf", "non-finite", "not finite"], names=["conv1_1"])
+    c.weights("vgg16-wrong-shape.safetensors", w.vgg16_safetensors(reshape={"conv2_1": (128, 32, 3, 3)}),
+              ["[128, 64, 3, 3]"], names=["conv2_1", "[128, 32, 3, 3]"])
+    c.weights("vgg16-missing-layer.safetensors", w.vgg16_safetensors(skip=("conv3_2",)), ["missing"],
+              names=["conv3_2"])
+    marker = os.path.join(c.folder, "marker", "pwned")
+    for name, pickle in [("evil-os-system.pth", w.evil_pickle("touch " + marker)),
+                         ("evil-eval.pth", w.P_PROTO + w.p_global("builtins", "eval")
+                          + w.p_tuple(w.p_str("open(%r, 'w')" % marker)) + w.P_REDUCE + w.P_STOP)]:
+        c.weights(name, w.pth_zip([], data_pickle=pickle), ["allow", "not allowed", "refus", "global"], absent=[marker])
+    legacy = w.pth_legacy(w.small_torch_tensors())
+    c.weights("evil-legacy.pth", legacy[:legacy.index(b"ctorch._utils")] + b"cposix\nsystem\n" + w.p_tuple(
+        w.p_str("touch " + marker)) + w.P_REDUCE + w.P_STOP, ["allow", "not allowed", "refus", "global"], absent=[marker])
+    zipped = w.pth_zip(w.small_torch_tensors())
+    c.weights("pth-zip-truncated.pth", zipped[:len(zipped) * 2 // 3], ["truncated", "ZIP", "end of central directory"])
+    c.weights("pth-legacy-truncated.pth", legacy[:len(legacy) - 100], ["truncated", "ends", "past the end"])
+    model = w.caffemodel(w.small_caffe_layers())
+    c.weights("caffe-truncated.caffemodel", model[:len(model) // 2], ["truncated", "past the end", "runs past"])
+    layer = w.field(1, 2, b"conv1_1") + w.field(7, 2, w.field(5, 2, bytes(40)))
+    c.weights("caffe-nested-overrun.caffemodel", w.field(1, 2, b"net") + w.field(100, 2, layer[:-3] + b"\x3a\x7f"
+                                                                                 + layer[-3:]), ["corrupt", "past", "malformed"])
+    c.weights("caffe-bad-wire-type.caffemodel", w.field(1, 2, b"net") + w.field(100, 2, b"\x0f\x01\x02\x03"),
+              ["wire type", "corrupt", "malformed"])
+    fixture = os.path.join(c.repo, "Tests", "GPUStyleTests", "Fixtures", "keras3_hed_layout.weights.h5")
+    with open(fixture, "rb") as f:
+        h5 = f.read()
+    c.weights("h5-truncated.h5", h5[:len(h5) // 2], ["truncated", "past the end", "outside", "beyond"])
+
+
+def option_cases(c):
+    same = c.write("images/same-as-output.png", im.png(48, 40))
+    locked = os.path.join(c.folder, "locked")
+    os.makedirs(locked, exist_ok=True)
+    os.chmod(locked, 0o555)
+    unwritable = locked if os.geteuid() != 0 else "/proc"  # root writes through permission bits
+    o = c.option
+    o("unknown-style-layer", ["--style-layers", "relu1_1,relu9_9"], ["--style-layers", "relu9_9"], ["unknown layer"])
+    o("unknown-content-layer", ["--content-layers", "conv4_2x"], ["--content-layers", "conv4_2x"], ["unknown layer"])
+    o("negative-content-weight", ["--content-weight", "-5"], ["--content-weight"], ["≥ 0", "-5"])
+    o("negative-style-weight", ["--style-weight=-1e3"], ["--style-weight"], ["≥ 0"])
+    o("text-tv-weight", ["--tv-weight", "lots"], ["--tv-weight"], ["invalid", "not a number"])
+    o("nan-content-weight", ["--content-weight", "nan"], ["--content-weight"], ["finite"])
+    o("blend-count", ["--style-blend-weights", "1,2"], ["--style-blend-weights"], ["2 values for 1 style image"])
+    o("blend-text", ["--style-blend-weights", "1,x"], ["--style-blend-weights"], ["not a number"])
+    o("blend-negative", ["--style-image", c.style, "--style-blend-weights", "1,-1"], ["--style-blend-weights"], ["≥ 0"])
+    o("blend-negative-first", ["--style-image", c.style, "--style-blend-weights", "-1,2"], ["--style-blend-weights"],
+      ["≥ 0"])
+    o("output-is-content", ["--output-image", same], ["--output-image", "--content-image"], ["same file"],
+      keep=[same], output=same, base=["--content-image", same, "--style-image", c.style])
+    o("output-is-style", ["--output-image", c.style], ["--output-image", "--style-image"], ["same file"],
+      keep=[c.style], output=c.style)
+    o("output-unwritable-folder", ["--output-image", unwritable + "/result.png"], ["--output-image"],
+      ["not writable", "cannot create", "Permission denied"], output=unwritable + "/result.png")
+    o("output-missing-folder", ["--output-image", c.folder + "/no/such/folder/result.png"], ["--output-image"],
+      ["does not exist"], output=c.folder + "/no/such/folder/result.png")
+    o("output-folder-is-a-file", ["--output-image", c.content + "/result.png"], ["--output-image"],
+      ["not a folder"], output=c.content + "/result.png")
+    os.mkdir(os.path.join(c.folder, "out", "folder.png"))
+    o("output-is-a-folder", ["--output-image", c.output("folder")], ["--output-image"], ["is a folder"],
+      keep=[c.output("folder")], output=c.output("folder"))
+    o("output-gif", ["--output-image", c.output("result", "gif")], ["--output-image"], [".png"],
+      output=c.output("result", "gif"))
+    o("report-missing-folder", ["--report", c.folder + "/no/such/folder/report.json"], ["--report"],
+      ["does not exist"])
+    o("image-size-zero", ["--image-size", "0"], ["--image-size"], ["16"])
+    o("iterations-negative", ["--num-iterations", "-3"], ["--num-iterations"], ["at least 1"])
+    o("max-pixels-zero", ["--max-pixels", "0"], ["--max-pixels"], ["at least 1"])
+    o("style-scale-negative", ["--style-scale", "-1"], ["--style-scale"], ["> 0"])
+    o("learning-rate-zero", ["--learning-rate", "0"], ["--learning-rate"], ["> 0"])
+    o("missing-style-image", ["--style-image", c.folder + "/images/nope.jpg"], ["--style-image", "nope.jpg"],
+      ["No such file"], base=["--content-image", c.content])
+    o("missing-init-image", ["--init", "image", "--init-image", c.folder + "/images/nope.png"], ["--init-image"],
+      ["No such file"])
+    o("missing-model", ["--model", c.folder + "/weights/nope.safetensors"], ["nope.safetensors"], ["no such"])
+    o("bad-preprocessing", ["--preprocessing", "imagenet"], ["--preprocessing"], ["caffe or torchvision"])
+    o("bad-backend", ["--backend", "cuda"], ["--backend"], ["invalid"])
+    o("bad-output-size", ["--content-weight", "0", "--output-size", "64by64"], ["--output-size"], ["WIDTHxHEIGHT"],
+      base=["--style-image", c.style])
+    o("unknown-option", ["--styleweight", "3"], ["--styleweight"], ["Unknown option"])
+    o("valid-two-styles", ["--style-image", c.content, "--style-blend-weights", "3,1"], [], [], expect="valid")
+    o("valid-texture", ["--content-weight", "0", "--output-size", "40x24"], [], [], expect="valid",
+      base=["--style-image", c.style], shape="landscape")
+
+
+def build(folder, repo):
+    """Writes the corpus into `folder` (emptied first) and returns its cases."""
+    if os.path.isdir(folder):
+        for root, dirs, _ in os.walk(folder):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o755)
+        shutil.rmtree(folder)
+    corpus = Corpus(folder, repo)
+    for make in (image_cases, valid_image_cases, weight_cases, option_cases):
+        make(corpus)
+    return corpus.cases
