@@ -3,6 +3,8 @@ import XCTest
 @testable import GPUStyle
 
 final class CoarseToFineTests: XCTestCase {
+    // The CPU backend with im2col convolutions (the plain reference): these tests are about storage, and im2col is
+    // much faster than Winograd in debug builds on tiny images.
     /// Smooth colour waves (like a photograph's low frequencies), so a coarse result upscaled is a good start.
     func smooth(_ width: Int, _ height: Int, frequency: Double) -> RGBImage {
         var pixels = [Float](repeating: 0, count: 3 * width * height)
@@ -35,7 +37,7 @@ final class CoarseToFineTests: XCTestCase {
         options.scales = .count(2)
         options.scaleIterations = [40, 3]
         var seen: [(scale: Int, width: Int, iteration: Int, total: Double)] = []
-        let report = try StylizeJob(options: options, backend: CPUBackend(), model: model)
+        let report = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model)
             .run { seen.append(($0.scale, $0.width, $0.status.iteration, $0.status.losses.total)) }
         XCTAssertEqual(report.scales.map(\.width), [32, 64])
         XCTAssertEqual(report.scales.map(\.height), [21, 43])
@@ -50,7 +52,7 @@ final class CoarseToFineTests: XCTestCase {
         (options.scales, options.scaleIterations) = (nil, nil)
         options.iterations = 1
         var fresh = 0.0
-        _ = try StylizeJob(options: options, backend: CPUBackend(), model: model).run { fresh = $0.status.losses.total }
+        _ = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).run { fresh = $0.status.losses.total }
         XCTAssertLessThan(seen[40].total, 0.5 * fresh, "scale 2 starts from scale 1 result")
     }
 }

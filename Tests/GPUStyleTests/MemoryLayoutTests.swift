@@ -3,6 +3,8 @@ import XCTest
 @testable import GPUStyle
 
 final class MemoryLayoutTests: XCTestCase {
+    // The CPU backend with im2col convolutions (the plain reference): these tests are about storage, and im2col is
+    // much faster than Winograd in debug builds on tiny images.
     /// Front layers (relu1_1, conv1_2, relu2_2, pool1) and back layers (relu3_1, conv3_1) in one objective.
     static let frontAndBack = LossWeights(content: 2e-3, style: 5e-2, tv: 1e-4, contentLayers: ["relu2_2", "relu3_1"],
                                           styleLayers: ["relu1_1", "relu2_1", "relu3_1"])
@@ -17,7 +19,7 @@ final class MemoryLayoutTests: XCTestCase {
 
     /// One evaluation's losses and gradient on a tall 13×45 image (six bands of 8 rows) with a 11×30 style image.
     func evaluate(_ weights: LossWeights, layout: ActivationLayout, pooling: PoolingMode = .max,
-                  backend: Backend = CPUBackend()) throws -> (LossBreakdown, [Float], StyleObjective) {
+                  backend: Backend = CPUBackend(convolution: .im2col)) throws -> (LossBreakdown, [Float], StyleObjective) {
         let network = try PreparedNetwork(backend: backend, model: Self.model, deepestLayer: "relu3_1")
         network.poolingMode = pooling
         let (w, h) = (13, 45)
@@ -75,7 +77,7 @@ final class MemoryLayoutTests: XCTestCase {
 
     /// The planned runner's gradient against finite differences of the loss, with bands (the layouts agree, and one is right).
     func testBandedGradientMatchesFiniteDifferences() throws {
-        let backend = CPUBackend()
+        let backend = CPUBackend(convolution: .im2col)
         let network = try PreparedNetwork(backend: backend, model: Self.model, deepestLayer: "relu3_1")
         let (w, h) = (5, 26)
         let objective = try StyleObjective(network: network, weights: Self.frontAndBack, height: h, width: w, content: image(w, h, seed: 1),
@@ -96,7 +98,7 @@ final class MemoryLayoutTests: XCTestCase {
 
     /// The bands own every row once, start on pool-aligned rows, and compute a halo around what they own.
     func testBandsCoverTheImageOnce() throws {
-        let network = try PreparedNetwork(backend: CPUBackend(), model: Model.random(.vgg19, seed: 1, upTo: "conv3_1"), deepestLayer: "pool2")
+        let network = try PreparedNetwork(backend: CPUBackend(convolution: .im2col), model: Model.random(.vgg19, seed: 1, upTo: "conv3_1"), deepestLayer: "pool2")
         let steps = network.steps(exposed: [])
         for height in [7, 64, 333, 1024] {
             let bands = BandLayout.bands(steps: steps[...], height: height, rowsPerBand: 50)

@@ -3,6 +3,8 @@ import XCTest
 @testable import GPUStyle
 
 final class MemoryPlannerTests: XCTestCase {
+    // The CPU backend with im2col convolutions (the plain reference): these tests are about storage, and im2col is
+    // much faster than Winograd in debug builds on tiny images.
     static let model = Model.random(.vgg16, seed: 5, upTo: "conv3_1")
     static let weights = LossWeights(content: 5, style: 100, tv: 1e-3, contentLayers: ["relu2_2"], styleLayers: ["relu1_1", "relu2_1", "relu3_1"])
 
@@ -23,7 +25,7 @@ final class MemoryPlannerTests: XCTestCase {
     /// simulation leaves to the planner's reserve), for every layout.
     func testPlannedPeakIsTheMeasuredPeak() throws {
         for layout in [ActivationLayout.keepAll, .compact, .banded(rows: 16)] {
-            let backend = CPUBackend()
+            let backend = CPUBackend(convolution: .im2col)
             let t = try transfer(backend, layout: .fixed(layout))
             let weights = backend.memory.currentBytes
             backend.resetPeakMemory()
@@ -38,7 +40,7 @@ final class MemoryPlannerTests: XCTestCase {
 
     /// A budget between the leanest and the roomiest plan: bands and a shorter history, said in the summary.
     func testTightBudgetShortensTheHistory() throws {
-        let backend = CPUBackend()
+        let backend = CPUBackend(convolution: .im2col)
         let network = try PreparedNetwork(backend: backend, model: Self.model, deepestLayer: "relu3_1")
         func plan(maxMemory: Int) throws -> MemoryPlan {
             var settings = RenderSettings(weights: Self.weights, iterations: 2)
@@ -63,7 +65,7 @@ final class MemoryPlannerTests: XCTestCase {
     }
 
     func testImpossibleBudgetIsAUsageErrorWithNumbers() throws {
-        XCTAssertThrowsError(try transfer(CPUBackend(), layout: .auto, maxMemory: 1 << 20)
+        XCTAssertThrowsError(try transfer(CPUBackend(convolution: .im2col), layout: .auto, maxMemory: 1 << 20)
             .memoryPlan(width: 64, height: 256, hasContent: true, styleSizes: [(64, 256)])) { error in
             XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)
             XCTAssertTrue("\(error)".contains("--max-memory") && "\(error)".contains("MiB"), "\(error)")

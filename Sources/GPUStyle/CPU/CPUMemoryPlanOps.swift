@@ -22,12 +22,14 @@ extension CPUBackend {
         let v = try cpu(values), m = try cpu(mask)
         try expect(count >= 0 && v.count >= count && m.count >= PackedSizes.mask(bits: count),
                    "packPositiveMask of \(count) values into buffers of \(v.count) and \(m.count)")
-        let words = UnsafeMutableRawPointer(m.pointer).assumingMemoryBound(to: UInt32.self)
-        for word in 0..<PackedSizes.mask(bits: count) {
-            var bits: UInt32 = 0
-            let base = word * 32
-            for bit in 0..<min(32, count - base) where v.pointer[base + bit] > 0 { bits |= 1 << UInt32(bit) }
-            words[word] = bits
+        let words = UnsafeMutableRawPointer(m.pointer).assumingMemoryBound(to: UInt32.self), x = v.pointer
+        parallel.forRanges(PackedSizes.mask(bits: count), grain: 1 << 11) { _, range in
+            for word in range {
+                var bits: UInt32 = 0
+                let base = word * 32
+                for bit in 0..<min(32, count - base) where x[base + bit] > 0 { bits |= 1 << UInt32(bit) }
+                words[word] = bits
+            }
         }
     }
 
@@ -35,8 +37,15 @@ extension CPUBackend {
         let g = try cpu(gradient), m = try cpu(mask)
         try expect(count >= 0 && g.count >= count && m.count >= PackedSizes.mask(bits: count),
                    "applyPositiveMask over \(count) elements of buffers of \(g.count) and \(m.count)")
-        let words = UnsafeMutableRawPointer(m.pointer).assumingMemoryBound(to: UInt32.self)
-        for i in 0..<count where words[i >> 5] & (1 << UInt32(i & 31)) == 0 { g.pointer[i] = 0 }
+        let words = UnsafeMutableRawPointer(m.pointer).assumingMemoryBound(to: UInt32.self), y = g.pointer
+        parallel.forRanges(PackedSizes.mask(bits: count), grain: 1 << 11) { _, range in
+            for word in range {
+                let bits = words[word], base = word * 32, n = min(32, count - base)
+                if bits == .max && n == 32 { continue }
+                if bits == 0 { (y + base).update(repeating: 0, count: n); continue }
+                for bit in 0..<n where bits & (1 << UInt32(bit)) == 0 { y[base + bit] = 0 }
+            }
+        }
     }
 
     public func maxPool2x2RecordingArgmax(input: DeviceBuffer, output: DeviceBuffer, argmax: DeviceBuffer,
@@ -46,14 +55,14 @@ extension CPUBackend {
                                           what: "maxPool2x2RecordingArgmax")
         try pool2x2(input: input, output: output, channels: channels, height: height, width: width, mode: .max)
         let words = UnsafeMutableRawPointer(a.pointer).assumingMemoryBound(to: UInt32.self)
-        words.update(repeating: 0, count: PackedSizes.argmax(codes: outputs))
         let offsets = (0, 1, width, width + 1)
-        forEachWindow(channels: channels, height: height, width: width) { o, base in
+        forEachWindow(outputs: outputs, height: height, width: width) { o, base in
             let p = x.pointer + base
             var best = 0, bestValue = p[offsets.0]
             if p[offsets.1] > bestValue { best = 1; bestValue = p[offsets.1] }
             if p[offsets.2] > bestValue { best = 2; bestValue = p[offsets.2] }
             if p[offsets.3] > bestValue { best = 3 }
+            if o & 15 == 0 { words[o >> 4] = 0 }
             words[o >> 4] |= UInt32(best) << UInt32(2 * (o & 15))
         }
     }
@@ -63,9 +72,10 @@ extension CPUBackend {
         let dy = try cpu(gradOutput), a = try cpu(argmax), dx = try cpu(gradInput)
         let outputs = try checkArgmaxPool(full: dx, pooled: dy, argmax: a, channels: channels, height: height, width: width,
                                           what: "maxPool2x2Backward")
-        dx.pointer.update(repeating: 0, count: channels * height * width)
+        let zeroed = dx.pointer
+        parallel.forRanges(channels * height * width) { _, range in (zeroed + range.lowerBound).update(repeating: 0, count: range.count) }
         let words = UnsafeMutableRawPointer(a.pointer).assumingMemoryBound(to: UInt32.self)
-        forEachWindow(channels: channels, height: height, width: width) { o, base in
+        forEachWindow(outputs: outputs, height: height, width: width) { o, base in
             let best = Int((words[o >> 4] >> UInt32(2 * (o & 15))) & 3)
             dx.pointer[base + (best >> 1) * width + (best & 1)] = dy.pointer[o]
         }
@@ -78,7 +88,7 @@ extension CPUBackend {
                    && sourceRow + rows <= sourceHeight && destinationRow + rows <= destinationHeight
                    && s.count >= channels * sourceHeight * width && d.count >= channels * destinationHeight * width,
                    "copyRows of rows \(sourceRow)..<\(sourceRow + rows) (of \(sourceHeight)) to row \(destinationRow) (of \(destinationHeight)), \(channels)×\(width), buffers of \(s.count) and \(d.count)")
-        for c in 0..<channels {
+        parallel.forEach(channels) { c in
             (d.pointer + (c * destinationHeight + destinationRow) * width)
                 .update(from: s.pointer + (c * sourceHeight + sourceRow) * width, count: rows * width)
         }
@@ -93,13 +103,19 @@ extension CPUBackend {
         return outputs
     }
 
-    /// Calls `body(outputIndex, base)` for every 2×2 window; `base` is the input index of its top-left tap, and
+    /// Calls `body(outputIndex, base)` for every 2×2 window of the `outputs` outputs, in parallel over whole 16-output
+    /// argmax words (so no two threads share a word); `base` is the input index of the window's top-left tap, and
     /// code k (0…3, scan order) names the tap at base + (k / 2)·width + k % 2.
-    private func forEachWindow(channels: Int, height: Int, width: Int, _ body: (Int, Int) -> Void) {
+    private func forEachWindow(outputs: Int, height: Int, width: Int, _ body: (Int, Int) -> Void) {
         let oh = height / 2, ow = width / 2
-        for c in 0..<channels {
-            for i in 0..<oh {
-                for j in 0..<ow { body((c * oh + i) * ow + j, (c * height + 2 * i) * width + 2 * j) }
+        parallel.forRanges(PackedSizes.argmax(codes: outputs), grain: 1 << 10) { _, words in
+            var o = words.lowerBound * 16
+            var j = o % ow, i = (o / ow) % oh, c = o / (ow * oh)
+            while o < min(outputs, words.upperBound * 16) {
+                body(o, (c * height + 2 * i) * width + 2 * j)
+                o += 1
+                j += 1
+                if j == ow { j = 0; i += 1; if i == oh { i = 0; c += 1 } }
             }
         }
     }
