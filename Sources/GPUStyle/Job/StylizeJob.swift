@@ -54,15 +54,7 @@ public final class StylizeJob {
                                           layers: weights.activeContentLayers + weights.activeStyleLayers)
             let network = try prepared ?? PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
             prepared = network
-            var settings = RenderSettings(weights: weights, iterations: step.iterations)
-            settings.optimizer = options.optimizer
-            settings.learningRate = options.learningRate
-            settings.lbfgsHistory = options.lbfgsHistory
-            settings.initialization = previous == nil ? options.initialization : .image
-            settings.seed = options.seed
-            settings.pooling = options.pooling
-            settings.maxMemoryBytes = options.maxMemoryBytes
-            settings.layout = options.layout
+            let settings = renderSettings(weights: weights, iterations: step.iterations, fromPrevious: previous != nil)
             let initImage = try (previous ?? initOriginal).map { try $0.resized(width: width, height: height) }
             let transfer = StyleTransfer(network: network, settings: settings)
             let plan = try transfer.memoryPlan(width: width, height: height, hasContent: sizedContent != nil,
@@ -105,6 +97,20 @@ public final class StylizeJob {
             try LossPlot(history: result.history, title: title).write(to: plot)
         }
         return report(lastResult!, scales: scaleReports, printEvery: printEvery)
+    }
+
+    /// The options as render settings; a scale that continues from the previous one starts from its (upscaled) image.
+    private func renderSettings(weights: LossWeights, iterations: Int, fromPrevious: Bool) -> RenderSettings {
+        var settings = RenderSettings(weights: weights, iterations: iterations)
+        settings.optimizer = options.optimizer
+        settings.learningRate = options.learningRate
+        settings.lbfgsHistory = options.lbfgsHistory
+        settings.initialization = fromPrevious ? .image : options.initialization
+        settings.seed = options.seed
+        settings.pooling = options.pooling
+        settings.maxMemoryBytes = options.maxMemoryBytes
+        settings.layout = options.layout
+        return settings
     }
 
     /// The texture-synthesis size (`--output-size`) scaled so its longer side is `longestSide`.
