@@ -19,10 +19,7 @@ extension CPUBackend {
     }
 
     public func packPositiveMask(values: DeviceBuffer, mask: DeviceBuffer, count: Int) throws {
-        let v = try cpu(values), m = try cpu(mask)
-        try expect(count >= 0 && v.count >= count && m.count >= PackedSizes.mask(bits: count),
-                   "packPositiveMask of \(count) values into buffers of \(v.count) and \(m.count)")
-        let words = UnsafeMutableRawPointer(m.pointer).assumingMemoryBound(to: UInt32.self), x = v.pointer
+        let (x, words) = try maskOperands(values, mask, count: count, what: "packPositiveMask")
         parallel.forRanges(PackedSizes.mask(bits: count), grain: 1 << 11) { _, range in
             for word in range {
                 var bits: UInt32 = 0
@@ -34,10 +31,7 @@ extension CPUBackend {
     }
 
     public func applyPositiveMask(gradient: DeviceBuffer, mask: DeviceBuffer, count: Int) throws {
-        let g = try cpu(gradient), m = try cpu(mask)
-        try expect(count >= 0 && g.count >= count && m.count >= PackedSizes.mask(bits: count),
-                   "applyPositiveMask over \(count) elements of buffers of \(g.count) and \(m.count)")
-        let words = UnsafeMutableRawPointer(m.pointer).assumingMemoryBound(to: UInt32.self), y = g.pointer
+        let (y, words) = try maskOperands(gradient, mask, count: count, what: "applyPositiveMask")
         parallel.forRanges(PackedSizes.mask(bits: count), grain: 1 << 11) { _, range in
             for word in range {
                 let bits = words[word], base = word * 32, n = min(32, count - base)
@@ -92,6 +86,15 @@ extension CPUBackend {
             (d.pointer + (c * destinationHeight + destinationRow) * width)
                 .update(from: s.pointer + (c * sourceHeight + sourceRow) * width, count: rows * width)
         }
+    }
+
+    /// The floats and the mask words of a mask op, after checking the buffers hold `count` floats and their bits.
+    private func maskOperands(_ floats: DeviceBuffer, _ mask: DeviceBuffer, count: Int, what: String) throws
+        -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<UInt32>) {
+        let f = try cpu(floats), m = try cpu(mask)
+        try expect(count >= 0 && f.count >= count && m.count >= PackedSizes.mask(bits: count),
+                   "\(what) over \(count) elements of buffers of \(f.count) and \(m.count)")
+        return (f.pointer, UnsafeMutableRawPointer(m.pointer).assumingMemoryBound(to: UInt32.self))
     }
 
     /// The pool's output count, after checking the buffers (input-sized, output-sized, argmax) hold what they must.
