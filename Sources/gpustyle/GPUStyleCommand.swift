@@ -8,7 +8,7 @@ struct GPUStyleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gpustyle",
         abstract: "Neural style transfer (Gatys et al.) on OpenCL GPUs or the CPU.",
-        subcommands: [StylizeCommand.self, DevicesCommand.self, ModelsCommand.self, BenchCommand.self, ReconstructCommand.self],
+        subcommands: [StylizeCommand.self, DevicesCommand.self, ModelsCommand.self, BenchCommand.self, TuneCommand.self, ReconstructCommand.self],
         defaultSubcommand: StylizeCommand.self)
 
     static func main() {

@@ -1,25 +1,40 @@
 // ConvTuning.swift — conv.cl's tile sizes (passed as -D options) and the weight layout they imply.
 
 /// Tile sizes of the convolution kernel. The defaults match the `#define`s in `conv.cl`.
-struct ConvTuning: Sendable, Equatable {
+public struct ConvTuning: Sendable, Equatable, Codable {
     /// Output pixels per work-group: `tileWidth × tileHeight`.
-    var tileWidth = 16
-    var tileHeight = 8
+    public var tileWidth = 16
+    public var tileHeight = 8
     /// Output channels per work-group.
-    var tileOutChannels = 32
+    public var tileOutChannels = 32
     /// Input channels staged in local memory at a time.
-    var chunkInChannels = 8
+    public var chunkInChannels = 8
     /// Register block of each work-item: pixels × output channels.
-    var pixelsPerItem = 8
-    var channelsPerItem = 8
+    public var pixelsPerItem = 8
+    public var channelsPerItem = 8
+
+    public init(tileWidth: Int = 16, tileHeight: Int = 8, tileOutChannels: Int = 32, chunkInChannels: Int = 8,
+                pixelsPerItem: Int = 8, channelsPerItem: Int = 8) {
+        self.tileWidth = tileWidth
+        self.tileHeight = tileHeight
+        self.tileOutChannels = tileOutChannels
+        self.chunkInChannels = chunkInChannels
+        self.pixelsPerItem = pixelsPerItem
+        self.channelsPerItem = channelsPerItem
+    }
+
+    /// "16×8 px × 32 ch, chunk 8, 8×8 per item".
+    public var summary: String {
+        "\(tileWidth)×\(tileHeight) px × \(tileOutChannels) ch, chunk \(chunkInChannels), \(pixelsPerItem)×\(channelsPerItem) per item"
+    }
 
     /// Work-items per work-group.
-    var threads: Int { (tileWidth * tileHeight / pixelsPerItem) * (tileOutChannels / channelsPerItem) }
+    public var threads: Int { (tileWidth * tileHeight / pixelsPerItem) * (tileOutChannels / channelsPerItem) }
 
     /// Local memory one work-group uses, in bytes.
-    var localBytes: Int { 4 * chunkInChannels * ((tileWidth + 2) * (tileHeight + 2) + 9 * tileOutChannels) }
+    public var localBytes: Int { 4 * chunkInChannels * ((tileWidth + 2) * (tileHeight + 2) + 9 * tileOutChannels) }
 
-    var buildOptions: String {
+    public var buildOptions: String {
         "-D TILE_W=\(tileWidth) -D TILE_H=\(tileHeight) -D TILE_K=\(tileOutChannels) -D CHUNK_C=\(chunkInChannels) "
             + "-D WPT_P=\(pixelsPerItem) -D WPT_K=\(channelsPerItem)"
     }

@@ -17,15 +17,18 @@ struct KernelBinaryCache: Sendable {
     /// The cache the environment asks for.
     static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> KernelBinaryCache {
         if environment["GPUSTYLE_NO_KERNEL_CACHE"] == "1" { return KernelBinaryCache(directory: nil) }
-        let base: URL
-        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
-            base = URL(fileURLWithPath: xdg, isDirectory: true)
-        } else if let home = environment["HOME"], !home.isEmpty {
-            base = URL(fileURLWithPath: home, isDirectory: true).appendingPathComponent(".cache", isDirectory: true)
-        } else {
-            return KernelBinaryCache(directory: nil)
-        }
+        guard let base = cacheBase(environment) else { return KernelBinaryCache(directory: nil) }
         return KernelBinaryCache(directory: base.appendingPathComponent("gpustyle/kernels", isDirectory: true))
+    }
+
+    /// `$XDG_CACHE_HOME` when absolute, else `$HOME/.cache`, else nil.
+    static func cacheBase(_ environment: [String: String]) -> URL? {
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+            return URL(fileURLWithPath: xdg, isDirectory: true)
+        } else if let home = environment["HOME"], !home.isEmpty {
+            return URL(fileURLWithPath: home, isDirectory: true).appendingPathComponent(".cache", isDirectory: true)
+        }
+        return nil
     }
 
     /// The key of a program: SHA-256 over everything that changes the binary.

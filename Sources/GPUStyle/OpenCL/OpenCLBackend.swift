@@ -17,6 +17,8 @@ public final class OpenCLBackend: Backend {
     let programs: OpenCLPrograms
     let tracker = MemoryTracker()
     let convTuning: ConvTuning
+    /// Where the convolution tiling came from: "default", or "tuned" with the file `gpustyle tune` wrote.
+    public let convTuningSource: String
     /// Largest single buffer in bytes (`CL_DEVICE_MAX_MEM_ALLOC_SIZE`, or a smaller limit set for tests).
     let maxAllocationBytes: Int
     /// Work-group size of the reduction kernels (a power of two, `REDUCE_WG` in loss.cl and vector.cl).
@@ -28,17 +30,19 @@ public final class OpenCLBackend: Backend {
     private var scratchBuffers: [String: CLMem] = [:]
 
     /// Opens a device. `deviceIndex` counts devices across all platforms as `OpenCLDevices.list()` does;
-    /// `nil` picks the first GPU, else the first device. Throws `.opencl` when there is no OpenCL device and
+    /// `nil` picks the first GPU, else the first device. The convolution tiling is the one `gpustyle tune`
+    /// stored for this device and driver, else the default. Throws `.opencl` when there is no OpenCL device and
     /// `.usage` for an index out of range.
     public convenience init(deviceIndex: Int? = nil) throws {
-        try self.init(deviceIndex: deviceIndex, convTuning: ConvTuning())
+        try self.init(deviceIndex: deviceIndex, convTuning: nil)
     }
 
     /// - Parameters:
+    ///   - convTuning: the tiling to use; `nil` takes the one `tuningStore` holds for the device, else the default.
     ///   - maxAllocationBytes: a lower single-buffer limit than the device's (tests use it to split banks).
     ///   - cache: where built program binaries are kept.
-    init(deviceIndex: Int?, convTuning: ConvTuning, maxAllocationBytes: Int? = nil,
-         cache: KernelBinaryCache = .fromEnvironment()) throws {
+    init(deviceIndex: Int?, convTuning: ConvTuning?, maxAllocationBytes: Int? = nil,
+         cache: KernelBinaryCache = .fromEnvironment(), tuningStore: ConvTuningStore = .fromEnvironment()) throws {
         let handles = try OpenCLDevices.handles()
         guard !handles.isEmpty else {
             throw GPUStyleError(.opencl, "no OpenCL device found (no platform, CL_PLATFORM_NOT_FOUND_KHR, or platforms without devices): install an OpenCL driver or use --backend cpu")
@@ -57,9 +61,18 @@ public final class OpenCLBackend: Backend {
         }
         let info = chosen.info
         device = info
+        var tuning = convTuning ?? ConvTuning()
+        var source = convTuning == nil ? "default" : "given"
+        if convTuning == nil, let stored = tuningStore.load(for: info),
+           (try? stored.tuning.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)) != nil {
+            tuning = stored.tuning
+            source = "tuned (\(tuningStore.fileURL(for: info)?.path ?? "?"))"
+        }
+        self.convTuning = tuning
+        convTuningSource = source
         deviceName = "\(info.name) (\(info.platformName), driver \(info.driverVersion))"
-        self.convTuning = convTuning
-        try convTuning.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)
+            + (source.hasPrefix("tuned") ? ", tuned conv tiling \(tuning.summary)" : "")
+        try tuning.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)
         self.maxAllocationBytes = min(maxAllocationBytes ?? info.maxAllocationBytes, info.maxAllocationBytes)
         var groupSize = 1
         while groupSize * 2 <= min(256, info.maxWorkGroupSize) { groupSize *= 2 }
@@ -70,7 +83,7 @@ public final class OpenCLBackend: Backend {
         queue = try CLQueue(context: context)
         let reduce = "-D REDUCE_WG=\(groupSize)"
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
-                                  options: [.conv: convTuning.buildOptions, .gram: GramTiling.buildOptions,
+                                  options: [.conv: tuning.buildOptions, .gram: GramTiling.buildOptions,
                                             .loss: reduce, .vector: reduce])
     }
 

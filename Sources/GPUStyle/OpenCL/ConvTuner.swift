@@ -1,0 +1,218 @@
+// ConvTuner.swift — `gpustyle tune`: times conv.cl tilings on one device over VGG19's convolutions and keeps the fastest.
+import Foundation
+
+/// One tiling tried: its time for the workload, or why it was set aside.
+public struct ConvTuningTrial: Sendable {
+    public let tuning: ConvTuning
+    /// Milliseconds for the workload (the fastest of the timed passes); nil when rejected.
+    public let milliseconds: Double?
+    /// Why the tiling was rejected (build failure, wrong results, device limits).
+    public let rejection: String?
+}
+
+/// The result of a tuning run: every trial, the fastest tiling and the default's time.
+public struct ConvTuningOutcome: Sendable {
+    public let trials: [ConvTuningTrial]
+    public let best: StoredConvTuning
+}
+
+/// Searches `conv.cl`'s tile sizes on one device. The workload is every convolution of VGG19 up to conv5_1 (the
+/// deepest default loss layer) at `imageSize`², forward with ReLU and input-gradient, as an iteration runs them.
+/// Each tiling is first checked against the CPU backend on an awkward small shape; one that builds but computes
+/// wrongly is rejected, never chosen.
+///
+/// The search has two stages: every register/tile shape with 8 input channels per chunk, then the fastest
+/// `refine` shapes again with 4 and 16 channels per chunk. The built-in default is always tried first.
+public enum ConvTuner {
+    /// Tile shapes of the first stage that fit the device: 64–256 work-items, at most 64 accumulators per item.
+    public static func shapeCandidates(maxWorkGroupSize: Int, localMemoryBytes: Int, quick: Bool = false) -> [ConvTuning] {
+        let tiles = quick ? [(16, 8), (16, 16), (32, 8)] : [(8, 8), (16, 8), (8, 16), (16, 16), (32, 4), (32, 8)]
+        let channelTiles = quick ? [32, 64] : [16, 32, 64, 128]
+        let blocks = quick ? [(4, 8), (8, 8)] : [(4, 4), (4, 8), (8, 4), (8, 8), (16, 4), (4, 16)]
+        var result = [ConvTuning()]
+        for (w, h) in tiles {
+            for k in channelTiles {
+                for (p, c) in blocks {
+                    let t = ConvTuning(tileWidth: w, tileHeight: h, tileOutChannels: k, chunkInChannels: 8,
+                                       pixelsPerItem: p, channelsPerItem: c)
+                    if fits(t, maxWorkGroupSize: maxWorkGroupSize, localMemoryBytes: localMemoryBytes), !result.contains(t) {
+                        result.append(t)
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Whether `t` is a tiling worth trying on a device with these limits.
+    static func fits(_ t: ConvTuning, maxWorkGroupSize: Int, localMemoryBytes: Int) -> Bool {
+        (t.tileWidth * t.tileHeight) % t.pixelsPerItem == 0 && t.tileOutChannels % t.channelsPerItem == 0
+            && (64...256).contains(t.threads) && t.threads <= maxWorkGroupSize
+            && t.pixelsPerItem * t.channelsPerItem <= 64 && t.localBytes <= localMemoryBytes
+    }
+
+    /// Tunes the device `deviceIndex` (nil: the default device) and returns every trial and the best tiling
+    /// (not yet saved). `candidates` replaces the built-in search (tests use it). Stops starting new trials after
+    /// `timeLimit` seconds. `progress` sees each trial as it finishes, with its number and the planned count.
+    public static func tune(deviceIndex: Int?, imageSize: Int, repeats: Int = 3, quick: Bool = false, refine: Int = 3,
+                            timeLimit: Double = .infinity, candidates given: [ConvTuning]? = nil,
+                            progress: (ConvTuningTrial, Int, Int) -> Void = { _, _, _ in }) throws -> ConvTuningOutcome {
+        guard imageSize >= 16 && imageSize <= 4096 else {
+            throw GPUStyleError(.usage, "--size \(imageSize): tune between 16 and 4096 pixels (512 is typical)")
+        }
+        guard repeats >= 1 else { throw GPUStyleError(.usage, "--repeats \(repeats): at least 1") }
+        let reference = try OpenCLBackend(deviceIndex: deviceIndex, convTuning: ConvTuning())
+        let device = reference.device
+        let started = Date()
+        let workload = Workload(imageSize: imageSize)
+        let check = try CorrectnessCheck()
+        var trials: [ConvTuningTrial] = []
+
+        func run(_ list: [ConvTuning], planned: Int) {
+            for t in list where !trials.contains(where: { $0.tuning == t }) {
+                if !trials.isEmpty && Date().timeIntervalSince(started) > timeLimit { return }
+                let trial = measure(t, deviceIndex: device.index, workload: workload, check: check, repeats: repeats)
+                trials.append(trial)
+                progress(trial, trials.count, planned)
+            }
+        }
+        if let given {
+            run(given, planned: given.count)
+        } else {
+            let shapes = shapeCandidates(maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes, quick: quick)
+            let planned = shapes.count + refine * 2
+            run(shapes, planned: planned)
+            let fastest = trials.filter { $0.milliseconds != nil }.sorted { $0.milliseconds! < $1.milliseconds! }.prefix(refine)
+            let chunks = fastest.flatMap { trial in
+                [4, 16].map { c -> ConvTuning in var t = trial.tuning; t.chunkInChannels = c; return t }
+            }.filter { fits($0, maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes) }
+            run(chunks, planned: planned)
+        }
+        let timed = trials.filter { $0.milliseconds != nil }
+        guard let best = timed.min(by: { $0.milliseconds! < $1.milliseconds! }) else {
+            let reasons = Set(trials.compactMap(\.rejection)).sorted().prefix(3).joined(separator: "; ")
+            throw GPUStyleError(.opencl, "no convolution tiling worked on \(device.name): \(reasons)")
+        }
+        let defaultTime = trials.first(where: { $0.tuning == ConvTuning() })?.milliseconds ?? .nan
+        let stored = StoredConvTuning(
+            device: device.name, platform: device.platformName, driver: device.driverVersion, tuning: best.tuning,
+            imageSize: imageSize, milliseconds: best.milliseconds!, defaultMilliseconds: defaultTime,
+            candidatesTried: trials.count, measuredAt: ISO8601DateFormatter().string(from: Date()))
+        return ConvTuningOutcome(trials: trials, best: stored)
+    }
+
+    /// Builds, checks and times one tiling on a fresh backend (its own context and program).
+    private static func measure(_ t: ConvTuning, deviceIndex: Int, workload: Workload, check: CorrectnessCheck,
+                                repeats: Int) -> ConvTuningTrial {
+        do {
+            let backend = try OpenCLBackend(deviceIndex: deviceIndex, convTuning: t)
+            if let problem = try check.run(on: backend) {
+                return ConvTuningTrial(tuning: t, milliseconds: nil, rejection: problem)
+            }
+            let layers = try workload.prepare(on: backend)
+            try workload.pass(layers, on: backend)  // warm-up: builds kernels, touches buffers
+            var fastest = Double.infinity
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try workload.pass(layers, on: backend)
+                fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            return ConvTuningTrial(tuning: t, milliseconds: fastest, rejection: nil)
+        } catch {
+            return ConvTuningTrial(tuning: t, milliseconds: nil, rejection: "\(error)")
+        }
+    }
+
+    /// VGG19's convolutions to conv5_1 at one image size, with random He-scaled weights (timing does not depend
+    /// on the values).
+    private struct Workload {
+        struct Layer { let inChannels, outChannels, height, width: Int; let weights, bias: [Float] }
+        let layers: [Layer]
+        let largest: Int
+
+        init(imageSize: Int) {
+            var rng = SplitMix64(seed: 7)
+            var result: [Layer] = []
+            for layer in Architecture.vgg19.layers where layer.kind == .conv {
+                var side = imageSize
+                for _ in 0..<layer.downsampling { side /= 2 }
+                let fanIn = Float(layer.inChannels * 9)
+                let weights = (0..<(layer.outChannels * layer.inChannels * 9)).map { _ in rng.nextGaussian() * (2 / fanIn).squareRoot() }
+                let bias = (0..<layer.outChannels).map { _ in Float(rng.nextUniform()) * 0.1 }
+                result.append(Layer(inChannels: layer.inChannels, outChannels: layer.outChannels, height: side, width: side,
+                                    weights: weights, bias: bias))
+                if layer.name == "conv5_1" { break }
+            }
+            layers = result
+            largest = result.map { max($0.inChannels, $0.outChannels) * $0.height * $0.width }.max() ?? 1
+        }
+
+        struct Prepared { let convs: [PreparedConv]; let a: DeviceBuffer; let b: DeviceBuffer }
+
+        func prepare(on backend: OpenCLBackend) throws -> Prepared {
+            let convs = try layers.map {
+                try backend.prepareConv(weights: $0.weights, bias: $0.bias, inChannels: $0.inChannels, outChannels: $0.outChannels)
+            }
+            let a = try backend.makeBuffer(count: largest), b = try backend.makeBuffer(count: largest)
+            try backend.fill(a, value: 0.5)
+            return Prepared(convs: convs, a: a, b: b)
+        }
+
+        /// Every layer forward (with ReLU), then every input gradient in reverse, then `finish`.
+        func pass(_ p: Prepared, on backend: OpenCLBackend) throws {
+            for (layer, conv) in zip(layers, p.convs) {
+                try backend.conv3x3(input: p.a, conv: conv, output: p.b, height: layer.height, width: layer.width, relu: true)
+            }
+            for (layer, conv) in zip(layers, p.convs).reversed() {
+                try backend.conv3x3InputGradient(gradOutput: p.b, conv: conv, gradInput: p.a, height: layer.height, width: layer.width)
+            }
+            try backend.finish()
+        }
+    }
+
+    /// A small convolution with shapes that are not multiples of any tile (19 → 45 channels, 13×21 pixels), both
+    /// ways, compared with the CPU backend.
+    private struct CorrectnessCheck {
+        let inChannels = 19, outChannels = 45, height = 13, width = 21
+        let weights: [Float], bias: [Float], input: [Float], gradient: [Float]
+        let forward: [Float], backward: [Float]
+
+        init() throws {
+            var rng = SplitMix64(seed: 11)
+            weights = (0..<(outChannels * inChannels * 9)).map { _ in rng.nextGaussian() * 0.2 }
+            bias = (0..<outChannels).map { _ in rng.nextGaussian() * 0.1 }
+            input = (0..<(inChannels * height * width)).map { _ in rng.nextGaussian() }
+            gradient = (0..<(outChannels * height * width)).map { _ in rng.nextGaussian() }
+            (forward, backward) = try CorrectnessCheck.convolve(on: CPUBackend(threads: 1, convolution: .im2col), weights: weights,
+                                                                 bias: bias, input: input, gradient: gradient,
+                                                                 shape: (inChannels, outChannels, height, width))
+        }
+
+        /// nil when `backend` agrees with the CPU backend to 1e-4 of the largest value, else what differed.
+        func run(on backend: Backend) throws -> String? {
+            let (f, b) = try CorrectnessCheck.convolve(on: backend, weights: weights, bias: bias, input: input, gradient: gradient,
+                                                       shape: (inChannels, outChannels, height, width))
+            for (name, got, want) in [("forward", f, forward), ("input gradient", b, backward)] {
+                let scale = want.map { abs($0) }.max() ?? 1
+                let error = zip(got, want).map { abs($0 - $1) }.max() ?? 0
+                if !(error <= 1e-4 * scale) {
+                    return "wrong \(name) results (largest difference \(error) of \(scale)) on 19→45 channels, 13×21"
+                }
+            }
+            return nil
+        }
+
+        static func convolve(on backend: Backend, weights: [Float], bias: [Float], input: [Float], gradient: [Float],
+                             shape: (Int, Int, Int, Int)) throws -> ([Float], [Float]) {
+            let (c, k, h, w) = shape
+            let conv = try backend.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
+            let x = try backend.makeBuffer(count: c * h * w), y = try backend.makeBuffer(count: k * h * w)
+            let dy = try backend.makeBuffer(count: k * h * w), dx = try backend.makeBuffer(count: c * h * w)
+            try backend.upload(input, to: x)
+            try backend.upload(gradient, to: dy)
+            try backend.conv3x3(input: x, conv: conv, output: y, height: h, width: w, relu: true)
+            try backend.conv3x3InputGradient(gradOutput: dy, conv: conv, gradInput: dx, height: h, width: w)
+            return (try backend.download(y), try backend.download(dx))
+        }
+    }
+}

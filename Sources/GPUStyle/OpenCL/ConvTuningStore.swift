@@ -1,0 +1,68 @@
+// ConvTuningStore.swift — the convolution tiling `gpustyle tune` measured best, kept per device, driver and conv.cl.
+import Foundation
+import Kernels
+
+/// What `gpustyle tune` found for one device: the tiling and how fast it and the built-in default were.
+public struct StoredConvTuning: Codable, Sendable, Equatable {
+    public var device: String
+    public var platform: String
+    public var driver: String
+    public var tuning: ConvTuning
+    /// The workload timed (VGG19's convolutions to conv5_1, forward and input-gradient) and its side in pixels.
+    public var imageSize: Int
+    /// Milliseconds for that workload with `tuning` and with the built-in default tiling.
+    public var milliseconds: Double
+    public var defaultMilliseconds: Double
+    public var candidatesTried: Int
+    /// ISO 8601 time of the measurement.
+    public var measuredAt: String
+}
+
+/// Stored tilings under `$XDG_CACHE_HOME/gpustyle/tuning` (default `~/.cache/gpustyle/tuning`), one JSON file per
+/// device, driver and `conv.cl` source, so a driver update or a changed kernel starts from the default again.
+/// `GPUSTYLE_NO_TUNING=1` ignores stored tilings (the default tiling is used). Unreadable files count as absent.
+public struct ConvTuningStore: Sendable {
+    /// Where files live; `nil` when stored tilings are off.
+    public let directory: URL?
+
+    public init(directory: URL?) { self.directory = directory }
+
+    /// The store the environment asks for.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ConvTuningStore {
+        if environment["GPUSTYLE_NO_TUNING"] == "1" { return ConvTuningStore(directory: nil) }
+        guard let base = KernelBinaryCache.cacheBase(environment) else { return ConvTuningStore(directory: nil) }
+        return ConvTuningStore(directory: base.appendingPathComponent("gpustyle/tuning", isDirectory: true))
+    }
+
+    /// The file for `device`: a hash of its name, platform, driver and the convolution kernel's source.
+    public func fileURL(for device: OpenCLDeviceInfo) -> URL? {
+        let key = SHA256("gpustyle-conv-tuning-v1\u{0}\(device.platformName)\u{0}\(device.name)\u{0}\(device.driverVersion)\u{0}\(KernelSources.all["conv"] ?? "")").hex
+        return directory?.appendingPathComponent("conv-\(key.prefix(32)).json")
+    }
+
+    /// The stored tiling for `device`, or nil when there is none, it is unreadable, or it names another device.
+    public func load(for device: OpenCLDeviceInfo) -> StoredConvTuning? {
+        guard let url = fileURL(for: device), let data = try? Data(contentsOf: url),
+              let stored = try? JSONDecoder().decode(StoredConvTuning.self, from: data),
+              stored.device == device.name, stored.driver == device.driverVersion, stored.platform == device.platformName
+        else { return nil }
+        return stored
+    }
+
+    /// Writes `stored` for `device` atomically; returns the file's path.
+    @discardableResult
+    public func save(_ stored: StoredConvTuning, for device: OpenCLDeviceInfo) throws -> String {
+        guard let directory, let url = fileURL(for: device) else {
+            throw GPUStyleError(.usage, "stored tilings are off (GPUSTYLE_NO_TUNING=1, or no HOME or XDG_CACHE_HOME): unset GPUSTYLE_NO_TUNING or set XDG_CACHE_HOME to save the tuning")
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw GPUStyleError(.io, "\(directory.path): cannot create the tuning folder (\(error.localizedDescription)); check its permissions or set XDG_CACHE_HOME")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try encoder.encode(stored), to: url.path)
+        return url.path
+    }
+}

@@ -1,0 +1,56 @@
+// TuneCommand.swift — `gpustyle tune`: find the fastest convolution tiling for an OpenCL device and store it.
+import ArgumentParser
+import Foundation
+import GPUStyle
+
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Time convolution tilings on an OpenCL device and store the fastest for later runs.",
+        discussion: """
+            Times every candidate tiling of conv.cl on VGG19's convolutions (to conv5_1, forward and input gradient) \
+            at --size², after checking each against the CPU backend, and stores the fastest under \
+            $XDG_CACHE_HOME/gpustyle/tuning (one file per device, driver and kernel source). Later runs on that \
+            device use it; GPUSTYLE_NO_TUNING=1 ignores it. Takes about a minute on a GPU.
+            """)
+
+    @Option(help: "OpenCL device index from `gpustyle devices` (default: the first GPU, else the first device).")
+    var device: Int?
+    @Option(help: "Image side the workload is timed at.") var size = 512
+    @Option(help: "Timed passes per tiling (the fastest counts).") var repeats = 3
+    @Flag(help: "Try a short list of tilings only.") var quick = false
+    @Option(help: "Stop starting new trials after this many seconds (the best so far is kept).") var timeLimit: Double?
+    @Flag(help: "Measure and print, but do not store the result.") var dryRun = false
+    @Option(help: "Write every trial and the result as JSON here.") var report: String?
+
+    func run() throws {
+        guard !(try OpenCLDevices.list()).isEmpty else {
+            throw GPUStyleError(.opencl, "tune: no OpenCL platform is installed (install the GPU driver's ICD, or pocl-opencl-icd); there is nothing to tune")
+        }
+        let started = Date()
+        let outcome = try ConvTuner.tune(deviceIndex: device, imageSize: size, repeats: repeats, quick: quick,
+                                         timeLimit: timeLimit ?? .infinity) { trial, number, planned in
+            let time = trial.milliseconds.map { String(format: "%9.2f ms", $0) } ?? "  rejected"
+            print(String(format: "[%3d/%3d] ", number, planned) + "\(time)  \(trial.tuning.summary)"
+                  + (trial.rejection.map { ": \($0)" } ?? ""))
+            fflush(nil)
+        }
+        let best = outcome.best
+        print(String(format: "best on %@: %@, %.2f ms (default %.2f ms, %.2f× faster), %d tilings in %.0f s",
+                     best.device, best.tuning.summary, best.milliseconds, best.defaultMilliseconds,
+                     best.defaultMilliseconds / best.milliseconds, best.candidatesTried, Date().timeIntervalSince(started)))
+        if let report {
+            let trials: [[String: Any]] = outcome.trials.map {
+                ["tuning": $0.tuning.buildOptions, "milliseconds": $0.milliseconds ?? NSNull(), "rejection": $0.rejection ?? NSNull()]
+            }
+            let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(best))
+            let data = try JSONSerialization.data(withJSONObject: ["best": encoded, "trials": trials], options: [.prettyPrinted, .sortedKeys])
+            try writeAtomically(data, to: report)
+        }
+        if dryRun { return }
+        let info = try OpenCLDevices.list().first { $0.name == best.device && $0.driverVersion == best.driver && $0.platformName == best.platform }
+        guard let info else { throw GPUStyleError(.internal, "the tuned device disappeared from the device list") }
+        let path = try ConvTuningStore.fromEnvironment().save(best, for: info)
+        print("stored in \(path); later runs on this device use it (GPUSTYLE_NO_TUNING=1 ignores it)")
+    }
+}

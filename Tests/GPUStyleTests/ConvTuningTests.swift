@@ -1,0 +1,97 @@
+// ConvTuningTests.swift — the tiling search (candidates, correctness gate, choice) and the per-device store.
+import Foundation
+import XCTest
+@testable import GPUStyle
+
+final class ConvTuningTests: XCTestCase {
+    private func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("gpustyle-tuning-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    private func stored(for device: OpenCLDeviceInfo, _ tuning: ConvTuning) -> StoredConvTuning {
+        StoredConvTuning(device: device.name, platform: device.platformName, driver: device.driverVersion, tuning: tuning,
+                         imageSize: 64, milliseconds: 1, defaultMilliseconds: 2, candidatesTried: 2, measuredAt: "now")
+    }
+
+    func testCandidatesStartWithTheDefaultAndFitTheDevice() throws {
+        for quick in [false, true] {
+            let list = ConvTuner.shapeCandidates(maxWorkGroupSize: 256, localMemoryBytes: 48 * 1024, quick: quick)
+            XCTAssertEqual(list.first, ConvTuning())
+            XCTAssertEqual(Set(list.map(\.buildOptions)).count, list.count, "no tiling twice")
+            for t in list {
+                XCTAssertNoThrow(try t.validate(maxWorkGroupSize: 256, localMemoryBytes: 48 * 1024), t.buildOptions)
+                XCTAssertLessThanOrEqual(t.pixelsPerItem * t.channelsPerItem, 64)
+            }
+            XCTAssertGreaterThan(list.count, quick ? 5 : 40)
+        }
+        // A small device gets only what fits it.
+        let small = ConvTuner.shapeCandidates(maxWorkGroupSize: 128, localMemoryBytes: 16 * 1024)
+        XCTAssertTrue(small.allSatisfy { $0.threads <= 128 && $0.localBytes <= 16 * 1024 })
+    }
+
+    func testStoreRoundTripsPerDeviceAndCanBeTurnedOff() throws {
+        let device = try OpenCLTestDevice.backend().device
+        let folder = try temporaryFolder()
+        let store = ConvTuningStore(directory: folder)
+        XCTAssertNil(store.load(for: device))
+        let tuning = ConvTuning(tileWidth: 16, tileHeight: 16, tileOutChannels: 64, chunkInChannels: 4, pixelsPerItem: 8, channelsPerItem: 8)
+        let path = try store.save(stored(for: device, tuning), for: device)
+        XCTAssertTrue(path.hasPrefix(folder.path))
+        XCTAssertEqual(store.load(for: device)?.tuning, tuning)
+        // A file naming another driver (e.g. copied between machines) is ignored.
+        var other = stored(for: device, tuning)
+        other.driver = "other"
+        try JSONEncoder().encode(other).write(to: URL(fileURLWithPath: path))
+        XCTAssertNil(store.load(for: device))
+        // Damaged files count as absent.
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertNil(store.load(for: device))
+
+        XCTAssertNil(ConvTuningStore.fromEnvironment(["GPUSTYLE_NO_TUNING": "1", "HOME": "/tmp"]).directory)
+        XCTAssertEqual(ConvTuningStore.fromEnvironment(["XDG_CACHE_HOME": "/x"]).directory?.path, "/x/gpustyle/tuning")
+        XCTAssertThrowsError(try ConvTuningStore(directory: nil).save(stored(for: device, tuning), for: device))
+    }
+
+    func testBackendUsesTheStoredTilingAndStillMatchesTheCPU() throws {
+        let device = try OpenCLTestDevice.backend().device
+        let store = ConvTuningStore(directory: try temporaryFolder())
+        let tuning = ConvTuning(tileWidth: 8, tileHeight: 8, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 4, channelsPerItem: 4)
+        try store.save(stored(for: device, tuning), for: device)
+        let backend = try OpenCLBackend(deviceIndex: device.index, convTuning: nil, tuningStore: store)
+        XCTAssertEqual(backend.convTuning, tuning)
+        XCTAssertTrue(backend.convTuningSource.hasPrefix("tuned"), backend.convTuningSource)
+        XCTAssertTrue(backend.deviceName.contains("tuned conv tiling"))
+        let untuned = try OpenCLBackend(deviceIndex: device.index, convTuning: nil, tuningStore: ConvTuningStore(directory: nil))
+        XCTAssertEqual(untuned.convTuning, ConvTuning())
+        XCTAssertEqual(untuned.convTuningSource, "default")
+        // A stored tiling the device cannot run (too many work-items) falls back to the default.
+        let huge = ConvTuning(tileWidth: 64, tileHeight: 64, tileOutChannels: 64, chunkInChannels: 8, pixelsPerItem: 1, channelsPerItem: 1)
+        try store.save(stored(for: device, huge), for: device)
+        XCTAssertEqual(try OpenCLBackend(deviceIndex: device.index, convTuning: nil, tuningStore: store).convTuning, ConvTuning())
+    }
+
+    func testTunerTimesCandidatesRejectsWhatCannotRunAndPicksATimedOne() throws {
+        let device = try OpenCLTestDevice.backend().device
+        let small = ConvTuning(tileWidth: 8, tileHeight: 4, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 2, channelsPerItem: 8)
+        let impossible = ConvTuning(tileWidth: 64, tileHeight: 64, tileOutChannels: 64, chunkInChannels: 8, pixelsPerItem: 1, channelsPerItem: 1)
+        var seen = 0
+        let outcome = try ConvTuner.tune(deviceIndex: device.index, imageSize: 16, repeats: 1,
+                                         candidates: [ConvTuning(), small, impossible]) { _, number, planned in
+            seen = number
+            XCTAssertEqual(planned, 3)
+        }
+        XCTAssertEqual(seen, 3)
+        XCTAssertEqual(outcome.trials.count, 3)
+        XCTAssertNotNil(outcome.trials[0].milliseconds)
+        XCTAssertNotNil(outcome.trials[1].milliseconds)
+        XCTAssertNil(outcome.trials[2].milliseconds)
+        XCTAssertNotNil(outcome.trials[2].rejection)
+        XCTAssertTrue([ConvTuning(), small].contains(outcome.best.tuning))
+        XCTAssertEqual(outcome.best.defaultMilliseconds, outcome.trials[0].milliseconds)
+        XCTAssertEqual(outcome.best.device, device.name)
+        XCTAssertThrowsError(try ConvTuner.tune(deviceIndex: device.index, imageSize: 16, candidates: [impossible]))
+    }
+}
