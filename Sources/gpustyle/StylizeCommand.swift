@@ -19,6 +19,7 @@ struct StylizeCommand: ParsableCommand {
     var styleBlendWeights: String?
     @Option(help: "Where to write the result (.png, .jpg); intermediates go to NAME_<iteration>.EXT.")
     var outputImage = "out.png"
+    @Option(help: "JPEG quality 1…100 for .jpg outputs.") var jpegQuality = 95
     @Option(help: "Longest side of the output, in pixels (default 512, or the last of --scales).") var imageSize: Int?
     @Option(help: "Output size WxH for texture synthesis (with --content-weight 0 and no content image).")
     var outputSize: String?
@@ -61,6 +62,7 @@ struct StylizeCommand: ParsableCommand {
         options.styleImages = styleImage.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
         options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
         options.outputImage = outputImage
+        options.jpegQuality = jpegQuality
         options.scales = try scales.map { try ScaleSpec(parsing: $0) }
         if case .sides(let sides)? = options.scales, imageSize == nil { options.imageSize = sides.last! } else { options.imageSize = imageSize ?? 512 }
         options.scaleIterations = try scaleIterations.map { try parseList($0).map {

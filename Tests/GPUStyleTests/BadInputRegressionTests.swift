@@ -133,6 +133,8 @@ final class BadInputRegressionTests: XCTestCase {
         }
         XCTAssertNoThrow(try options { $0.reportPath = folder + "/report.json" }.validate(for: model))
         assertUsage({ $0.maxPixels = 0 }, "--max-pixels must be at least 1 (got 0)")
+        assertUsage({ $0.jpegQuality = 0 }, "--jpeg-quality must be 1…100 (got 0)")
+        assertUsage({ $0.jpegQuality = 101 }, "--jpeg-quality must be 1…100 (got 101)")
         assertUsage({ $0.reportPath = folder + "/missing/report.json" }, "--report", "does not exist")
         assertUsage({ $0.reportPath = folder + "/out.png" }, "--report", "same file as --output-image")
         assertUsage({ $0.reportPath = content }, "--report", "same file as --content-image")

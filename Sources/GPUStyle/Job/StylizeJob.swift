@@ -60,6 +60,7 @@ public final class StylizeJob {
             let plan = try transfer.memoryPlan(width: width, height: height, hasContent: sizedContent != nil,
                                                styleSizes: styles.map { ($0.width, $0.height) })
             onPlan(step, plan)
+            let writeOptions = ImageWriteOptions(jpegQuality: options.jpegQuality)
             let finish: (RGBImage) -> RGBImage = { image in
                 guard self.options.originalColors, let sizedContent else { return image }
                 return image.withOriginalColors(from: sizedContent)
@@ -72,13 +73,13 @@ public final class StylizeJob {
                 let k = done + status.iteration
                 if options.saveEvery > 0 && k % options.saveEvery == 0 && k < total {
                     saved = options.intermediatePath(iteration: k)
-                    try ImageIO.write(finish(try currentImage()), to: saved!)
+                    try ImageIO.write(finish(try currentImage()), to: saved!, options: writeOptions)
                     lastSaved = saved
                 }
                 observer(StylizeProgress(status: status, savedImage: saved, scale: index, scales: schedule.count, width: width, height: height))
                 if cancellation.isSet {
                     let path = options.intermediatePath(iteration: k)
-                    if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path) }
+                    if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path, options: writeOptions) }
                     throw GPUStyleError(.interrupted, "interrupted at iteration \(k) of \(total); \(k > 1 ? "the image so far is in \(path)" : "nothing was saved"), \(options.outputImage) is untouched")
                 }
             }
@@ -89,7 +90,7 @@ public final class StylizeJob {
                                             final: LossRecord(iteration: result.history.count, losses: result.history.last!.losses),
                                             memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory))
             if index == schedule.count - 1 {
-                try ImageIO.write(finish(result.image), to: options.outputImage)
+                try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
             }
         }
         if let plot = options.plotPath, let result = lastResult {

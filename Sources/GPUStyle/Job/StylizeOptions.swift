@@ -7,6 +7,8 @@ public struct StylizeOptions: Sendable {
     public var styleImages: [String] = []
     public var styleBlendWeights: [Float]?
     public var outputImage: String = "out.png"
+    /// JPEG quality (1…100) of .jpg outputs and intermediates.
+    public var jpegQuality = 95
     /// Longest side of the output (neural-style's `-image_size`).
     public var imageSize: Int = 512
     /// Explicit output size for texture synthesis (content weight 0, no content image).
@@ -68,6 +70,7 @@ public struct StylizeOptions: Sendable {
         guard lbfgsHistory >= 1 else { throw fail("--lbfgs-history must be at least 1 (got \(lbfgsHistory))") }
         _ = try scaleSchedule(iterations: iterations)
         if let bytes = maxMemoryBytes, bytes < 1 << 20 { throw fail("--max-memory must be at least 1 MiB (got \(bytes) bytes)") }
+        guard (1...100).contains(jpegQuality) else { throw fail("--jpeg-quality must be 1…100 (got \(jpegQuality))") }
         guard saveEvery >= 0 else { throw fail("--save-iter must be ≥ 0 (got \(saveEvery))") }
         guard maxPixels >= 1 else { throw fail("--max-pixels must be at least 1 (got \(maxPixels))") }
         if let lr = learningRate, !(lr.isFinite && lr > 0) { throw fail("--learning-rate must be > 0 (got \(lr))") }
