@@ -64,6 +64,17 @@ extension ModelStore {
         return installed
     }
 
+    /// Brings an installed default model's recommended settings up to this version's (`StyleDefaults.hedVGG16`),
+    /// rewriting only its metadata; returns whether anything changed. Weights stay as they are.
+    @discardableResult
+    public func refreshDefaultModelSettings(_ installed: InstalledModel) throws -> Bool {
+        var model = try ModelLoader.load(installed.path, architecture: nil, preprocessing: nil)
+        guard model.name == ModelStore.defaultModelName, model.defaults != .hedVGG16 else { return false }
+        model.defaults = .hedVGG16
+        try save(model, source: installed.source ?? "\(ModelStore.defaultPackage) (PyPI)")
+        return true
+    }
+
     /// The first executable called `name` on `PATH`.
     static func findExecutable(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"

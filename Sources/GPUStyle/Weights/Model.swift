@@ -39,6 +39,11 @@ public struct StyleDefaults: Sendable, Equatable, Codable {
     public var styleLayers: [String]
     public var iterations: Int
 
+    /// "content 100, style 100, tv 2e-06, 1000 iterations".
+    public var summary: String {
+        "content \(contentWeight), style \(styleWeight), tv \(tvWeight), \(iterations) iterations"
+    }
+
     /// neural-style's defaults, tuned for the Oxford VGG19 Caffe model.
     public static let neuralStyle = StyleDefaults(
         contentWeight: 5, styleWeight: 100, tvWeight: 1e-3,
