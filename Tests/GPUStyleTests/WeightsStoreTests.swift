@@ -77,12 +77,33 @@ final class WeightsStoreTests: XCTestCase {
         let loaded = try ModelLoader.load("hed-like", store: store)
         XCTAssertEqual(loaded.defaults.iterations, 321)
         XCTAssertEqual(loaded.defaults.contentWeight, 100)
-        XCTAssertEqual(loaded.defaults.tvWeight, 0)
+        XCTAssertEqual(loaded.defaults.tvWeight, StyleDefaults.hedVGG16.tvWeight)
         let header = try SafetensorsReader.readHeader(path: store.path(forModel: "hed-like"))
         XCTAssertEqual(header.entries.first?.name, "conv1_1.weight")
         XCTAssertEqual(header.entries.first?.shape, [64, 3, 3, 3])
         XCTAssertEqual(header.metadata["architecture"], "vgg16")
         XCTAssertEqual(header.metadata["source"], "test")
+    }
+
+    func testInstalledDefaultModelGetsThisVersionsSettings() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = ModelStore(directory: folder)
+        var model = try ModelAssembler.assemble(makeWeightFile(referenceConvs(.vgg16, count: 13, random: false), naming: .keras3),
+                                                name: ModelStore.defaultModelName)
+        model.defaults.tvWeight = 0  // as an older version installed it
+        try store.save(model, source: "older install")
+        let installed = try XCTUnwrap(try store.list().first)
+        XCTAssertTrue(try store.refreshDefaultModelSettings(installed))
+        let refreshed = try ModelLoader.load(ModelStore.defaultModelName, store: store)
+        XCTAssertEqual(refreshed.defaults, .hedVGG16)
+        XCTAssertEqual(refreshed.convs["conv1_1"]?.weights, model.convs["conv1_1"]?.weights, "weights untouched")
+        XCTAssertEqual(try store.list().first?.source, "older install")
+        XCTAssertFalse(try store.refreshDefaultModelSettings(try XCTUnwrap(try store.list().first)), "nothing to do twice")
+        // Other models keep their own settings.
+        model.name = "mine"
+        try store.save(model, source: "mine")
+        XCTAssertFalse(try store.refreshDefaultModelSettings(try XCTUnwrap(try store.list().first { $0.name == "mine" })))
     }
 
     func testImportRejectsIncompleteNetworks() throws {
