@@ -5,6 +5,11 @@
 // weights, in local memory; each work-item then accumulates WPT_P pixels × WPT_K channels in registers.
 // The same kernel computes the input gradient when given the transposed, 180°-rotated weight set.
 //
+// Local-memory loads per FMA bound this kernel on GPUs: per input channel and tap a work-item loads WPT_P inputs
+// (consecutive work-items read consecutive pixels: no bank conflicts) and WPT_K weights (the same for the whole
+// pixel group: a broadcast, as float4 when WPT_K is a multiple of 4) for WPT_P·WPT_K FMAs. `gpustyle tune` picks
+// the tile sizes per device.
+//
 // Weights are pre-arranged on the host as [inPad][9][outPad] (inPad a multiple of CHUNK_C, outPad a
 // multiple of TILE_K, zero padded), so the kernel reads them without bounds checks.
 
@@ -51,7 +56,8 @@ void conv3x3(__global const float* restrict input, const int inChannels, const i
              __global float* restrict output, const int tilesX)
 {
     __local float inTile[CHUNK_C * HALO_PLANE];
-    __local float wTile[CHUNK_C * 9 * TILE_K];
+    __local float4 wTile4[CHUNK_C * 9 * TILE_K / 4 + 1];  // float4-aligned storage for the weights
+    __local float* wTile = (__local float*)wTile4;
 
     const int lid = (int)get_local_id(0);
     const int tile = (int)get_group_id(0);
@@ -95,7 +101,15 @@ void conv3x3(__global const float* restrict input, const int inChannels, const i
             for (int tap = 0; tap < 9; ++tap) {
                 const int shift = (tap / 3) * HALO_W + (tap % 3);
                 float w[WPT_K];
+#if (WPT_K % 4) == 0
+                // 128-bit local loads (the offset is a multiple of 4 floats): fewer load instructions per FMA.
+                for (int j = 0; j < WPT_K; j += 4) {
+                    const float4 v = *(__local const float4*)(wC + tap * TILE_K + j);
+                    w[j] = v.x; w[j + 1] = v.y; w[j + 2] = v.z; w[j + 3] = v.w;
+                }
+#else
                 for (int j = 0; j < WPT_K; ++j) w[j] = wC[tap * TILE_K + j];
+#endif
                 for (int i = 0; i < WPT_P; ++i) {
                     const float x = inC[haloBase[i] + shift];
                     for (int j = 0; j < WPT_K; ++j) acc[i][j] += x * w[j];

@@ -12,11 +12,14 @@ final class OpenCLNetworkOpsTests: XCTestCase {
         try checkConvolutions(try BackendPair())
     }
 
-    /// A different tiling (other -D values, 32-item groups) gives the same results: the kernel is not tied to its defaults.
-    func testConvolutionWithOtherTiling() throws {
+    /// Different tilings (other -D values, 32-item groups, scalar weight loads when WPT_K is not a multiple of 4)
+    /// give the same results: the kernel is not tied to its defaults.
+    func testConvolutionWithOtherTilings() throws {
         _ = try OpenCLTestDevice.backend()
-        let tuning = ConvTuning(tileWidth: 8, tileHeight: 4, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 2, channelsPerItem: 8)
-        try checkConvolutions(try BackendPair(gpu: OpenCLBackend(deviceIndex: nil, convTuning: tuning)))
+        for tuning in [ConvTuning(tileWidth: 8, tileHeight: 4, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 2, channelsPerItem: 8),
+                       ConvTuning(tileWidth: 8, tileHeight: 8, tileOutChannels: 6, chunkInChannels: 3, pixelsPerItem: 4, channelsPerItem: 2)] {
+            try checkConvolutions(try BackendPair(gpu: OpenCLBackend(deviceIndex: nil, convTuning: tuning)))
+        }
     }
 
     private func checkConvolutions(_ pair: BackendPair) throws {

@@ -28,7 +28,7 @@ public enum ConvTuner {
     public static func shapeCandidates(maxWorkGroupSize: Int, localMemoryBytes: Int, quick: Bool = false) -> [ConvTuning] {
         let tiles = quick ? [(16, 8), (16, 16), (32, 8)] : [(8, 8), (16, 8), (8, 16), (16, 16), (32, 4), (32, 8)]
         let channelTiles = quick ? [32, 64] : [16, 32, 64, 128]
-        let blocks = quick ? [(4, 8), (8, 8)] : [(4, 4), (4, 8), (8, 4), (8, 8), (16, 4), (4, 16)]
+        let blocks = quick ? [(4, 8), (8, 8), (4, 16)] : [(4, 4), (4, 8), (8, 4), (8, 8), (16, 4), (4, 16)]
         var result = [ConvTuning()]
         for (w, h) in tiles {
             for k in channelTiles {

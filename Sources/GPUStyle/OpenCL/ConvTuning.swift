@@ -32,7 +32,7 @@ public struct ConvTuning: Sendable, Equatable, Codable {
     public var threads: Int { (tileWidth * tileHeight / pixelsPerItem) * (tileOutChannels / channelsPerItem) }
 
     /// Local memory one work-group uses, in bytes.
-    public var localBytes: Int { 4 * chunkInChannels * ((tileWidth + 2) * (tileHeight + 2) + 9 * tileOutChannels) }
+    public var localBytes: Int { 4 * chunkInChannels * ((tileWidth + 2) * (tileHeight + 2) + 9 * tileOutChannels) + 16 }
 
     public var buildOptions: String {
         "-D TILE_W=\(tileWidth) -D TILE_H=\(tileHeight) -D TILE_K=\(tileOutChannels) -D CHUNK_C=\(chunkInChannels) "
