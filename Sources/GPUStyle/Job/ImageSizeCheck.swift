@@ -1,4 +1,4 @@
-// ImageSizeCheck.swift — after resizing, every image must still reach the deepest layer used; the error names the image.
+// ImageSizeCheck.swift — every image must reach the deepest layer used (the error names the image), and the canvas size that gives every pixel all the losses.
 
 extension StylizeJob {
     /// Each 2×2 pooling before the deepest content or style layer halves the image, so a side shorter than
@@ -18,5 +18,17 @@ extension StylizeJob {
         for (what, verb, w, h) in images where min(w, h) < needed {
             throw GPUStyleError(.usage, "\(what): \(verb) \(w)×\(h) px, too small to reach \(target) (which needs at least \(needed) px on each side); use a larger --image-size\(what.hasPrefix("--style") ? " or --style-scale" : "") or an image of a less extreme shape")
         }
+    }
+
+    /// The size the generated image is rendered at: each side rounded up to a whole number of pooling cells of the
+    /// deepest loss layer (2ᵏ px after k poolings). With floor pooling the last `size mod 2ᵏ` rows and columns never
+    /// reach that layer, so only the shallow layers shape them and they end up as a strip of unstyled texture along
+    /// the bottom and right edges. Rendering on a canvas mirrored out to whole cells, then cropping, gives every
+    /// output pixel all the losses.
+    func renderCanvas(width: Int, height: Int, layers: [String]) -> (width: Int, height: Int) {
+        let names = model.architecture.layers.map(\.name)
+        guard let deepest = layers.compactMap({ names.firstIndex(of: $0) }).max() else { return (width, height) }
+        let cell = 1 << model.architecture.layers[...deepest].filter { $0.kind == .pool }.count
+        return ((width + cell - 1) / cell * cell, (height + cell - 1) / cell * cell)
     }
 }

@@ -55,17 +55,23 @@ public final class StylizeJob {
             let network = try prepared ?? PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
             prepared = network
             let settings = renderSettings(weights: weights, iterations: step.iterations, fromPrevious: previous != nil)
-            let initImage = try (previous ?? initOriginal).map { try $0.resized(width: width, height: height) }
+            // Rendered on a canvas padded (mirrored) to whole pooling cells, then cropped: see `renderCanvas`.
+            let canvas = renderCanvas(width: width, height: height, layers: weights.activeContentLayers + weights.activeStyleLayers)
+            let contentCanvas = sizedContent?.mirrorPadded(width: canvas.width, height: canvas.height)
+            let initImage = try (previous ?? initOriginal).map {
+                try $0.resized(width: width, height: height).mirrorPadded(width: canvas.width, height: canvas.height)
+            }
             let transfer = StyleTransfer(network: network, settings: settings)
-            let plan = try transfer.memoryPlan(width: width, height: height, hasContent: sizedContent != nil,
+            let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
                                                styleSizes: styles.map { ($0.width, $0.height) })
             onPlan(step, plan)
             let writeOptions = ImageWriteOptions(jpegQuality: options.jpegQuality)
-            let finish: (RGBImage) -> RGBImage = { image in
+            let finish: (RGBImage) -> RGBImage = { canvasImage in
+                let image = canvasImage.cropped(width: width, height: height)
                 guard self.options.originalColors, let sizedContent else { return image }
                 return image.withOriginalColors(from: sizedContent)
             }
-            let result = try transfer.render(content: sizedContent, width: width, height: height, styles: styles,
+            let result = try transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: styles,
                                              blendWeights: options.normalizedBlendWeights, initImage: initImage, plan: plan) { status, currentImage in
                 // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k; across
                 // scales k counts on.
@@ -84,7 +90,7 @@ public final class StylizeJob {
                 }
             }
             done += step.iterations
-            previous = result.image
+            previous = result.image.cropped(width: width, height: height)
             lastResult = result
             scaleReports.append(ScaleReport(width: width, height: height, iterations: result.history.count, seconds: result.seconds,
                                             final: LossRecord(iteration: result.history.count, losses: result.history.last!.losses),
@@ -93,11 +99,12 @@ public final class StylizeJob {
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
             }
         }
+        let output = previous!  // the last scale's image, cropped to the requested size
         if let plot = options.plotPath, let result = lastResult {
-            let title = "\(model.name) \(result.image.width)x\(result.image.height) \(options.optimizer.rawValue)"
+            let title = "\(model.name) \(output.width)x\(output.height) \(options.optimizer.rawValue)"
             try LossPlot(history: result.history, title: title).write(to: plot)
         }
-        return report(lastResult!, scales: scaleReports, printEvery: printEvery)
+        return report(lastResult!, width: output.width, height: output.height, scales: scaleReports, printEvery: printEvery)
     }
 
     /// The options as render settings; a scale that continues from the previous one starts from its (upscaled) image.
@@ -120,14 +127,14 @@ public final class StylizeJob {
         return RGBImage.sizeWithLongestSide(longestSide, width: size.width, height: size.height)
     }
 
-    private func report(_ result: RenderResult, scales: [ScaleReport], printEvery: Int) -> RunReport {
+    private func report(_ result: RenderResult, width: Int, height: Int, scales: [ScaleReport], printEvery: Int) -> RunReport {
         let history = result.history.filter { s in
             s.iteration == 1 || s.iteration == result.history.count || (printEvery > 0 && s.iteration % printEvery == 0)
         }.map { LossRecord(iteration: $0.iteration, losses: $0.losses) }
         let iterations = scales.reduce(0) { $0 + $1.iterations }
         let seconds = scales.reduce(0) { $0 + $1.seconds }
-        return RunReport(backend: backend.kind, device: backend.deviceName, model: model.name, width: result.image.width,
-                         height: result.image.height, iterations: iterations, seconds: seconds,
+        return RunReport(backend: backend.kind, device: backend.deviceName, model: model.name, width: width,
+                         height: height, iterations: iterations, seconds: seconds,
                          secondsPerIteration: seconds / Double(max(iterations, 1)), peakDeviceMemoryBytes: backend.memory.peakBytes,
                          history: history, final: history.last!, seed: options.seed, optimizer: options.optimizer.rawValue,
                          output: options.outputImage, recoveries: result.recoveries, memoryPlan: result.memoryPlan.summary,
