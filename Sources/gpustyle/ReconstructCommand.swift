@@ -13,6 +13,7 @@ struct ReconstructCommand: ParsableCommand {
     @Option(help: "Longest side of each tile.") var imageSize = 192
     @Option(help: "L-BFGS iterations per reconstruction.") var numIterations = 300
     @Option(help: "The contact sheet (.png or .jpg).") var outputImage = "reconstructions.png"
+    @Option(help: "JPEG quality 1…100 for a .jpg sheet.") var jpegQuality = 95
     @Option(help: "Random seed of the starting noise.") var seed: UInt64 = 1
     @Option(help: "Refuse input images with more pixels than this.") var maxPixels = ImageIO.defaultMaxPixels
     @OptionGroup var model: ModelOptions
@@ -24,7 +25,9 @@ struct ReconstructCommand: ParsableCommand {
         check.contentImage = contentImage
         check.styleImages = [styleImage]
         check.outputImage = outputImage
+        check.jpegQuality = jpegQuality
         try check.validateOutputPath()
+        guard (1...100).contains(jpegQuality) else { throw GPUStyleError(.usage, "--jpeg-quality must be 1…100 (got \(jpegQuality))") }
         let backend = try backendOptions.makeBackend(), model = try self.model.load()
         let content = try ImageIO.read(path: contentImage, maxPixels: maxPixels).resized(longestSide: imageSize)
         let style = try ImageIO.read(path: styleImage, maxPixels: maxPixels).resized(longestSide: imageSize)
@@ -34,7 +37,7 @@ struct ReconstructCommand: ParsableCommand {
             reporter.report(status, saved: nil, phase: label)
         }
         reporter.finish()
-        try ImageIO.write(sheet, to: outputImage)
+        try ImageIO.write(sheet, to: outputImage, options: ImageWriteOptions(jpegQuality: jpegQuality))
         printError("wrote \(outputImage)")
     }
 }
