@@ -26,9 +26,14 @@ extension StylizeJob {
     /// the bottom and right edges. Rendering on a canvas mirrored out to whole cells, then cropping, gives every
     /// output pixel all the losses.
     func renderCanvas(width: Int, height: Int, layers: [String]) -> (width: Int, height: Int) {
-        let names = model.architecture.layers.map(\.name)
-        guard let deepest = layers.compactMap({ names.firstIndex(of: $0) }).max() else { return (width, height) }
-        let cell = 1 << model.architecture.layers[...deepest].filter { $0.kind == .pool }.count
-        return ((width + cell - 1) / cell * cell, (height + cell - 1) / cell * cell)
+        renderCanvasSize(width: width, height: height, layers: layers, architecture: model.architecture)
     }
+}
+
+/// `StylizeJob.renderCanvas` for any renderer: each side rounded up to whole pooling cells of the deepest of `layers`.
+func renderCanvasSize(width: Int, height: Int, layers: [String], architecture: Architecture) -> (width: Int, height: Int) {
+    let names = architecture.layers.map(\.name)
+    guard let deepest = layers.compactMap({ names.firstIndex(of: $0) }).max() else { return (width, height) }
+    let cell = 1 << architecture.layers[...deepest].filter { $0.kind == .pool }.count
+    return ((width + cell - 1) / cell * cell, (height + cell - 1) / cell * cell)
 }

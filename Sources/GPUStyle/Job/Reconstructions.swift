@@ -35,11 +35,14 @@ public func renderReconstructionSheet(backend: Backend, model: Model, content: R
         settings.initialization = .image
         let deepest = try StyleTransfer.deepestLayer(of: item.styleLayers + item.contentLayers, in: model.architecture)
         let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
+        // On a mirror-padded canvas of whole pooling cells, cropped after (see `StylizeJob.renderCanvas`).
+        let canvas = renderCanvasSize(width: w, height: h, layers: item.styleLayers + item.contentLayers, architecture: model.architecture)
         let result = try StyleTransfer(network: network, settings: settings).render(
-            content: content, width: w, height: h, styles: [style], blendWeights: [1], initImage: noise) { status, _ in
+            content: content.mirrorPadded(width: canvas.width, height: canvas.height), width: canvas.width, height: canvas.height,
+            styles: [style], blendWeights: [1], initImage: noise.mirrorPadded(width: canvas.width, height: canvas.height)) { status, _ in
                 progress(item.label, status)
             }
-        tiles.append((item.label, result.image))
+        tiles.append((item.label, result.image.cropped(width: w, height: h)))
     }
     let label = 14, gap = 4, columns = 6
     var sheet = Canvas(width: columns * (w + gap) + gap, height: 2 * (h + label + gap) + gap)

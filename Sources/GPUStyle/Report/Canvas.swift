@@ -26,8 +26,11 @@ struct Canvas {
         pixels[2 * plane + i] = c.b
     }
 
+    /// A filled rectangle, clipped to the canvas (nothing when it lies wholly outside).
     mutating func fill(x: Int, y: Int, width w: Int, height h: Int, _ c: Color) {
-        for yy in max(0, y)..<min(height, y + h) { for xx in max(0, x)..<min(width, x + w) { set(xx, yy, c) } }
+        let (x0, x1, y0, y1) = (max(0, x), min(width, x + w), max(0, y), min(height, y + h))
+        guard x0 < x1, y0 < y1 else { return }
+        for yy in y0..<y1 { for xx in x0..<x1 { set(xx, yy, c) } }
     }
 
     /// A 1-pixel line (Bresenham).
