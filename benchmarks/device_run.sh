@@ -19,3 +19,7 @@ $B bench --compare --size 64 --iterations 20 --lbfgs-history 10 --architecture v
 GPUSTYLE_NO_TUNING=1 $B bench --backend opencl --size 512 --iterations 10 --no-phases 2>&1 | tee "$OUT/default_tiling_512.txt"
 $B tune --size 512 --time-limit "${TUNE_SECONDS:-120}" --report "$OUT/tune.json" 2>&1 | tail -n 25 | tee "$OUT/tune.txt"
 GPUSTYLE=$B OUT=$OUT SIZES=${SIZES:-512,1024,2048} ITERATIONS=${ITERATIONS:-10} benchmarks/gpu_compare.sh 2>&1 | tee "$OUT/compare.txt"
+# HIGHRES=1 (pack with WITH_MODEL=1): then issue 8's checks (peak memory 1024²–4096², 4096- and 8192-px coarse to fine).
+if [ "${HIGHRES:-0}" = 1 ]; then
+  GPUSTYLE=$B OUT=$OUT/highres benchmarks/highres_gpu_check.sh 2>&1 | tail -n 40 | tee "$OUT/highres.txt"
+fi

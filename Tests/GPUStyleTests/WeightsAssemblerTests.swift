@@ -137,3 +137,22 @@ final class WeightsAssemblerTests: XCTestCase {
         assertWeightsError(try defaults(.caffe, metadata: ["defaults": json.replacingOccurrences(of: "\"iterations\":50", with: "\"iterations\":0")]), "out-of-range")
     }
 }
+
+final class TruncatedModelTests: XCTestCase {
+    /// A file that says where it stops (`truncated_after`) loads; one that says so wrongly, or says nothing, does not.
+    func testStatedTruncationIsAcceptedAndCheckedAgainstTheFile() throws {
+        let convs = referenceConvs(.vgg16, count: 11, random: true)
+        let stated = makeWeightFile(convs, naming: .caffe, metadata: [ModelMetadataKey.architecture: "vgg16", ModelMetadataKey.truncatedAfter: "conv5_1"])
+        let model = try ModelAssembler.assemble(stated, name: "short")
+        XCTAssertEqual(model.convs.count, 11)
+        XCTAssertNotNil(model.convs["conv5_1"])
+        XCTAssertNil(model.convs["conv5_2"])
+
+        let wrong = makeWeightFile(convs, naming: .caffe, metadata: [ModelMetadataKey.architecture: "vgg16", ModelMetadataKey.truncatedAfter: "conv4_3"])
+        XCTAssertThrowsError(try ModelAssembler.assemble(wrong, name: "short")) { error in
+            XCTAssertTrue("\(error)".contains("stops after conv4_3, but its convolutions end at conv5_1"), "\(error)")
+        }
+        let silent = makeWeightFile(convs, naming: .caffe, metadata: [ModelMetadataKey.architecture: "vgg16"])
+        XCTAssertThrowsError(try ModelAssembler.assemble(silent, name: "short"))
+    }
+}

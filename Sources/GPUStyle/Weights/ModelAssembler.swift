@@ -42,6 +42,14 @@ public enum ModelAssembler {
         }
         let arch = try decideArchitecture(file, kernels: kernels, given: architecture)
         let expected = arch.convolutions
+        var allowTruncated = allowTruncated
+        if let stated = file.metadata[ModelMetadataKey.truncatedAfter] {
+            let last = expected[min(kernels.count, expected.count) - 1].name
+            guard stated == last else {
+                throw GPUStyleError(.weights, "\(file.path): metadata says the network stops after \(stated), but its convolutions end at \(last); the file is damaged")
+            }
+            allowTruncated = true
+        }
         if let recognised, recognised.naming.namesConvolutions, kernels.count < expected.count, !allowTruncated {
             try checkNoneMissing(named: recognised.keys, expected: expected.map(\.name), arch: arch, path: file.path)
         }

@@ -11,6 +11,9 @@ public enum ModelMetadataKey {
     public static let defaults = "defaults"
     /// Where the weights came from (free text).
     public static let source = "source"
+    /// The last convolution of a file that deliberately stops early (e.g. `conv5_1`, written by
+    /// `benchmarks/truncate_safetensors.py`); without it an incomplete file is refused.
+    public static let truncatedAfter = "truncated_after"
 }
 
 extension StyleDefaults {
