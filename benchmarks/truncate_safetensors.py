@@ -3,7 +3,7 @@
 metadata), so real weights fit beside the GPU bundle in a device call's 64 MiB carry (vgg16-hed to conv5_1: 38 MB).
 No third-party packages.   python3 benchmarks/truncate_safetensors.py IN OUT --last conv5_1
 """
-import argparse, json, re, struct
+import argparse, json, re, struct, sys
 
 
 def main():
@@ -11,12 +11,20 @@ def main():
     p.add_argument("source"); p.add_argument("destination")
     p.add_argument("--last", default="conv5_1", help="last convolution kept (Caffe name, e.g. conv5_1)")
     a = p.parse_args()
-    order = lambda name: tuple(int(x) for x in re.match(r"conv(\d+)_(\d+)\.", name).groups())
-    last = tuple(int(x) for x in re.match(r"conv(\d+)_(\d+)$", a.last).groups())
+    def order(name):
+        match = re.match(r"conv(\d+)_(\d+)\.(weight|bias)$", name)
+        if not match:
+            sys.exit(f"{a.source}: tensor '{name}' is not named convN_M.weight/.bias (a gpustyle model file is)")
+        return int(match[1]), int(match[2])
+    if not re.match(r"conv\d+_\d+$", a.last):
+        sys.exit(f"--last {a.last}: expected a convolution name such as conv5_1")
+    last = order(a.last + ".weight")
     with open(a.source, "rb") as f:
         (length,) = struct.unpack("<Q", f.read(8))
         header = json.loads(f.read(length))
         data = f.read()
+    if a.last + ".weight" not in header:
+        sys.exit(f"{a.source}: has no {a.last}; nothing to truncate after")
     kept, blobs, offset = {}, [], 0
     for name, entry in sorted(((n, e) for n, e in header.items() if n != "__metadata__"), key=lambda item: item[1]["data_offsets"]):
         if order(name) > last:

@@ -88,6 +88,7 @@ struct BenchCommand: ParsableCommand {
                      r.secondsPerIteration * 1000, r.cpuSecondsPerIteration * 1000, formatBytes(r.peakDeviceMemoryBytes),
                      formatBytes(r.optimizerBytes), formatBytes(r.peakDeviceMemoryBytes - r.optimizerBytes)))
         print("  memory plan: \(r.memoryPlan)")
+        if let tiling = r.convTiling { print("  conv tiling: \(tiling)") }
         if !r.phaseSeconds.isEmpty {
             let parts = PhaseClock.Phase.allCases.map { String(format: "%@ %.2f", $0.rawValue, (r.phaseSeconds[$0.rawValue] ?? 0) * 1000) }
             print("  phases (ms, separate timed pass): " + parts.joined(separator: ", "))

@@ -20,8 +20,12 @@ struct ModelsCommand: ParsableCommand {
             let store = ModelStore()
             if !force, let existing = try store.list().first(where: { $0.name == ModelStore.defaultModelName && $0.problem == nil }) {
                 print("\(existing.name) is already installed at \(existing.path)")
-                if try store.refreshDefaultModelSettings(existing) {
-                    print("updated its recommended settings to this version's (\(StyleDefaults.hedVGG16.summary))")
+                do {
+                    if try store.refreshDefaultModelSettings(existing) {
+                        print("updated its recommended settings to this version's (\(StyleDefaults.hedVGG16.summary))")
+                    }
+                } catch {
+                    printError("gpustyle: warning: could not update its recommended settings (\(error)); `gpustyle models install --force` reinstalls it")
                 }
                 return
             }

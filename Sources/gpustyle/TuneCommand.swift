@@ -27,6 +27,13 @@ struct TuneCommand: ParsableCommand {
         guard !(try OpenCLDevices.list()).isEmpty else {
             throw GPUStyleError(.opencl, "tune: no OpenCL platform is installed (install the GPU driver's ICD, or pocl-opencl-icd); there is nothing to tune")
         }
+        if let report {  // checked now rather than after minutes of tuning
+            let folder = (report as NSString).deletingLastPathComponent
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw GPUStyleError(.usage, "--report \(report): the folder \(folder) does not exist")
+            }
+        }
         let started = Date()
         let outcome = try ConvTuner.tune(deviceIndex: device, imageSize: size, repeats: repeats, quick: quick,
                                          timeLimit: timeLimit ?? .infinity) { trial, number, planned in
@@ -36,9 +43,16 @@ struct TuneCommand: ParsableCommand {
             fflush(nil)
         }
         let best = outcome.best
-        print(String(format: "best on %@: %@, %.2f ms (default %.2f ms, %.2f× faster), %d tilings in %.0f s",
-                     best.device, best.tuning.summary, best.milliseconds, best.defaultMilliseconds,
-                     best.defaultMilliseconds / best.milliseconds, best.candidatesTried, Date().timeIntervalSince(started)))
+        let versus = best.defaultMilliseconds.map { String(format: "default %.2f ms, %.2f× faster", $0, $0 / best.milliseconds) }
+            ?? "the default tiling was not timed"
+        print(String(format: "best on %@: %@, %.2f ms (%@), %d tilings in %.0f s", best.device, best.tuning.summary,
+                     best.milliseconds, versus, best.candidatesTried, Date().timeIntervalSince(started)))
+        if !dryRun {
+            let info = try OpenCLDevices.list().first { $0.name == best.device && $0.driverVersion == best.driver && $0.platformName == best.platform }
+            guard let info else { throw GPUStyleError(.internal, "the tuned device disappeared from the device list") }
+            let path = try ConvTuningStore.fromEnvironment().save(best, for: info)
+            print("stored in \(path); later runs on this device use it (GPUSTYLE_NO_TUNING=1 ignores it)")
+        }
         if let report {
             let trials: [[String: Any]] = outcome.trials.map {
                 ["tuning": $0.tuning.buildOptions, "milliseconds": $0.milliseconds ?? NSNull(), "rejection": $0.rejection ?? NSNull()]
@@ -47,10 +61,5 @@ struct TuneCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: ["best": encoded, "trials": trials], options: [.prettyPrinted, .sortedKeys])
             try writeAtomically(data, to: report)
         }
-        if dryRun { return }
-        let info = try OpenCLDevices.list().first { $0.name == best.device && $0.driverVersion == best.driver && $0.platformName == best.platform }
-        guard let info else { throw GPUStyleError(.internal, "the tuned device disappeared from the device list") }
-        let path = try ConvTuningStore.fromEnvironment().save(best, for: info)
-        print("stored in \(path); later runs on this device use it (GPUSTYLE_NO_TUNING=1 ignores it)")
     }
 }

@@ -63,7 +63,7 @@ final class ConvTuningTests: XCTestCase {
         let backend = try OpenCLBackend(deviceIndex: device.index, convTuning: nil, tuningStore: store)
         XCTAssertEqual(backend.convTuning, tuning)
         XCTAssertTrue(backend.convTuningSource.hasPrefix("tuned"), backend.convTuningSource)
-        XCTAssertTrue(backend.deviceName.contains("tuned conv tiling"))
+        XCTAssertTrue(backend.convTilingDescription.contains("tuned ("), backend.convTilingDescription)
         let untuned = try OpenCLBackend(deviceIndex: device.index, convTuning: nil, tuningStore: ConvTuningStore(directory: nil))
         XCTAssertEqual(untuned.convTuning, ConvTuning())
         XCTAssertEqual(untuned.convTuningSource, "default")
@@ -93,5 +93,9 @@ final class ConvTuningTests: XCTestCase {
         XCTAssertEqual(outcome.best.defaultMilliseconds, outcome.trials[0].milliseconds)
         XCTAssertEqual(outcome.best.device, device.name)
         XCTAssertThrowsError(try ConvTuner.tune(deviceIndex: device.index, imageSize: 16, candidates: [impossible]))
+        // Without the default among the timed tilings there is no default time, and the result still saves.
+        let withoutDefault = try ConvTuner.tune(deviceIndex: device.index, imageSize: 16, repeats: 1, candidates: [small])
+        XCTAssertNil(withoutDefault.best.defaultMilliseconds)
+        XCTAssertNoThrow(try ConvTuningStore(directory: try temporaryFolder()).save(withoutDefault.best, for: device))
     }
 }

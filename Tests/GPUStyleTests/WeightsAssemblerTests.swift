@@ -154,5 +154,20 @@ final class TruncatedModelTests: XCTestCase {
         }
         let silent = makeWeightFile(convs, naming: .caffe, metadata: [ModelMetadataKey.architecture: "vgg16"])
         XCTAssertThrowsError(try ModelAssembler.assemble(silent, name: "short"))
+
+        // Saved into the store (import, refresh), a short network keeps saying where it stops.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gpustyle-short-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = ModelStore(directory: folder)
+        try store.save(model, source: "test")
+        XCTAssertEqual(try ModelLoader.load("short", store: store).convs.count, 11)
+    }
+
+    /// VGG19's 16 convolutions read as VGG16 (13) are refused, not indexed past the end.
+    func testMoreConvolutionsThanTheArchitectureHoldsIsAnError() throws {
+        let file = makeWeightFile(referenceConvs(.vgg19, count: 16, random: true), naming: .unnamed)
+        XCTAssertThrowsError(try ModelAssembler.assemble(file, name: "x", architecture: .vgg16)) { error in
+            XCTAssertTrue("\(error)".contains("more than VGG16's 13"), "\(error)")
+        }
     }
 }

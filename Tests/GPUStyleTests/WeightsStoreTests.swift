@@ -92,17 +92,21 @@ final class WeightsStoreTests: XCTestCase {
         var model = try ModelAssembler.assemble(makeWeightFile(referenceConvs(.vgg16, count: 13, random: false), naming: .keras3),
                                                 name: ModelStore.defaultModelName)
         model.defaults.tvWeight = 0  // as an older version installed it
-        try store.save(model, source: "older install")
+        let source = "\(ModelStore.defaultPackage) (PyPI) older install"
+        try store.save(model, source: source)
         let installed = try XCTUnwrap(try store.list().first)
         XCTAssertTrue(try store.refreshDefaultModelSettings(installed))
         let refreshed = try ModelLoader.load(ModelStore.defaultModelName, store: store)
         XCTAssertEqual(refreshed.defaults, .hedVGG16)
         XCTAssertEqual(refreshed.convs["conv1_1"]?.weights, model.convs["conv1_1"]?.weights, "weights untouched")
-        XCTAssertEqual(try store.list().first?.source, "older install")
+        XCTAssertEqual(try store.list().first?.source, source)
         XCTAssertFalse(try store.refreshDefaultModelSettings(try XCTUnwrap(try store.list().first)), "nothing to do twice")
-        // Other models keep their own settings.
+        // Other models keep their own settings, also a user's own import under the default's name.
+        try store.save(model, source: "imported from /somewhere/mine.h5")
+        XCTAssertFalse(try store.refreshDefaultModelSettings(try XCTUnwrap(try store.list().first)))
+        XCTAssertEqual(try ModelLoader.load(ModelStore.defaultModelName, store: store).defaults.tvWeight, 0)
         model.name = "mine"
-        try store.save(model, source: "mine")
+        try store.save(model, source: source)
         XCTAssertFalse(try store.refreshDefaultModelSettings(try XCTUnwrap(try store.list().first { $0.name == "mine" })))
     }
 

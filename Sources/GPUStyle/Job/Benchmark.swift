@@ -28,6 +28,8 @@ public struct BenchmarkResult: Codable, Sendable {
     /// Total loss at the warm-up iteration (the starting image; absent with `warmup` off) and at each timed iteration
     /// (for comparing backends).
     public var losses: [Double]
+    /// The OpenCL convolution tiling and where it came from (default, or the file `gpustyle tune` stored); nil on the CPU.
+    public var convTiling: String?
 
     enum CodingKeys: String, CodingKey {
         case backend, device, model, size, width, height, iterations, losses
@@ -38,6 +40,7 @@ public struct BenchmarkResult: Codable, Sendable {
         case optimizerBytes = "optimizer_bytes"
         case memoryPlan = "memory_plan"
         case lbfgsHistory = "lbfgs_history"
+        case convTiling = "conv_tiling"
     }
 }
 
@@ -104,7 +107,8 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
                            iterations: iterations, secondsPerIteration: total / Double(iterations),
                            cpuSecondsPerIteration: totalCPU / Double(iterations), phaseSeconds: phaseSeconds,
                            peakDeviceMemoryBytes: backend.memory.peakBytes, optimizerBytes: 4 * (2 * (history + 1) + 3) * 3 * width * height,
-                           memoryPlan: plan.summary, lbfgsHistory: history, losses: losses)
+                           memoryPlan: plan.summary, lbfgsHistory: history, losses: losses,
+                           convTiling: (backend as? OpenCLBackend)?.convTilingDescription)
 }
 
 /// The memory plan `runBenchmark` would follow, without computing anything (`gpustyle bench --plan-only`).

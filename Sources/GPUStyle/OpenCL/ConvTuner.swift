@@ -65,6 +65,9 @@ public enum ConvTuner {
         let device = reference.device
         let started = Date()
         let workload = Workload(imageSize: imageSize)
+        guard 4 * workload.largest <= reference.maxAllocationBytes else {
+            throw GPUStyleError(.usage, "--size \(imageSize): the workload's largest activation (\(4 * workload.largest) bytes) exceeds \(device.name)'s largest buffer (\(reference.maxAllocationBytes) bytes); tune at a smaller size (512 is typical)")
+        }
         let check = try CorrectnessCheck()
         var trials: [ConvTuningTrial] = []
 
@@ -93,7 +96,7 @@ public enum ConvTuner {
             let reasons = Set(trials.compactMap(\.rejection)).sorted().prefix(3).joined(separator: "; ")
             throw GPUStyleError(.opencl, "no convolution tiling worked on \(device.name): \(reasons)")
         }
-        let defaultTime = trials.first(where: { $0.tuning == ConvTuning() })?.milliseconds ?? .nan
+        let defaultTime = trials.first(where: { $0.tuning == ConvTuning() })?.milliseconds
         let stored = StoredConvTuning(
             device: device.name, platform: device.platformName, driver: device.driverVersion, tuning: best.tuning,
             imageSize: imageSize, milliseconds: best.milliseconds!, defaultMilliseconds: defaultTime,

@@ -12,7 +12,8 @@ public struct StoredConvTuning: Codable, Sendable, Equatable {
     public var imageSize: Int
     /// Milliseconds for that workload with `tuning` and with the built-in default tiling.
     public var milliseconds: Double
-    public var defaultMilliseconds: Double
+    /// nil when the default tiling was not timed (not among the candidates, or it failed).
+    public var defaultMilliseconds: Double?
     public var candidatesTried: Int
     /// ISO 8601 time of the measurement.
     public var measuredAt: String

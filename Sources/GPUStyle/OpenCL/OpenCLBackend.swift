@@ -71,7 +71,6 @@ public final class OpenCLBackend: Backend {
         self.convTuning = tuning
         convTuningSource = source
         deviceName = "\(info.name) (\(info.platformName), driver \(info.driverVersion))"
-            + (source.hasPrefix("tuned") ? ", tuned conv tiling \(tuning.summary)" : "")
         try tuning.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)
         self.maxAllocationBytes = min(maxAllocationBytes ?? info.maxAllocationBytes, info.maxAllocationBytes)
         var groupSize = 1
@@ -85,7 +84,18 @@ public final class OpenCLBackend: Backend {
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
                                   options: [.conv: tuning.buildOptions, .gram: GramTiling.buildOptions,
                                             .loss: reduce, .vector: reduce])
+        if source.hasPrefix("tuned") {
+            // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.
+            do {
+                _ = try programs.kernel("conv3x3", in: .conv)
+            } catch {
+                throw GPUStyleError(.opencl, "the convolution tiling stored by `gpustyle tune` (\(source.dropFirst("tuned (".count).dropLast())) does not build on this device: \(error). Delete that file and run `gpustyle tune` again, or set GPUSTYLE_NO_TUNING=1")
+            }
+        }
     }
+
+    /// The convolution tiling in use and where it came from ("16×8 px × 32 ch, …; tuned (FILE)").
+    public var convTilingDescription: String { "\(convTuning.summary); \(convTuningSource)" }
 
     public var memory: MemoryStats { tracker.current }
     public func resetPeakMemory() { tracker.resetPeak() }

@@ -68,10 +68,13 @@ extension ModelStore {
     /// rewriting only its metadata; returns whether anything changed. Weights stay as they are.
     @discardableResult
     public func refreshDefaultModelSettings(_ installed: InstalledModel) throws -> Bool {
+        // Only the model `installDefault` wrote, not a user's own import under the same name.
+        guard installed.name == ModelStore.defaultModelName,
+              installed.source?.hasPrefix(ModelStore.defaultPackage) == true else { return false }
         var model = try ModelLoader.load(installed.path, architecture: nil, preprocessing: nil)
         guard model.name == ModelStore.defaultModelName, model.defaults != .hedVGG16 else { return false }
         model.defaults = .hedVGG16
-        try save(model, source: installed.source ?? "\(ModelStore.defaultPackage) (PyPI)")
+        try save(model, source: installed.source!)
         return true
     }
 

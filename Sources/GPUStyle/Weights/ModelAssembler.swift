@@ -42,9 +42,12 @@ public enum ModelAssembler {
         }
         let arch = try decideArchitecture(file, kernels: kernels, given: architecture)
         let expected = arch.convolutions
+        guard kernels.count <= expected.count else {
+            throw GPUStyleError(.weights, "\(file.path): holds \(kernels.count) 3×3 convolutions, more than \(arch.rawValue.uppercased())'s \(expected.count); is it VGG19? (check --architecture)")
+        }
         var allowTruncated = allowTruncated
         if let stated = file.metadata[ModelMetadataKey.truncatedAfter] {
-            let last = expected[min(kernels.count, expected.count) - 1].name
+            let last = expected[kernels.count - 1].name
             guard stated == last else {
                 throw GPUStyleError(.weights, "\(file.path): metadata says the network stops after \(stated), but its convolutions end at \(last); the file is damaged")
             }

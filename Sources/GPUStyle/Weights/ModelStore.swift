@@ -124,13 +124,17 @@ public struct ModelStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let defaults = String(decoding: try encoder.encode(model.defaults), as: UTF8.self)
-        let metadata = [
+        var metadata = [
             ModelMetadataKey.architecture: model.architecture.rawValue,
             ModelMetadataKey.preprocessing: model.preprocessing.name,
             ModelMetadataKey.defaults: defaults,
             ModelMetadataKey.source: source,
             "format": "pt",  // the Hugging Face convention for PyTorch-layout (OIHW) tensors
         ]
+        if tensors.count / 2 < model.architecture.convolutions.count, let last = tensors.last {
+            // A network that stops early says where, so it loads again.
+            metadata[ModelMetadataKey.truncatedAfter] = String(last.name.dropLast(".bias".count))
+        }
         let destination = path(forModel: model.name)
         try SafetensorsWriter.write(tensors, metadata: metadata, to: destination)
         let size = ((try? FileManager.default.attributesOfItem(atPath: destination))?[.size] as? Int) ?? 0
