@@ -64,6 +64,15 @@ final class MemoryPlannerTests: XCTestCase {
         XCTAssertTrue(tight.summary.contains("(of 20 asked: memory)"), tight.summary)
     }
 
+    /// A plan that cannot be simulated at all (a style image too small for the layers) says why, not "memory".
+    func testUnplannableJobReportsTheRealReason() throws {
+        XCTAssertThrowsError(try transfer(CPUBackend(convolution: .im2col), layout: .auto, maxMemory: 1 << 30)
+            .memoryPlan(width: 64, height: 256, hasContent: true, styleSizes: [(3, 3)])) { error in
+            XCTAssertTrue("\(error)".contains("too small"), "\(error)")
+            XCTAssertFalse("\(error)".contains("memory"), "\(error)")
+        }
+    }
+
     func testImpossibleBudgetIsAUsageErrorWithNumbers() throws {
         XCTAssertThrowsError(try transfer(CPUBackend(convolution: .im2col), layout: .auto, maxMemory: 1 << 20)
             .memoryPlan(width: 64, height: 256, hasContent: true, styleSizes: [(64, 256)])) { error in

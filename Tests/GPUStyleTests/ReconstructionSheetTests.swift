@@ -28,5 +28,11 @@ final class ReconstructionSheetTests: XCTestCase {
         let noise = (0..<(3 * w * h)).map { _ in Float(noiseRNG.nextUniform()) }
         XCTAssertEqual(tile(row: 1, column: 0), content.pixels, "the content image opens the second row")
         XCTAssertLessThan(distance(tile(row: 1, column: 1), content.pixels), 0.25 * distance(noise, content.pixels))
+
+        XCTAssertThrowsError(try renderReconstructionSheet(backend: CPUBackend(threads: 1), model: Model.random(.vgg16, seed: 2),
+                                                           content: RGBImage(width: 12, height: 8, red: 0, green: 0, blue: 0),
+                                                           style: style, iterations: 1)) { error in
+            XCTAssertTrue("\(error)".contains("at least 16 px"), "\(error)")
+        }
     }
 }

@@ -25,6 +25,11 @@ public func renderReconstructionSheet(backend: Backend, model: Model, content: R
                                       seed: UInt64 = 1,
                                       progress: (String, IterationStatus) -> Void = { _, _ in }) throws -> RGBImage {
     let w = content.width, h = content.height
+    // relu5_x lies behind four poolings: every image needs 16 px on each side (the generated one is padded to the
+    // canvas, but a tiny image mirrored out many times over is not a reconstruction of anything).
+    for (what, image) in [("content", content), ("style", style)] where min(image.width, image.height) < 16 {
+        throw GPUStyleError(.usage, "the \(what) image is \(image.width)×\(image.height) px at this --image-size; relu5_1 needs at least 16 px on each side: use a larger --image-size")
+    }
     var rng = SplitMix64(seed: seed)
     let noise = RGBImage(width: w, height: h, pixels: (0..<(3 * w * h)).map { _ in Float(rng.nextUniform()) })
     var tiles: [(String, RGBImage)] = []
