@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""make_seeds.py — writes the committed seed corpora Fuzz/Corpus/<target>/ (small valid files of every kind).
+"""make_seeds.py — writes the seed corpora Fuzz/Corpus/<target>/ (small valid files of every kind; the image seeds are
+committed, the weight-file seeds are written on demand with --weights-only).
 
 python3 stdlib only, except the JPEG seeds, which need Pillow (skipped with a note without it):
     python3 Fuzz/make_seeds.py            (or /tmp/pickle_venv/bin/python Fuzz/make_seeds.py)
@@ -66,11 +67,15 @@ def weight_seeds():
 
 def main():
     corpus = os.path.join(ROOT, "Fuzz", "Corpus")
-    targets = {"image": image_seeds(), **weight_seeds()}
+    # --weights-only: (re)write just the weight-file seeds, which are not committed (weights never are), beside
+    # whatever the folders hold; Fuzz/run.sh does this before fuzzing a weight reader.
+    weights_only = "--weights-only" in sys.argv[1:]
+    targets = weight_seeds() if weights_only else {"image": image_seeds(), **weight_seeds()}
     for target, seeds in targets.items():
         folder = os.path.join(corpus, target)
-        shutil.rmtree(folder, ignore_errors=True)
-        os.makedirs(folder)
+        if not weights_only:
+            shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder, exist_ok=True)
         for name, data in seeds.items():
             with open(os.path.join(folder, name), "wb") as f:
                 f.write(data)

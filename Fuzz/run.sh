@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — builds the fuzz targets (libFuzzer + AddressSanitizer) and runs one: Fuzz/run.sh TARGET SECONDS [libFuzzer flags…]
 # TARGET: image, safetensors, hdf5, caffe or torch. New inputs go to $FUZZ_WORK/TARGET/corpus (default
-# /tmp/gpustyle-fuzz), crashes to $FUZZ_WORK/TARGET/; the committed seeds in Fuzz/Corpus/TARGET are only read.
+# /tmp/gpustyle-fuzz), crashes to $FUZZ_WORK/TARGET/; the seeds in Fuzz/Corpus/TARGET are only read.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 target="${1:?usage: Fuzz/run.sh image|safetensors|hdf5|caffe|torch SECONDS [libFuzzer flags…]}"
@@ -16,6 +16,9 @@ esac
     --product "$binary" 2>&1 | grep -v "Cannot export local symbol" | tail -3)
 work="${FUZZ_WORK:-/tmp/gpustyle-fuzz}/$target"
 mkdir -p "$work/corpus"
+case "$target" in  # weight files are never committed: write the weight readers' named seeds here
+    safetensors|caffe|torch) python3 "$here/make_seeds.py" --weights-only >/dev/null ;;
+esac
 seeds=()
 [ -d "$here/Corpus/$target" ] && seeds+=("$here/Corpus/$target")
 [ "$target" = hdf5 ] && seeds+=("$here/../Tests/GPUStyleTests/Fixtures")
