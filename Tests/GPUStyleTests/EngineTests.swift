@@ -23,17 +23,8 @@ final class EngineTests: XCTestCase {
                                            content: prep.apply(image(w, h, seed: 1)),
                                            styles: [(prep.apply(image(9, 8, seed: 2)), 8, 9), (prep.apply(image(w, h, seed: 3)), h, w)],
                                            blendWeights: [0.3, 0.7])
-        let x0 = prep.apply(image(w, h, seed: 4))
-        let x = try backend.makeBuffer(count: x0.count), grad = try backend.makeBuffer(count: x0.count)
-        try backend.upload(x0, to: x)
-        _ = try objective.evaluate(x, gradient: grad)
-        let analytic = try backend.download(grad)
-        let indices = sampleIndices(x0.count, limit: 40)
-        let numeric = try finiteDifferences(at: x0, indices: indices, step: 0.1) { probe in
-            try backend.upload(probe, to: x)
-            return try objective.evaluate(x, gradient: grad).total
-        }
-        assertGradient(analytic, numeric, indices: indices, tolerance: 5e-3, "objective gradient \(weights) \(pooling)", file: file, line: line)
+        try assertObjectiveGradient(objective, on: backend, at: prep.apply(image(w, h, seed: 4)), samples: 40,
+                                    "objective gradient \(weights) \(pooling)", file: file, line: line)
     }
 
     func testObjectiveGradientWithPoolingAndFusedLayers() throws {

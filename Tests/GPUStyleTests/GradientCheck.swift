@@ -40,3 +40,19 @@ func sampleIndices(_ count: Int, limit: Int = 60, seed: UInt64 = 7) -> [Int] {
 func weightedSum(_ y: [Float], _ r: [Float]) -> Double {
     zip(y, r).reduce(0) { $0 + Double($1.0) * Double($1.1) }
 }
+
+/// Asserts `objective`'s gradient at `x0` matches central differences (step 0.1, Caffe-scale inputs) of its total
+/// loss at `samples` coordinates.
+func assertObjectiveGradient(_ objective: StyleObjective, on backend: Backend, at x0: [Float], samples: Int, _ what: String,
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+    let x = try backend.makeBuffer(count: x0.count), grad = try backend.makeBuffer(count: x0.count)
+    try backend.upload(x0, to: x)
+    _ = try objective.evaluate(x, gradient: grad)
+    let analytic = try backend.download(grad)
+    let indices = sampleIndices(x0.count, limit: samples)
+    let numeric = try finiteDifferences(at: x0, indices: indices, step: 0.1) { probe in
+        try backend.upload(probe, to: x)
+        return try objective.evaluate(x, gradient: grad).total
+    }
+    assertGradient(analytic, numeric, indices: indices, tolerance: 5e-3, what, file: file, line: line)
+}

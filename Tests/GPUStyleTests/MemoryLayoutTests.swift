@@ -83,17 +83,7 @@ final class MemoryLayoutTests: XCTestCase {
         let objective = try StyleObjective(network: network, weights: Self.frontAndBack, height: h, width: w, content: image(w, h, seed: 1),
                                            styles: [(image(w, h, seed: 2), h, w)], blendWeights: [1], layout: .banded(rows: 8))
         XCTAssertEqual(objective.runner.bands.count, 4)
-        let x0 = image(w, h, seed: 4)
-        let x = try backend.makeBuffer(count: x0.count), grad = try backend.makeBuffer(count: x0.count)
-        try backend.upload(x0, to: x)
-        _ = try objective.evaluate(x, gradient: grad)
-        let analytic = try backend.download(grad)
-        let indices = sampleIndices(x0.count, limit: 12)
-        let numeric = try finiteDifferences(at: x0, indices: indices, step: 0.1) { probe in
-            try backend.upload(probe, to: x)
-            return try objective.evaluate(x, gradient: grad).total
-        }
-        assertGradient(analytic, numeric, indices: indices, tolerance: 5e-3, "banded objective gradient")
+        try assertObjectiveGradient(objective, on: backend, at: image(w, h, seed: 4), samples: 12, "banded objective gradient")
     }
 
     /// The bands own every row once, start on pool-aligned rows, and compute a halo around what they own.
