@@ -5,11 +5,7 @@ extension StylizeJob {
     /// 2^(poolings) cannot reach it (an extreme aspect ratio, or a small --image-size or --style-scale).
     /// - Throws: `GPUStyleError(.usage)` naming the option and file of the first image that is too small.
     func checkImagesReachTheLayers(width: Int, height: Int, styles: [RGBImage], layers: [String]) throws {
-        let names = model.architecture.layers.map(\.name)
-        guard let deepest = layers.compactMap({ names.firstIndex(of: $0) }).max() else { return }
-        let poolings = model.architecture.layers[...deepest].filter { $0.kind == .pool }.count
-        let needed = 1 << poolings
-        let target = names[deepest]
+        guard let (target, needed) = model.architecture.poolingCell(reaching: layers) else { return }
         let generated = options.contentImage.map { ("--content-image \($0)", "resized to") } ?? ("--output-size", "set to")
         var images = [(generated.0, generated.1, width, height)]
         for (path, image) in zip(options.styleImages, styles) {
@@ -32,8 +28,16 @@ extension StylizeJob {
 
 /// `StylizeJob.renderCanvas` for any renderer: each side rounded up to whole pooling cells of the deepest of `layers`.
 func renderCanvasSize(width: Int, height: Int, layers: [String], architecture: Architecture) -> (width: Int, height: Int) {
-    let names = architecture.layers.map(\.name)
-    guard let deepest = layers.compactMap({ names.firstIndex(of: $0) }).max() else { return (width, height) }
-    let cell = 1 << architecture.layers[...deepest].filter { $0.kind == .pool }.count
+    guard let (_, cell) = architecture.poolingCell(reaching: layers) else { return (width, height) }
     return ((width + cell - 1) / cell * cell, (height + cell - 1) / cell * cell)
+}
+
+extension Architecture {
+    /// The deepest of `layers` and the side in pixels of one of its input cells: 2ᵏ after the k poolings before it
+    /// (the smallest side that reaches it). nil when none of `layers` is in the network.
+    func poolingCell(reaching layers: [String]) -> (layer: String, cell: Int)? {
+        let all = self.layers
+        guard let deepest = layers.compactMap({ name in all.firstIndex { $0.name == name } }).max() else { return nil }
+        return (all[deepest].name, 1 << all[...deepest].filter { $0.kind == .pool }.count)
+    }
 }
