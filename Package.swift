@@ -26,6 +26,7 @@ let package = Package(
             .embedInCode("gram.cl"),
             .embedInCode("loss.cl"),
             .embedInCode("vector.cl"),
+            .embedInCode("winograd.cl"),
         ]),
         .target(name: "GPUStyle", dependencies: ["COpenCL", "CPNG", "CJPEG", "CBLAS", "CImageCodecs", "Kernels"]),
         .executableTarget(name: "gpustyle", dependencies: [

@@ -9,6 +9,7 @@ public enum KernelSources {
         "gram": text(PackageResources.gram_cl),
         "loss": text(PackageResources.loss_cl),
         "vector": text(PackageResources.vector_cl),
+        "winograd": text(PackageResources.winograd_cl),
     ]
 
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -7,6 +7,8 @@ enum BackendChoice: String, CaseIterable, ExpressibleByArgument {
     case auto, opencl, cpu
 }
 
+extension ConvAlgorithm: ExpressibleByArgument {}
+
 struct BackendOptions: ParsableArguments {
     @Option(help: "auto (an OpenCL GPU if there is one, else the CPU), opencl (any OpenCL device, PoCL too) or cpu.")
     var backend: BackendChoice = .auto
@@ -14,6 +16,8 @@ struct BackendOptions: ParsableArguments {
     var device: Int?
     @Option(help: "CPU threads for the CPU backend (default: all cores).")
     var threads: Int?
+    @Option(help: "OpenCL convolutions: winograd or direct (default: what `gpustyle tune` chose for the device, else winograd).")
+    var openclConvolution: ConvAlgorithm?
 
     /// The backend these options ask for (a CPU backend computes its convolutions with `cpuConvolution`);
     /// errors say what is missing and what to do.
@@ -21,19 +25,20 @@ struct BackendOptions: ParsableArguments {
         switch backend {
         case .cpu:
             if device != nil { throw GPUStyleError(.usage, "--device selects an OpenCL device; it cannot be used with --backend cpu") }
+            if openclConvolution != nil { throw GPUStyleError(.usage, "--opencl-convolution chooses how OpenCL convolves; it cannot be used with --backend cpu") }
             return CPUBackend(threads: threads, convolution: cpuConvolution)
         case .opencl:
             let devices = try OpenCLDevices.list()
             guard !devices.isEmpty else {
                 throw GPUStyleError(.opencl, "--backend opencl: no OpenCL platform is installed (install an ICD such as pocl-opencl-icd or the GPU driver's), or use --backend cpu")
             }
-            return try OpenCLBackend(deviceIndex: device)
+            return try OpenCLBackend(deviceIndex: device, convolution: openclConvolution)
         case .auto:
-            if let device { return try OpenCLBackend(deviceIndex: device) }
+            if let device { return try OpenCLBackend(deviceIndex: device, convolution: openclConvolution) }
             let devices = (try? OpenCLDevices.list()) ?? []
             guard let gpu = devices.first(where: { $0.type == .gpu && $0.available }) else { return CPUBackend(threads: threads, convolution: cpuConvolution) }
             do {
-                return try OpenCLBackend(deviceIndex: gpu.index)
+                return try OpenCLBackend(deviceIndex: gpu.index, convolution: openclConvolution)
             } catch {
                 printError("gpustyle: warning: \(error); using the CPU backend")
                 return CPUBackend(threads: threads, convolution: cpuConvolution)

@@ -8,8 +8,9 @@ struct TuneCommand: ParsableCommand {
         commandName: "tune",
         abstract: "Time convolution tilings on an OpenCL device and store the fastest for later runs.",
         discussion: """
-            Times every candidate tiling of conv.cl on VGG19's convolutions (to conv5_1, forward and input gradient) \
-            at --size², after checking each against the CPU backend, and stores the fastest under \
+            Times candidate tilings of winograd.cl's GEMM and of conv.cl's direct kernel on VGG19's convolutions \
+            (to conv5_1, forward and input gradient) at --size², after checking each against the CPU backend, and \
+            stores the fastest (algorithm and tile sizes) under \
             $XDG_CACHE_HOME/gpustyle/tuning (one file per device, driver and kernel source). Later runs on that \
             device use it; GPUSTYLE_NO_TUNING=1 ignores it. Takes about a minute on a GPU.
             """)

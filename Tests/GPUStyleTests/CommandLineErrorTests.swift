@@ -32,6 +32,10 @@ final class CommandLineErrorTests: XCTestCase {
     func testParseErrorsAreOneLine() throws {
         try assertOneLineUsageError(["--tv-weight", "lots"], "The value 'lots' is invalid for '--tv-weight <tv-weight>'")
         try assertOneLineUsageError(["stylize", "--bogus"], "Unknown option '--bogus'")
+        try assertOneLineUsageError(["bench", "--backend", "cpu", "--opencl-convolution", "direct"],
+                                    "--opencl-convolution chooses how OpenCL convolves; it cannot be used with --backend cpu")
+        try assertOneLineUsageError(["--opencl-convolution", "fft"],
+                                    "The value 'fft' is invalid for '--opencl-convolution <opencl-convolution>'. Please provide one of 'direct' and 'winograd'.")
         try assertOneLineUsageError(["--backend", "cuda"],
                                     "The value 'cuda' is invalid for '--backend <backend>'. Please provide one of 'auto', 'opencl' or 'cpu'.")
     }

@@ -20,16 +20,41 @@ final class ConvTuningTests: XCTestCase {
         for quick in [false, true] {
             let list = ConvTuner.shapeCandidates(maxWorkGroupSize: 256, localMemoryBytes: 48 * 1024, quick: quick)
             XCTAssertEqual(list.first, ConvTuning())
-            XCTAssertEqual(Set(list.map(\.buildOptions)).count, list.count, "no tiling twice")
+            XCTAssertEqual(Set(list.map { $0.buildOptions + $0.gemm.buildOptions + $0.algorithm.rawValue }).count, list.count, "no tiling twice")
             for t in list {
                 XCTAssertNoThrow(try t.validate(maxWorkGroupSize: 256, localMemoryBytes: 48 * 1024), t.buildOptions)
                 XCTAssertLessThanOrEqual(t.pixelsPerItem * t.channelsPerItem, 64)
+                XCTAssertLessThanOrEqual(t.gemm.channelsPerItem * t.gemm.tilesPerItem, 64)
             }
-            XCTAssertGreaterThan(list.count, quick ? 5 : 40)
+            XCTAssertGreaterThan(list.filter { $0.algorithm == .winograd }.count, quick ? 3 : 20)
+            XCTAssertGreaterThan(list.filter { $0.algorithm == .direct }.count, quick ? 5 : 40)
         }
         // A small device gets only what fits it.
         let small = ConvTuner.shapeCandidates(maxWorkGroupSize: 128, localMemoryBytes: 16 * 1024)
         XCTAssertTrue(small.allSatisfy { $0.threads <= 128 && $0.localBytes <= 16 * 1024 })
+        XCTAssertTrue(small.filter { $0.algorithm == .winograd }.allSatisfy { $0.gemm.threads <= 128 && $0.gemm.localBytes <= 16 * 1024 })
+    }
+
+    /// Refinement varies the depth of the fastest GEMMs and the chunk of the fastest direct tilings; the combination
+    /// joins the fastest GEMM with the fastest direct tiling.
+    func testRefinementAndCombination() {
+        let gemm = GemmTiling(outChannels: 128, tiles: 64, depth: 8, channelsPerItem: 8, tilesPerItem: 4)
+        let direct = ConvTuning(tileWidth: 32, tileHeight: 8, tileOutChannels: 64, chunkInChannels: 8, pixelsPerItem: 8, channelsPerItem: 8, algorithm: .direct)
+        let trials = [ConvTuningTrial(tuning: ConvTuning(), milliseconds: 20, rejection: nil),
+                      ConvTuningTrial(tuning: ConvTuning(gemm: gemm), milliseconds: 10, rejection: nil),
+                      ConvTuningTrial(tuning: direct, milliseconds: 30, rejection: nil),
+                      ConvTuningTrial(tuning: ConvTuning(algorithm: .direct), milliseconds: nil, rejection: "wrong")]
+        let refined = ConvTuner.refinements(of: trials, refine: 1)
+        XCTAssertEqual(refined.map(\.algorithm), [.direct, .direct, .winograd, .winograd])
+        XCTAssertEqual(refined.map(\.chunkInChannels), [4, 16, 8, 8])
+        XCTAssertEqual(refined.map(\.gemm.depth), [8, 8, 4, 16])
+        XCTAssertEqual(refined.last?.gemm.outChannels, 128)
+        XCTAssertEqual(refined.first?.tileWidth, 32)
+        let combined = ConvTuner.combination(of: trials)
+        XCTAssertEqual(combined?.algorithm, .winograd)
+        XCTAssertEqual(combined?.gemm, gemm)
+        XCTAssertEqual(combined?.tileWidth, 32)
+        XCTAssertNil(ConvTuner.combination(of: Array(trials.prefix(2))))
     }
 
     func testStoreRoundTripsPerDeviceAndCanBeTurnedOff() throws {
@@ -58,12 +83,18 @@ final class ConvTuningTests: XCTestCase {
     func testBackendUsesTheStoredTilingAndStillMatchesTheCPU() throws {
         let device = try OpenCLTestDevice.backend().device
         let store = ConvTuningStore(directory: try temporaryFolder())
-        let tuning = ConvTuning(tileWidth: 8, tileHeight: 8, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 4, channelsPerItem: 4)
+        let tuning = ConvTuning(tileWidth: 8, tileHeight: 8, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 4, channelsPerItem: 4,
+                                gemm: GemmTiling(outChannels: 32, tiles: 64, depth: 4, channelsPerItem: 4, tilesPerItem: 4))
         try store.save(stored(for: device, tuning), for: device)
         let backend = try OpenCLBackend(deviceIndex: device.index, convTuning: nil, tuningStore: store)
         XCTAssertEqual(backend.convTuning, tuning)
         XCTAssertTrue(backend.convTuningSource.hasPrefix("tuned"), backend.convTuningSource)
         XCTAssertTrue(backend.convTilingDescription.contains("tuned ("), backend.convTilingDescription)
+        // --opencl-convolution direct keeps the stored tile sizes and says so.
+        let direct = try OpenCLBackend(deviceIndex: device.index, convTuning: nil, algorithm: .direct, tuningStore: store)
+        XCTAssertEqual(direct.convTuning.algorithm, .direct)
+        XCTAssertEqual(direct.convTuning.gemm, tuning.gemm)
+        XCTAssertTrue(direct.convTuningSource.hasSuffix(", direct asked for"), direct.convTuningSource)
         let untuned = try OpenCLBackend(deviceIndex: device.index, convTuning: nil, tuningStore: ConvTuningStore(directory: nil))
         XCTAssertEqual(untuned.convTuning, ConvTuning())
         XCTAssertEqual(untuned.convTuningSource, "default")

@@ -12,12 +12,13 @@ final class OpenCLNetworkOpsTests: XCTestCase {
         try checkConvolutions(try BackendPair())
     }
 
-    /// Different tilings (other -D values, 32-item groups, scalar weight loads when WPT_K is not a multiple of 4)
-    /// give the same results: the kernel is not tied to its defaults.
-    func testConvolutionWithOtherTilings() throws {
+    /// The direct kernel for every layer, with its default and other tilings (other -D values, 32-item groups, scalar
+    /// weight loads when WPT_K is not a multiple of 4), gives the same results: it is not tied to its defaults.
+    func testDirectConvolutionWithOtherTilings() throws {
         _ = try OpenCLTestDevice.backend()
-        for tuning in [ConvTuning(tileWidth: 8, tileHeight: 4, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 2, channelsPerItem: 8),
-                       ConvTuning(tileWidth: 8, tileHeight: 8, tileOutChannels: 6, chunkInChannels: 3, pixelsPerItem: 4, channelsPerItem: 2)] {
+        for tuning in [ConvTuning(algorithm: .direct),
+                       ConvTuning(tileWidth: 8, tileHeight: 4, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 2, channelsPerItem: 8, algorithm: .direct),
+                       ConvTuning(tileWidth: 8, tileHeight: 8, tileOutChannels: 6, chunkInChannels: 3, pixelsPerItem: 4, channelsPerItem: 2, algorithm: .direct)] {
             try checkConvolutions(try BackendPair(gpu: OpenCLBackend(deviceIndex: nil, convTuning: tuning)))
         }
     }

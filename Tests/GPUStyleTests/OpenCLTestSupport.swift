@@ -27,8 +27,8 @@ struct BackendPair {
     let cpu: CPUBackend
     let gpu: OpenCLBackend
 
-    init(gpu: OpenCLBackend? = nil) throws {
-        cpu = CPUBackend()
+    init(cpu: CPUBackend = CPUBackend(), gpu: OpenCLBackend? = nil) throws {
+        self.cpu = cpu
         self.gpu = try gpu ?? OpenCLTestDevice.backend()
     }
 

@@ -54,11 +54,14 @@ public struct MemoryLimits: Sendable, Equatable {
     public var maxBufferBytes: Int
     /// Offsets of `makeView` must be multiples of this many bytes (`CL_DEVICE_MEM_BASE_ADDR_ALIGN`).
     public var viewAlignmentBytes: Int
+    /// Scratch the backend's convolutions may hold beyond the buffers the engine allocates (the planner sets it aside).
+    public var workspaceBytes: Int
 
-    public init(totalBytes: Int, maxBufferBytes: Int, viewAlignmentBytes: Int = 64) {
+    public init(totalBytes: Int, maxBufferBytes: Int, viewAlignmentBytes: Int = 64, workspaceBytes: Int = 0) {
         self.totalBytes = totalBytes
         self.maxBufferBytes = maxBufferBytes
         self.viewAlignmentBytes = viewAlignmentBytes
+        self.workspaceBytes = workspaceBytes
     }
 }
 

@@ -2,14 +2,16 @@
 import Foundation
 
 extension CPUBackend {
-    /// Physical RAM (or the cgroup's memory limit when lower); buffers are bounded only by that.
+    /// Physical RAM (or the cgroup's memory limit when lower); buffers are bounded only by that. Workspace: one band
+    /// of Winograd scratch.
     public var memoryLimits: MemoryLimits {
         var total = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8),
            let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0 {
             total = min(total, limit)
         }
-        return MemoryLimits(totalBytes: total, maxBufferBytes: total)
+        return MemoryLimits(totalBytes: total, maxBufferBytes: total,
+                            workspaceBytes: convolution == .winograd ? 4 * (WinogradConvolution.bandBudget + 16) : 0)
     }
 
     public func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {

@@ -65,7 +65,8 @@ public struct MemoryPlanner {
     let hasContent: Bool
     let styleSizes: [(width: Int, height: Int)]
 
-    /// Bytes kept free for what the simulation does not see (OpenCL reduction scratch, driver overhead).
+    /// Bytes kept free for what the simulation does not see (reduction scratch, driver overhead); the convolutions'
+    /// workspace (`MemoryLimits.workspaceBytes`) is set aside on top.
     static func reserve(budget: Int) -> Int { 128 << 20 + budget / 50 }
 
     /// The default budget: 90% of the device's memory (of RAM for the CPU backend, and at most 90% of what is available now).
@@ -79,7 +80,8 @@ public struct MemoryPlanner {
     func plan() throws -> MemoryPlan {
         let backend = network.backend
         let budget = settings.maxMemoryBytes ?? MemoryPlanner.defaultBudget(for: backend)
-        let room = budget - backend.memory.currentBytes - MemoryPlanner.reserve(budget: budget)
+        let workspace = backend.memoryLimits.workspaceBytes
+        let room = budget - backend.memory.currentBytes - workspace - MemoryPlanner.reserve(budget: budget)
         let asked = settings.optimizer == .lbfgs ? settings.lbfgsHistory : nil
         let candidates: [ActivationLayout] = switch settings.layout {
         case .fixed(let layout): [layout]
@@ -87,7 +89,7 @@ public struct MemoryPlanner {
         }
         func made(_ layout: ActivationLayout, _ history: Int) -> MemoryPlan? {
             guard let peak = try? simulatedPeak(layout: layout, history: history) else { return nil }
-            let total = peak + backend.memory.currentBytes
+            let total = peak + backend.memory.currentBytes + workspace
             return peak <= room ? MemoryPlan(layout: layout, lbfgsHistory: asked.map { _ in history }, requestedHistory: asked,
                                              budgetBytes: budget, plannedPeakBytes: total) : nil
         }
@@ -100,7 +102,7 @@ public struct MemoryPlanner {
             do { _ = try simulatedPeak(layout: first, history: 1) } catch is PlanningBackend.TooLarge {}
         }
         guard let lowest = fitting.map(\.1).min(), let asked else {
-            let need = (peaks.map(\.1).min() ?? 0) + backend.memory.currentBytes + MemoryPlanner.reserve(budget: budget)
+            let need = (peaks.map(\.1).min() ?? 0) + backend.memory.currentBytes + workspace + MemoryPlanner.reserve(budget: budget)
             throw GPUStyleError(.usage, "\(width)×\(height) needs about \(formatGiB(need)) of device memory even with the leanest memory plan\(peaks.isEmpty ? " (a single buffer would exceed the device's largest allocation)" : ""), but the budget is \(formatGiB(budget))\(settings.maxMemoryBytes == nil ? " (90% of \(backend.deviceName)'s memory)" : " (--max-memory)"); use a smaller --image-size\(asked == nil ? "" : " or --optimizer adam")\(settings.maxMemoryBytes == nil ? "" : " or raise --max-memory")")
         }
         // Among layouts within 5% of the leanest, the first (fewest bands, least recomputation).

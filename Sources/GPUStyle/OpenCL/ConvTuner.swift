@@ -16,39 +16,85 @@ public struct ConvTuningOutcome: Sendable {
     public let best: StoredConvTuning
 }
 
-/// Searches `conv.cl`'s tile sizes on one device. The workload is every convolution of VGG19 up to conv5_1 (the
-/// deepest default loss layer) at `imageSize`², forward with ReLU and input-gradient, as an iteration runs them.
-/// Each tiling is first checked against the CPU backend on an awkward small shape; one that builds but computes
-/// wrongly is rejected, never chosen.
+/// Searches how to convolve on one device: winograd.cl's GEMM tile sizes and conv.cl's direct tile sizes. The workload
+/// is every convolution of VGG19 up to conv5_1 (the deepest default loss layer) at `imageSize`², forward with ReLU and
+/// input-gradient, as an iteration runs them. Each candidate is first checked against the CPU backend on an awkward
+/// small shape; one that builds but computes wrongly is rejected, never chosen.
 ///
-/// The search has two stages: every register/tile shape with 8 input channels per chunk, then the fastest
-/// `refine` shapes again with 4 and 16 channels per chunk. The built-in default is always tried first.
+/// Stages: the built-in default; Winograd GEMM shapes (depth 8); direct shapes for every layer (8 input channels per
+/// chunk); the fastest `refine` of each family again with other depths / chunks; finally the fastest GEMM with the
+/// fastest direct tiling (which the Winograd path uses for the RGB layer).
 public enum ConvTuner {
-    /// Tile shapes of the first stage that fit the device: 64–256 work-items, at most 64 accumulators per item.
+    /// First-stage candidates that fit the device: the default, Winograd GEMM shapes, then direct shapes; 64–256
+    /// work-items, at most 64 accumulators per item.
     public static func shapeCandidates(maxWorkGroupSize: Int, localMemoryBytes: Int, quick: Bool = false) -> [ConvTuning] {
+        var result = [ConvTuning()]
+        func add(_ t: ConvTuning) {
+            if fits(t, maxWorkGroupSize: maxWorkGroupSize, localMemoryBytes: localMemoryBytes), !result.contains(t) { result.append(t) }
+        }
+        let gemmSides = quick ? [64, 128] : [32, 64, 128]
+        let gemmBlocks = quick ? [(8, 8), (4, 8)] : [(4, 4), (4, 8), (8, 4), (8, 8)]
+        for m in gemmSides {
+            for n in gemmSides {
+                for (rm, rn) in gemmBlocks {
+                    add(ConvTuning(gemm: GemmTiling(outChannels: m, tiles: n, depth: 8, channelsPerItem: rm, tilesPerItem: rn)))
+                }
+            }
+        }
         let tiles = quick ? [(16, 8), (16, 16), (32, 8)] : [(8, 8), (16, 8), (8, 16), (16, 16), (32, 4), (32, 8)]
         let channelTiles = quick ? [32, 64] : [16, 32, 64, 128]
         let blocks = quick ? [(4, 8), (8, 8), (4, 16)] : [(4, 4), (4, 8), (8, 4), (8, 8), (16, 4), (4, 16)]
-        var result = [ConvTuning()]
         for (w, h) in tiles {
             for k in channelTiles {
                 for (p, c) in blocks {
-                    let t = ConvTuning(tileWidth: w, tileHeight: h, tileOutChannels: k, chunkInChannels: 8,
-                                       pixelsPerItem: p, channelsPerItem: c)
-                    if fits(t, maxWorkGroupSize: maxWorkGroupSize, localMemoryBytes: localMemoryBytes), !result.contains(t) {
-                        result.append(t)
-                    }
+                    add(ConvTuning(tileWidth: w, tileHeight: h, tileOutChannels: k, chunkInChannels: 8, pixelsPerItem: p,
+                                   channelsPerItem: c, algorithm: .direct))
                 }
             }
         }
         return result
     }
 
-    /// Whether `t` is a tiling worth trying on a device with these limits.
+    /// Whether `t` is worth trying on a device with these limits (the GEMM only matters for the Winograd path).
     static func fits(_ t: ConvTuning, maxWorkGroupSize: Int, localMemoryBytes: Int) -> Bool {
-        (t.tileWidth * t.tileHeight) % t.pixelsPerItem == 0 && t.tileOutChannels % t.channelsPerItem == 0
+        let g = t.gemm
+        let gemmFits = t.algorithm == .direct || (g.outChannels % g.channelsPerItem == 0 && g.tiles % g.tilesPerItem == 0
+            && (64...256).contains(g.threads) && g.threads <= maxWorkGroupSize
+            && g.channelsPerItem * g.tilesPerItem <= 64 && g.localBytes <= localMemoryBytes)
+        return gemmFits && (t.tileWidth * t.tileHeight) % t.pixelsPerItem == 0 && t.tileOutChannels % t.channelsPerItem == 0
             && (64...256).contains(t.threads) && t.threads <= maxWorkGroupSize
             && t.pixelsPerItem * t.channelsPerItem <= 64 && t.localBytes <= localMemoryBytes
+    }
+
+    /// Second-stage candidates: the fastest `refine` timed tilings of each algorithm with other GEMM depths
+    /// (Winograd) or input-channel chunks (direct).
+    static func refinements(of trials: [ConvTuningTrial], refine: Int) -> [ConvTuning] {
+        let timed = trials.filter { $0.milliseconds != nil }.sorted { $0.milliseconds! < $1.milliseconds! }
+        return ConvAlgorithm.allCases.flatMap { algorithm in
+            timed.filter { $0.tuning.algorithm == algorithm }.prefix(refine).flatMap { trial in
+                [4, 16].map { value -> ConvTuning in
+                    var t = trial.tuning
+                    if algorithm == .winograd { t.gemm.depth = value } else { t.chunkInChannels = value }
+                    return t
+                }
+            }
+        }
+    }
+
+    /// The fastest Winograd GEMM with the fastest direct tiling, when they come from different trials.
+    static func combination(of trials: [ConvTuningTrial]) -> ConvTuning? {
+        let timed = trials.filter { $0.milliseconds != nil }
+        func fastest(_ algorithm: ConvAlgorithm) -> ConvTuning? {
+            timed.filter { $0.tuning.algorithm == algorithm }.min { $0.milliseconds! < $1.milliseconds! }?.tuning
+        }
+        guard var best = fastest(.winograd), let direct = fastest(.direct) else { return nil }
+        best.tileWidth = direct.tileWidth
+        best.tileHeight = direct.tileHeight
+        best.tileOutChannels = direct.tileOutChannels
+        best.chunkInChannels = direct.chunkInChannels
+        best.pixelsPerItem = direct.pixelsPerItem
+        best.channelsPerItem = direct.channelsPerItem
+        return best
     }
 
     /// Tunes the device `deviceIndex` (nil: the default device) and returns every trial and the best tiling
@@ -83,13 +129,11 @@ public enum ConvTuner {
             run(given, planned: given.count)
         } else {
             let shapes = shapeCandidates(maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes, quick: quick)
-            let planned = shapes.count + refine * 2
+            let planned = shapes.count + refine * 4 + 1
             run(shapes, planned: planned)
-            let fastest = trials.filter { $0.milliseconds != nil }.sorted { $0.milliseconds! < $1.milliseconds! }.prefix(refine)
-            let chunks = fastest.flatMap { trial in
-                [4, 16].map { c -> ConvTuning in var t = trial.tuning; t.chunkInChannels = c; return t }
-            }.filter { fits($0, maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes) }
-            run(chunks, planned: planned)
+            let fitting = { (t: ConvTuning) in fits(t, maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes) }
+            run(refinements(of: trials, refine: refine).filter(fitting), planned: planned)
+            run([combination(of: trials)].compactMap { $0 }, planned: planned)
         }
         let timed = trials.filter { $0.milliseconds != nil }
         guard let best = timed.min(by: { $0.milliseconds! < $1.milliseconds! }) else {

@@ -1,8 +1,49 @@
-// ConvTuning.swift — conv.cl's tile sizes (passed as -D options) and the weight layout they imply.
+// ConvTuning.swift — how the OpenCL backend convolves: the algorithm, conv.cl's and winograd.cl's tile sizes (-D options).
 
-/// Tile sizes of the convolution kernel. The defaults match the `#define`s in `conv.cl`.
+/// How the OpenCL backend computes 3×3 convolutions.
+public enum ConvAlgorithm: String, Sendable, Codable, CaseIterable {
+    /// conv.cl's direct kernel for every convolution.
+    case direct
+    /// winograd.cl (F(4×4, 3×3) as 36 batched GEMMs; 4× fewer multiplies) where both sides have at least
+    /// `ConvTuning.winogradMinChannels` channels; conv.cl for the rest (the layer on the RGB image).
+    case winograd
+}
+
+/// winograd.cl's GEMM tile sizes. The defaults match its `#define`s.
+public struct GemmTiling: Sendable, Equatable, Codable {
+    /// Output channels × tiles per work-group, input channels per local-memory step.
+    public var outChannels = 64, tiles = 128, depth = 8
+    /// Register block of each work-item: output channels × tiles.
+    public var channelsPerItem = 8, tilesPerItem = 8
+
+    public init(outChannels: Int = 64, tiles: Int = 128, depth: Int = 8, channelsPerItem: Int = 8, tilesPerItem: Int = 8) {
+        self.outChannels = outChannels
+        self.tiles = tiles
+        self.depth = depth
+        self.channelsPerItem = channelsPerItem
+        self.tilesPerItem = tilesPerItem
+    }
+
+    /// Work-items per work-group.
+    public var threads: Int { (outChannels / channelsPerItem) * (tiles / tilesPerItem) }
+    /// Local memory one work-group of the direct kernel uses, in bytes.
+    public var localBytes: Int { 4 * depth * (outChannels + tiles) + 16 }
+
+    public var buildOptions: String {
+        "-D GEMM_M=\(outChannels) -D GEMM_N=\(tiles) -D GEMM_D=\(depth) -D GEMM_RM=\(channelsPerItem) -D GEMM_RN=\(tilesPerItem)"
+    }
+
+    /// "64 ch × 128 tiles × 8, 8×8 per item".
+    public var summary: String { "\(outChannels) ch × \(tiles) tiles × \(depth), \(channelsPerItem)×\(tilesPerItem) per item" }
+}
+
+/// How the OpenCL backend convolves. The defaults match the `#define`s in `conv.cl` and `winograd.cl`.
 public struct ConvTuning: Sendable, Equatable, Codable {
-    /// Output pixels per work-group: `tileWidth × tileHeight`.
+    /// Fewest input and output channels a convolution needs for the Winograd path (fewer pad the GEMM too much).
+    public static let winogradMinChannels = 16
+
+    public var algorithm: ConvAlgorithm = .winograd
+    /// Output pixels per work-group of the direct kernel: `tileWidth × tileHeight`.
     public var tileWidth = 16
     public var tileHeight = 8
     /// Output channels per work-group.
@@ -12,26 +53,36 @@ public struct ConvTuning: Sendable, Equatable, Codable {
     /// Register block of each work-item: pixels × output channels.
     public var pixelsPerItem = 8
     public var channelsPerItem = 8
+    /// The GEMM of the Winograd path.
+    public var gemm = GemmTiling()
 
     public init(tileWidth: Int = 16, tileHeight: Int = 8, tileOutChannels: Int = 32, chunkInChannels: Int = 8,
-                pixelsPerItem: Int = 8, channelsPerItem: Int = 8) {
+                pixelsPerItem: Int = 8, channelsPerItem: Int = 8, algorithm: ConvAlgorithm = .winograd, gemm: GemmTiling = GemmTiling()) {
         self.tileWidth = tileWidth
         self.tileHeight = tileHeight
         self.tileOutChannels = tileOutChannels
         self.chunkInChannels = chunkInChannels
         self.pixelsPerItem = pixelsPerItem
         self.channelsPerItem = channelsPerItem
+        self.algorithm = algorithm
+        self.gemm = gemm
     }
 
-    /// "16×8 px × 32 ch, chunk 8, 8×8 per item".
+    /// Whether a convolution from `inChannels` to `outChannels` runs through winograd.cl.
+    func usesWinograd(inChannels: Int, outChannels: Int) -> Bool {
+        algorithm == .winograd && min(inChannels, outChannels) >= Self.winogradMinChannels
+    }
+
+    /// "winograd GEMM 64 ch × 128 tiles × 8, 8×8 per item; direct 16×8 px × 32 ch, chunk 8, 8×8 per item".
     public var summary: String {
-        "\(tileWidth)×\(tileHeight) px × \(tileOutChannels) ch, chunk \(chunkInChannels), \(pixelsPerItem)×\(channelsPerItem) per item"
+        let direct = "direct \(tileWidth)×\(tileHeight) px × \(tileOutChannels) ch, chunk \(chunkInChannels), \(pixelsPerItem)×\(channelsPerItem) per item"
+        return algorithm == .winograd ? "winograd GEMM \(gemm.summary); \(direct)" : direct
     }
 
-    /// Work-items per work-group.
+    /// Work-items per work-group of the direct kernel.
     public var threads: Int { (tileWidth * tileHeight / pixelsPerItem) * (tileOutChannels / channelsPerItem) }
 
-    /// Local memory one work-group uses, in bytes.
+    /// Local memory one work-group of the direct kernel uses, in bytes.
     public var localBytes: Int { 4 * chunkInChannels * ((tileWidth + 2) * (tileHeight + 2) + 9 * tileOutChannels) + 16 }
 
     public var buildOptions: String {
@@ -39,7 +90,7 @@ public struct ConvTuning: Sendable, Equatable, Codable {
             + "-D WPT_P=\(pixelsPerItem) -D WPT_K=\(channelsPerItem)"
     }
 
-    /// Checks the divisibility rules of `conv.cl` and the device's limits.
+    /// Checks the divisibility rules of `conv.cl` (and `winograd.cl` when used) and the device's limits.
     func validate(maxWorkGroupSize: Int, localMemoryBytes: Int) throws {
         let sizes = [tileWidth, tileHeight, tileOutChannels, chunkInChannels, pixelsPerItem, channelsPerItem]
         guard sizes.allSatisfy({ $0 > 0 && $0 <= 1024 }),
@@ -48,6 +99,15 @@ public struct ConvTuning: Sendable, Equatable, Codable {
         }
         guard threads <= maxWorkGroupSize, localBytes <= localMemoryBytes else {
             throw GPUStyleError(.opencl, "the convolution tiling \(buildOptions) needs \(threads) work-items and \(localBytes) bytes of local memory per work-group; this device allows \(maxWorkGroupSize) and \(localMemoryBytes)")
+        }
+        guard algorithm == .winograd else { return }
+        let g = gemm
+        guard [g.outChannels, g.tiles, g.depth, g.channelsPerItem, g.tilesPerItem].allSatisfy({ $0 > 0 && $0 <= 1024 }),
+              g.outChannels % g.channelsPerItem == 0, g.tiles % g.tilesPerItem == 0 else {
+            throw GPUStyleError(.internal, "invalid Winograd GEMM tiling \(g.buildOptions)")
+        }
+        guard g.threads <= maxWorkGroupSize, g.localBytes <= localMemoryBytes else {
+            throw GPUStyleError(.opencl, "the Winograd GEMM tiling \(g.buildOptions) needs \(g.threads) work-items and \(g.localBytes) bytes of local memory per work-group; this device allows \(maxWorkGroupSize) and \(localMemoryBytes)")
         }
     }
 
@@ -76,6 +136,33 @@ public struct ConvTuning: Sendable, Equatable, Codable {
             }
         }
         return (values, outPad)
+    }
+
+    /// Zero-padded channel counts of a Winograd weight set: inputs to the GEMM depth, outputs to its channel tile.
+    func winogradPaddedCounts(inChannels: Int, outChannels: Int) -> (inPad: Int, outPad: Int) {
+        (roundUp(inChannels, gemm.depth), roundUp(outChannels, gemm.outChannels))
+    }
+
+    /// Transforms OIHW weights for winograd.cl: `[36][inPad][outPad]` with U[ξ][c][k] = (G w[k][c] Gᵀ)[ξ], zero padded.
+    /// With `transposedRotated` the input-gradient set, as in `arrange`.
+    func arrangeWinograd(weights: [Float], inChannels: Int, outChannels: Int, transposedRotated: Bool) -> [Float] {
+        let (kernelIn, kernelOut) = transposedRotated ? (outChannels, inChannels) : (inChannels, outChannels)
+        let (inPad, outPad) = winogradPaddedCounts(inChannels: kernelIn, outChannels: kernelOut)
+        var values = [Float](repeating: 0, count: 36 * inPad * outPad)
+        var kernel = [Float](repeating: 0, count: 9)
+        values.withUnsafeMutableBufferPointer { u in
+            for k in 0..<outChannels {
+                for c in 0..<inChannels {
+                    let base = (k * inChannels + c) * 9
+                    for tap in 0..<9 { kernel[tap] = weights[base + (transposedRotated ? 8 - tap : tap)] }
+                    let (row, column) = transposedRotated ? (k, c) : (c, k)  // (kernel input channel, kernel output channel)
+                    kernel.withUnsafeBufferPointer {
+                        Winograd.transformKernel($0.baseAddress!) { xi, value in u[(xi * inPad + row) * outPad + column] = value }
+                    }
+                }
+            }
+        }
+        return values
     }
 
     private func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }

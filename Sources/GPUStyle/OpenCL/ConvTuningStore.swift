@@ -1,4 +1,4 @@
-// ConvTuningStore.swift — the convolution tiling `gpustyle tune` measured best, kept per device, driver and conv.cl.
+// ConvTuningStore.swift — the convolution tiling `gpustyle tune` measured best, kept per device, driver and kernel source.
 import Foundation
 import Kernels
 
@@ -20,7 +20,7 @@ public struct StoredConvTuning: Codable, Sendable, Equatable {
 }
 
 /// Stored tilings under `$XDG_CACHE_HOME/gpustyle/tuning` (default `~/.cache/gpustyle/tuning`), one JSON file per
-/// device, driver and `conv.cl` source, so a driver update or a changed kernel starts from the default again.
+/// device, driver and `conv.cl` + `winograd.cl` source, so a driver update or a changed kernel starts from the default again.
 /// `GPUSTYLE_NO_TUNING=1` ignores stored tilings (the default tiling is used). Unreadable files count as absent.
 public struct ConvTuningStore: Sendable {
     /// Where files live; `nil` when stored tilings are off.
@@ -35,9 +35,10 @@ public struct ConvTuningStore: Sendable {
         return ConvTuningStore(directory: base.appendingPathComponent("gpustyle/tuning", isDirectory: true))
     }
 
-    /// The file for `device`: a hash of its name, platform, driver and the convolution kernel's source.
+    /// The file for `device`: a hash of its name, platform, driver and the convolution kernels' sources.
     public func fileURL(for device: OpenCLDeviceInfo) -> URL? {
-        let key = SHA256("gpustyle-conv-tuning-v1\u{0}\(device.platformName)\u{0}\(device.name)\u{0}\(device.driverVersion)\u{0}\(KernelSources.all["conv"] ?? "")").hex
+        let sources = (KernelSources.all["conv"] ?? "") + "\u{0}" + (KernelSources.all["winograd"] ?? "")
+        let key = SHA256("gpustyle-conv-tuning-v2\u{0}\(device.platformName)\u{0}\(device.name)\u{0}\(device.driverVersion)\u{0}\(sources)").hex
         return directory?.appendingPathComponent("conv-\(key.prefix(32)).json")
     }
 

@@ -1,10 +1,12 @@
 // OpenCLBackend+MemoryPlan.swift — the memory-plan ops on OpenCL: packed ReLU masks, max-pool argmax, row copies, limits.
 
 extension OpenCLBackend {
-    /// `CL_DEVICE_GLOBAL_MEM_SIZE`, and the largest buffer both the device and the kernels' 32-bit indexing allow.
+    /// `CL_DEVICE_GLOBAL_MEM_SIZE`, the largest buffer both the device and the kernels' 32-bit indexing allow, and
+    /// the Winograd scratch budget.
     public var memoryLimits: MemoryLimits {
         MemoryLimits(totalBytes: device.globalMemoryBytes, maxBufferBytes: min(maxAllocationBytes, 4 * Self.maxElements),
-                     viewAlignmentBytes: device.baseAddressAlignmentBytes)
+                     viewAlignmentBytes: device.baseAddressAlignmentBytes,
+                     workspaceBytes: convTuning.algorithm == .winograd ? winogradScratchBytes : 0)
     }
 
     public func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {

@@ -21,21 +21,30 @@ extension OpenCLBackend {
         let count = try elements(outChannels, inChannels, 9, what: "conv weights \(outChannels)×\(inChannels)×3×3")
         try expect(weights.count == count && bias.count == outChannels,
                    "conv weights \(weights.count) / bias \(bias.count) do not match \(outChannels)×\(inChannels)×3×3")
-        for (kernelIn, kernelOut) in [(inChannels, outChannels), (outChannels, inChannels)] {
-            let padded = convTuning.paddedCounts(inChannels: kernelIn, outChannels: kernelOut)
-            _ = try elements(padded.inPad, 9, padded.outPad, what: "padded conv weights \(kernelOut)×\(kernelIn)×3×3")
+        func upload(transposedRotated: Bool) throws -> OpenCLConvWeights {
+            let (kernelIn, kernelOut) = transposedRotated ? (outChannels, inChannels) : (inChannels, outChannels)
+            let what = transposedRotated ? "transposed conv weights" : "conv weights"
+            if convTuning.usesWinograd(inChannels: kernelIn, outChannels: kernelOut) {
+                let (inPad, outPad) = convTuning.winogradPaddedCounts(inChannels: kernelIn, outChannels: kernelOut)
+                _ = try elements(36, inPad, outPad, what: "Winograd \(what) \(kernelOut)×\(kernelIn)")
+                let values = convTuning.arrangeWinograd(weights: weights, inChannels: inChannels, outChannels: outChannels,
+                                                        transposedRotated: transposedRotated)
+                let mem = try allocate(count: values.count, what: "Winograd \(what)")
+                try write(values, to: mem)
+                return OpenCLConvWeights(mem: mem, inPad: inPad, outPad: outPad, winograd: true)
+            }
+            let (inPad, outPad) = convTuning.paddedCounts(inChannels: kernelIn, outChannels: kernelOut)
+            _ = try elements(inPad, 9, outPad, what: "padded \(what) \(kernelOut)×\(kernelIn)×3×3")
+            let values = convTuning.arrange(weights: weights, inChannels: inChannels, outChannels: outChannels,
+                                            transposedRotated: transposedRotated).values
+            let mem = try allocate(count: values.count, what: what)
+            try write(values, to: mem)
+            return OpenCLConvWeights(mem: mem, inPad: inPad, outPad: outPad, winograd: false)
         }
-        let forward = convTuning.arrange(weights: weights, inChannels: inChannels, outChannels: outChannels, transposedRotated: false)
-        let backward = convTuning.arrange(weights: weights, inChannels: inChannels, outChannels: outChannels, transposedRotated: true)
-        let forwardMem = try allocate(count: forward.values.count, what: "conv weights")
-        try write(forward.values, to: forwardMem)
-        let backwardMem = try allocate(count: backward.values.count, what: "transposed conv weights")
-        try write(backward.values, to: backwardMem)
+        let forward = try upload(transposedRotated: false), backward = try upload(transposedRotated: true)
         let biasMem = try allocate(count: outChannels, what: "conv bias")
         try write(bias, to: biasMem)
-        return OpenCLPreparedConv(inChannels: inChannels, outChannels: outChannels,
-                                  forwardWeights: forwardMem, forwardOutPad: forward.outPad,
-                                  backwardWeights: backwardMem, backwardOutPad: backward.outPad,
+        return OpenCLPreparedConv(inChannels: inChannels, outChannels: outChannels, forward: forward, backward: backward,
                                   bias: biasMem, tuning: convTuning)
     }
 
@@ -45,8 +54,8 @@ extension OpenCLBackend {
         let outCount = try elements(c.outChannels, height, width, what: "conv3x3 output")
         try expect(x.count >= inCount && y.count >= outCount,
                    "conv3x3 buffers too small for \(c.inChannels)→\(c.outChannels) × \(height)×\(width)")
-        try runConv(input: x.mem, inChannels: c.inChannels, weights: c.forwardWeights, outPad: c.forwardOutPad,
-                    bias: c.bias, outChannels: c.outChannels, flags: relu ? 3 : 1, output: y.mem, height: height, width: width)
+        try runConv(input: x.mem, inChannels: c.inChannels, weights: c.forward, bias: c.bias, outChannels: c.outChannels,
+                    flags: relu ? 3 : 1, output: y.mem, height: height, width: width)
     }
 
     public func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int) throws {
@@ -54,18 +63,22 @@ extension OpenCLBackend {
         let outCount = try elements(c.outChannels, height, width, what: "conv3x3InputGradient gradOutput")
         let inCount = try elements(c.inChannels, height, width, what: "conv3x3InputGradient gradInput")
         try expect(dy.count >= outCount && dx.count >= inCount, "conv3x3InputGradient buffers too small")
-        try runConv(input: dy.mem, inChannels: c.outChannels, weights: c.backwardWeights, outPad: c.backwardOutPad,
-                    bias: c.bias, outChannels: c.inChannels, flags: 0, output: dx.mem, height: height, width: width)
+        try runConv(input: dy.mem, inChannels: c.outChannels, weights: c.backward, bias: c.bias, outChannels: c.inChannels,
+                    flags: 0, output: dx.mem, height: height, width: width)
     }
 
-    private func runConv(input: CLMem, inChannels: Int, weights: CLMem, outPad: Int, bias: CLMem, outChannels: Int,
+    private func runConv(input: CLMem, inChannels: Int, weights: OpenCLConvWeights, bias: CLMem, outChannels: Int,
                          flags: Int32, output: CLMem, height: Int, width: Int) throws {
-        let t = convTuning
+        if weights.winograd {
+            return try runWinograd(input: input, inChannels: inChannels, weights: weights, bias: bias, outChannels: outChannels,
+                                   flags: flags, output: output, height: height, width: width)
+        }
+        let t = convTuning, outPad = weights.outPad
         let tilesX = (width + t.tileWidth - 1) / t.tileWidth, tilesY = (height + t.tileHeight - 1) / t.tileHeight
         let groups = try elements(tilesX, tilesY, t.threads, what: "conv3x3 launch")
         try launch("conv3x3", in: .conv, items: [groups, outPad / t.tileOutChannels], local: [t.threads, 1], [
             .buffer(input), .int(Int32(inChannels)), .int(Int32(height)), .int(Int32(width)),
-            .buffer(weights), .int(Int32(outPad)), .buffer(bias), .int(Int32(outChannels)), .int(flags),
+            .buffer(weights.mem), .int(Int32(outPad)), .buffer(bias), .int(Int32(outChannels)), .int(flags),
             .buffer(output), .int(Int32(tilesX)),
         ])
     }

@@ -28,20 +28,23 @@ public final class OpenCLBackend: Backend {
     /// Most work-groups a reduction's first stage uses (so its partials fit one second-stage group's loop).
     let maxReductionGroups: Int
     private var scratchBuffers: [String: CLMem] = [:]
+    /// A smaller Winograd scratch budget in bytes than `winogradScratchBytes` gives (tests use it to force chunking).
+    var winogradScratchLimit: Int?
 
     /// Opens a device. `deviceIndex` counts devices across all platforms as `OpenCLDevices.list()` does;
     /// `nil` picks the first GPU, else the first device. The convolution tiling is the one `gpustyle tune`
-    /// stored for this device and driver, else the default. Throws `.opencl` when there is no OpenCL device and
-    /// `.usage` for an index out of range.
-    public convenience init(deviceIndex: Int? = nil) throws {
-        try self.init(deviceIndex: deviceIndex, convTuning: nil)
+    /// stored for this device and driver, else the default; `convolution` overrides its algorithm. Throws `.opencl`
+    /// when there is no OpenCL device and `.usage` for an index out of range.
+    public convenience init(deviceIndex: Int? = nil, convolution: ConvAlgorithm? = nil) throws {
+        try self.init(deviceIndex: deviceIndex, convTuning: nil, algorithm: convolution)
     }
 
     /// - Parameters:
     ///   - convTuning: the tiling to use; `nil` takes the one `tuningStore` holds for the device, else the default.
+    ///   - algorithm: replaces the tiling's convolution algorithm.
     ///   - maxAllocationBytes: a lower single-buffer limit than the device's (tests use it to split banks).
     ///   - cache: where built program binaries are kept.
-    init(deviceIndex: Int?, convTuning: ConvTuning?, maxAllocationBytes: Int? = nil,
+    init(deviceIndex: Int?, convTuning: ConvTuning?, algorithm: ConvAlgorithm? = nil, maxAllocationBytes: Int? = nil,
          cache: KernelBinaryCache = .fromEnvironment(), tuningStore: ConvTuningStore = .fromEnvironment()) throws {
         let handles = try OpenCLDevices.handles()
         guard !handles.isEmpty else {
@@ -68,6 +71,10 @@ public final class OpenCLBackend: Backend {
             tuning = stored.tuning
             source = "tuned (\(tuningStore.fileURL(for: info)?.path ?? "?"))"
         }
+        if let algorithm, algorithm != tuning.algorithm {
+            tuning.algorithm = algorithm
+            source += ", \(algorithm.rawValue) asked for"
+        }
         self.convTuning = tuning
         convTuningSource = source
         deviceName = "\(info.name) (\(info.platformName), driver \(info.driverVersion))"
@@ -82,12 +89,13 @@ public final class OpenCLBackend: Backend {
         queue = try CLQueue(context: context)
         let reduce = "-D REDUCE_WG=\(groupSize)"
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
-                                  options: [.conv: tuning.buildOptions, .gram: GramTiling.buildOptions,
+                                  options: [.conv: tuning.buildOptions, .winograd: tuning.gemm.buildOptions, .gram: GramTiling.buildOptions,
                                             .loss: reduce, .vector: reduce])
         if source.hasPrefix("tuned") {
             // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.
             do {
                 _ = try programs.kernel("conv3x3", in: .conv)
+                if tuning.algorithm == .winograd { _ = try programs.kernel("winograd_gemm", in: .winograd) }
             } catch {
                 throw GPUStyleError(.opencl, "the convolution tiling stored by `gpustyle tune` (\(source.dropFirst("tuned (".count).dropLast())) does not build on this device: \(error). Delete that file and run `gpustyle tune` again, or set GPUSTYLE_NO_TUNING=1")
             }

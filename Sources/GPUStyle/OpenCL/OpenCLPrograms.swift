@@ -4,7 +4,7 @@ import Kernels
 
 /// One `.cl` file of `Sources/Kernels`, built as one program.
 enum KernelFamily: String, CaseIterable, Sendable {
-    case conv, elementwise, pool, gram, loss, vector
+    case conv, elementwise, pool, gram, loss, vector, winograd
 }
 
 /// The programs and kernels of one context. Programs are built on first use; kernels are created once.

@@ -43,22 +43,25 @@ final class OpenCLVectorBank: VectorBank, @unchecked Sendable {
     }
 }
 
-/// Weights arranged for conv.cl: the forward set and the transposed, rotated set for the input gradient,
-/// each `[inPad][9][outPad]`, plus the bias.
+/// One direction's weights: conv.cl's `[inPad][9][outPad]`, or winograd.cl's transformed `[36][inPad][outPad]`.
+struct OpenCLConvWeights {
+    let mem: CLMem
+    let inPad: Int
+    let outPad: Int
+    let winograd: Bool
+}
+
+/// A convolution prepared for the OpenCL backend: the forward set, the transposed, rotated set for the input
+/// gradient (each arranged for the kernel that runs it), and the bias.
 final class OpenCLPreparedConv: PreparedConv, @unchecked Sendable {
-    let forwardWeights: CLMem
-    let forwardOutPad: Int
-    let backwardWeights: CLMem
-    let backwardOutPad: Int
+    let forward: OpenCLConvWeights
+    let backward: OpenCLConvWeights
     let bias: CLMem
     let tuning: ConvTuning
 
-    init(inChannels: Int, outChannels: Int, forwardWeights: CLMem, forwardOutPad: Int,
-         backwardWeights: CLMem, backwardOutPad: Int, bias: CLMem, tuning: ConvTuning) {
-        self.forwardWeights = forwardWeights
-        self.forwardOutPad = forwardOutPad
-        self.backwardWeights = backwardWeights
-        self.backwardOutPad = backwardOutPad
+    init(inChannels: Int, outChannels: Int, forward: OpenCLConvWeights, backward: OpenCLConvWeights, bias: CLMem, tuning: ConvTuning) {
+        self.forward = forward
+        self.backward = backward
         self.bias = bias
         self.tuning = tuning
         super.init(inChannels: inChannels, outChannels: outChannels)

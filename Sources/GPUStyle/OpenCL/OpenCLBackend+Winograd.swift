@@ -1,0 +1,44 @@
+// OpenCLBackend+Winograd.swift — runs winograd.cl over chunks of tiles: input transform, 36 GEMMs, output transform.
+import COpenCL
+
+extension OpenCLBackend {
+    /// Scratch the Winograd path may hold for one chunk's transformed input and products, in bytes:
+    /// 1/128 of the device's memory, between 32 MiB and 512 MiB (chunks are cut to fit).
+    var winogradScratchBytes: Int { winogradScratchLimit ?? min(max(device.globalMemoryBytes / 128, 32 << 20), 512 << 20) }
+
+    /// 3×3 convolution of `input` (`inChannels × height × width`) with Winograd-transformed `weights` into `output`.
+    func runWinograd(input: CLMem, inChannels: Int, weights: OpenCLConvWeights, bias: CLMem, outChannels: Int,
+                     flags: Int32, output: CLMem, height: Int, width: Int) throws {
+        let g = convTuning.gemm
+        let tilesX = (width + 3) / 4
+        let tiles = try elements(tilesX, (height + 3) / 4, what: "Winograd tiles of \(height)×\(width)")
+        guard tiles > 0 else { return }
+        // Tiles per chunk: a multiple of the GEMM's tile count, within the scratch budget and the largest buffer.
+        let byBudget = winogradScratchBytes / 4 / (36 * (weights.inPad + weights.outPad))
+        let byBuffer = min(maxAllocationBytes / 4, Self.maxElements) / (36 * max(weights.inPad, weights.outPad))
+        let wanted = max(g.tiles, min(byBudget, byBuffer) / g.tiles * g.tiles)
+        let chunk = min(wanted, (tiles + g.tiles - 1) / g.tiles * g.tiles)
+        let v = try scratch("Winograd input", count: try elements(36, weights.inPad, chunk, what: "Winograd transformed input"))
+        let m = try scratch("Winograd products", count: try elements(36, weights.outPad, chunk, what: "Winograd products"))
+        let local = min(64, elementGroupSize)
+        var first = 0
+        while first < tiles {
+            let count = min(chunk, tiles - first)
+            let pad = (count + g.tiles - 1) / g.tiles * g.tiles
+            try launch("winograd_input", in: .winograd, items: [pad, weights.inPad], local: [local, 1], [
+                .buffer(input), .int(Int32(inChannels)), .int(Int32(height)), .int(Int32(width)), .int(Int32(tilesX)),
+                .int(Int32(first)), .int(Int32(count)), .int(Int32(pad)), .int(Int32(weights.inPad)), .buffer(v),
+            ])
+            try launch("winograd_gemm", in: .winograd, items: [pad / g.tilesPerItem, weights.outPad / g.channelsPerItem, 36],
+                       local: [g.tiles / g.tilesPerItem, g.outChannels / g.channelsPerItem, 1], [
+                .buffer(weights.mem), .buffer(v), .buffer(m), .int(Int32(weights.inPad)), .int(Int32(weights.outPad)), .int(Int32(pad)),
+            ])
+            try launch("winograd_output", in: .winograd, items: [count, outChannels], local: [local, 1], [
+                .buffer(m), .int(Int32(outChannels)), .int(Int32(height)), .int(Int32(width)), .int(Int32(tilesX)),
+                .int(Int32(first)), .int(Int32(count)), .int(Int32(pad)), .int(Int32(weights.outPad)), .buffer(bias), .int(flags),
+                .buffer(output),
+            ])
+            first += count
+        }
+    }
+}

@@ -1,0 +1,178 @@
+// winograd.cl — 3×3 "same" convolution by Winograd F(4×4, 3×3): input transform, 36 batched GEMMs, output transform.
+//
+// Each 4×4 output tile comes from its 6×6 input patch as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A (Lavin & Gray 2015, points
+// 0, ±1, ±2, ∞): 36 multiplies per tile and channel pair instead of 144, FP32 error 1–4e-6 relative. The weights
+// are transformed once on the host into U = [36][channelPad][outPad]. A chunk of `tiles` consecutive tiles (row-major
+// over the image, starting at `firstTile`) goes through three kernels:
+//   winograd_input   V[ξ][c][p] = (Bᵀ d B)[ξ] of input channel c over tile p      (zero for c ≥ channels, p ≥ tiles)
+//   winograd_gemm    M[ξ][k][p] = Σ_c U[ξ][c][k] · V[ξ][c][p]                       (36 register-blocked GEMMs)
+//   winograd_output  y[k] over tile p = Aᵀ M[·][k][p] A, + bias, ReLU
+// The input gradient runs the same kernels on the transform of the transposed, 180°-rotated weights.
+//
+// GEMM tiling: a work-group computes GEMM_M output channels × GEMM_N tiles, stepping GEMM_D input channels at a time
+// through local memory; each work-item accumulates GEMM_RM channels × GEMM_RN tiles in registers (its channels
+// contiguous, read as float4 broadcasts; its tiles GEMM_N / GEMM_RN apart, so neighbouring items read neighbouring
+// words). Host padding makes every dimension a multiple of its tile: no bounds checks in the GEMM.
+
+#ifndef GEMM_M
+#define GEMM_M 64
+#endif
+#ifndef GEMM_N
+#define GEMM_N 128
+#endif
+#ifndef GEMM_D
+#define GEMM_D 8
+#endif
+#ifndef GEMM_RM
+#define GEMM_RM 8
+#endif
+#ifndef GEMM_RN
+#define GEMM_RN 8
+#endif
+
+#define GEMM_ITEMS_M (GEMM_M / GEMM_RM)
+#define GEMM_ITEMS_N (GEMM_N / GEMM_RN)
+#define GEMM_ITEMS (GEMM_ITEMS_M * GEMM_ITEMS_N)
+
+#if (GEMM_M % GEMM_RM) != 0 || (GEMM_N % GEMM_RN) != 0
+#error "GEMM_M and GEMM_N must be multiples of GEMM_RM and GEMM_RN"
+#endif
+
+// Bᵀ applied to six values (one column or row of a patch).
+#define WINOGRAD_BT(d0, d1, d2, d3, d4, d5, r0, r1, r2, r3, r4, r5) do {                  \
+        const float t_ = (d4) - 4.0f * (d2), u_ = (d3) - 4.0f * (d1);                     \
+        const float v_ = (d4) - (d2), w_ = 2.0f * ((d3) - (d1));                          \
+        r0 = 4.0f * (d0) - 5.0f * (d2) + (d4); r1 = t_ + u_; r2 = t_ - u_;               \
+        r3 = v_ + w_; r4 = v_ - w_; r5 = 4.0f * (d1) - 5.0f * (d3) + (d5);               \
+    } while (0)
+
+// Aᵀ applied to six values: four outputs.
+#define WINOGRAD_AT(m0, m1, m2, m3, m4, m5, r0, r1, r2, r3) do {                           \
+        const float a_ = (m1) + (m2), b_ = (m1) - (m2), c_ = (m3) + (m4), e_ = (m3) - (m4); \
+        r0 = (m0) + a_ + c_; r1 = b_ + 2.0f * e_; r2 = a_ + 4.0f * c_; r3 = b_ + 8.0f * e_ + (m5); \
+    } while (0)
+
+// Launch: global (tilePad, channelPad); any local size.
+__kernel void winograd_input(__global const float* restrict input, const int channels, const int height, const int width,
+                             const int tilesX, const int firstTile, const int tiles, const int tilePad, const int channelPad,
+                             __global float* restrict v)
+{
+    const int p = (int)get_global_id(0), c = (int)get_global_id(1);
+    if (p >= tilePad || c >= channelPad) return;
+    const int plane = channelPad * tilePad;
+    __global float* out = v + c * tilePad + p;
+    if (c >= channels || p >= tiles) {
+        for (int xi = 0; xi < 36; ++xi) out[xi * plane] = 0.0f;
+        return;
+    }
+    const int t = firstTile + p;
+    const int y0 = (t / tilesX) * 4 - 1, x0 = (t % tilesX) * 4 - 1;
+    __global const float* src = input + c * height * width;
+    float d[6][6];
+    for (int i = 0; i < 6; ++i) {
+        const int y = y0 + i;
+        const bool rowInside = y >= 0 && y < height;
+        for (int j = 0; j < 6; ++j) {
+            const int x = x0 + j;
+            d[i][j] = (rowInside && x >= 0 && x < width) ? src[y * width + x] : 0.0f;
+        }
+    }
+    float s[6][6];
+    for (int j = 0; j < 6; ++j)
+        WINOGRAD_BT(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]);
+    for (int i = 0; i < 6; ++i) {
+        float r0, r1, r2, r3, r4, r5;
+        WINOGRAD_BT(s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], r0, r1, r2, r3, r4, r5);
+        __global float* row = out + 6 * i * plane;
+        row[0] = r0; row[plane] = r1; row[2 * plane] = r2; row[3 * plane] = r3; row[4 * plane] = r4; row[5 * plane] = r5;
+    }
+}
+
+// Launch: global (tilePad / GEMM_RN, outPad / GEMM_RM, 36), local (GEMM_ITEMS_N, GEMM_ITEMS_M, 1).
+__kernel __attribute__((reqd_work_group_size(GEMM_ITEMS_N, GEMM_ITEMS_M, 1)))
+void winograd_gemm(__global const float* restrict u, __global const float* restrict v, __global float* restrict m,
+                   const int channelPad, const int outPad, const int tilePad)
+{
+    __local float4 uTile4[GEMM_D * GEMM_M / 4 + 1];  // float4-aligned storage
+    __local float* uTile = (__local float*)uTile4;
+    __local float vTile[GEMM_D * GEMM_N];
+
+    const int tn = (int)get_local_id(0), tm = (int)get_local_id(1);
+    const int lid = tm * GEMM_ITEMS_N + tn;
+    const int n0 = (int)get_group_id(0) * GEMM_N, m0 = (int)get_group_id(1) * GEMM_M, xi = (int)get_group_id(2);
+    u += xi * channelPad * outPad;
+    v += xi * channelPad * tilePad;
+    m += xi * outPad * tilePad;
+
+    float acc[GEMM_RM][GEMM_RN];
+    for (int i = 0; i < GEMM_RM; ++i)
+        for (int j = 0; j < GEMM_RN; ++j) acc[i][j] = 0.0f;
+
+    for (int d0 = 0; d0 < channelPad; d0 += GEMM_D) {
+        for (int idx = lid; idx < GEMM_D * GEMM_M; idx += GEMM_ITEMS) {
+            const int r = idx / GEMM_M;
+            uTile[idx] = u[(d0 + r) * outPad + m0 + (idx - r * GEMM_M)];
+        }
+        for (int idx = lid; idx < GEMM_D * GEMM_N; idx += GEMM_ITEMS) {
+            const int r = idx / GEMM_N;
+            vTile[idx] = v[(d0 + r) * tilePad + n0 + (idx - r * GEMM_N)];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int d = 0; d < GEMM_D; ++d) {
+            float a[GEMM_RM], b[GEMM_RN];
+            __local const float* uRow = uTile + d * GEMM_M + tm * GEMM_RM;
+#if (GEMM_RM % 4) == 0 && (GEMM_M % 4) == 0
+            for (int i = 0; i < GEMM_RM; i += 4) {
+                const float4 w = *(__local const float4*)(uRow + i);
+                a[i] = w.x; a[i + 1] = w.y; a[i + 2] = w.z; a[i + 3] = w.w;
+            }
+#else
+            for (int i = 0; i < GEMM_RM; ++i) a[i] = uRow[i];
+#endif
+            for (int j = 0; j < GEMM_RN; ++j) b[j] = vTile[d * GEMM_N + tn + j * GEMM_ITEMS_N];
+            for (int i = 0; i < GEMM_RM; ++i)
+                for (int j = 0; j < GEMM_RN; ++j) acc[i][j] += a[i] * b[j];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int i = 0; i < GEMM_RM; ++i) {
+        __global float* row = m + (m0 + tm * GEMM_RM + i) * tilePad + n0 + tn;
+        for (int j = 0; j < GEMM_RN; ++j) row[j * GEMM_ITEMS_N] = acc[i][j];
+    }
+}
+
+// flags: bit 0 adds the bias, bit 1 applies ReLU (negative results become 0; NaN and -0 pass through).
+// Launch: global (tiles, channels); any local size.
+__kernel void winograd_output(__global const float* restrict m, const int channels, const int height, const int width,
+                              const int tilesX, const int firstTile, const int tiles, const int tilePad, const int outPad,
+                              __global const float* restrict bias, const int flags, __global float* restrict output)
+{
+    const int p = (int)get_global_id(0), k = (int)get_global_id(1);
+    if (p >= tiles || k >= channels) return;
+    const int plane = outPad * tilePad;
+    __global const float* src = m + k * tilePad + p;
+    float s[6][4];
+    for (int i = 0; i < 6; ++i) {
+        __global const float* row = src + 6 * i * plane;
+        WINOGRAD_AT(row[0], row[plane], row[2 * plane], row[3 * plane], row[4 * plane], row[5 * plane],
+                    s[i][0], s[i][1], s[i][2], s[i][3]);
+    }
+    const int t = firstTile + p;
+    const int y0 = (t / tilesX) * 4, x0 = (t % tilesX) * 4;
+    __global float* dst = output + k * height * width;
+    const float b = (flags & 1) ? bias[k] : 0.0f;
+    for (int j = 0; j < 4; ++j) {
+        float r[4];
+        WINOGRAD_AT(s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j], r[0], r[1], r[2], r[3]);
+        const int x = x0 + j;
+        if (x >= width) break;
+        for (int i = 0; i < 4; ++i) {
+            const int y = y0 + i;
+            if (y >= height) break;
+            float value = r[i];
+            if (flags & 1) value += b;  // only then: -0 stays -0
+            if ((flags & 2) && value < 0.0f) value = 0.0f;
+            dst[y * width + x] = value;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+// OpenCLWinogradTests.swift — winograd.cl (input transform, batched GEMM, output transform) against the im2col CPU reference.
+import XCTest
+@testable import GPUStyle
+
+final class OpenCLWinogradTests: XCTestCase {
+    /// (inChannels, outChannels, height, width): single pixels, one tile, sizes off the 4×4 tile, counts off every
+    /// GEMM tile, more output channels than one GEMM tile and fewer, both directions.
+    static let shapes = [(16, 16, 1, 1), (16, 16, 4, 4), (17, 70, 9, 17), (33, 20, 13, 19), (64, 48, 37, 23), (20, 130, 6, 5)]
+
+    /// Forward (with and without bias + ReLU) and input gradient agree with im2col within 1e-5 of the largest
+    /// magnitude (F(4×4, 3×3) in FP32: 1–4e-6 relative).
+    func testWinogradMatchesTheIm2colReference() throws {
+        _ = try OpenCLTestDevice.backend()
+        try check(try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning()), Self.shapes)
+    }
+
+    /// Other GEMM tilings (scalar weight loads when the register block is not a multiple of 4, depth 4 and 16) and
+    /// chunks of a few GEMM tiles (a tiny scratch budget) give the same results.
+    func testOtherGemmTilingsAndChunks() throws {
+        _ = try OpenCLTestDevice.backend()
+        for gemm in [GemmTiling(outChannels: 16, tiles: 32, depth: 4, channelsPerItem: 2, tilesPerItem: 4),
+                     GemmTiling(outChannels: 32, tiles: 16, depth: 16, channelsPerItem: 4, tilesPerItem: 2)] {
+            let backend = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(gemm: gemm))
+            backend.winogradScratchLimit = 1  // one GEMM tile of tiles per chunk
+            try check(backend, [(20, 24, 37, 29), (17, 40, 9, 130)])
+        }
+    }
+
+    /// Convolutions with fewer than 16 channels on a side (the RGB layer) take the direct kernel; `.direct` never
+    /// takes Winograd.
+    func testWhichConvolutionsUseWinograd() throws {
+        let t = ConvTuning()
+        XCTAssertFalse(t.usesWinograd(inChannels: 3, outChannels: 64))
+        XCTAssertFalse(t.usesWinograd(inChannels: 64, outChannels: 3))
+        XCTAssertTrue(t.usesWinograd(inChannels: 16, outChannels: 512))
+        XCTAssertFalse(ConvTuning(algorithm: .direct).usesWinograd(inChannels: 512, outChannels: 512))
+        let gpu = try OpenCLTestDevice.backend()
+        let conv = try gpu.clConv(try gpu.prepareConv(weights: randomValues(64 * 3 * 9, seed: 1), bias: randomValues(64, seed: 2),
+                                                      inChannels: 3, outChannels: 64))
+        XCTAssertFalse(conv.forward.winograd || conv.backward.winograd)
+        let deep = try gpu.clConv(try gpu.prepareConv(weights: randomValues(20 * 16 * 9, seed: 3), bias: randomValues(20, seed: 4),
+                                                      inChannels: 16, outChannels: 20))
+        XCTAssertTrue(deep.forward.winograd && deep.backward.winograd)
+        XCTAssertEqual(deep.forward.outPad, 64)  // 20 output channels padded to the GEMM's 64
+        XCTAssertEqual(deep.backward.inPad, 24)  // the gradient's 20 input channels padded to the GEMM depth 8
+    }
+
+    /// The output transform writes only the output's C×H×W: a larger buffer keeps its tail.
+    func testWinogradLeavesTheRestOfTheBufferAlone() throws {
+        let gpu = try OpenCLTestDevice.backend()
+        let conv = try gpu.prepareConv(weights: randomValues(20 * 16 * 9, seed: 7), bias: randomValues(20, seed: 8), inChannels: 16, outChannels: 20)
+        let input = try gpu.makeBuffer(count: 16 * 5 * 6), output = try gpu.makeBuffer(count: 20 * 5 * 6 + 40)
+        try gpu.upload(randomValues(16 * 5 * 6, seed: 9), to: input)
+        try gpu.fill(output, value: 42)
+        try gpu.conv3x3(input: input, conv: conv, output: output, height: 5, width: 6, relu: false)
+        XCTAssertEqual(Array(try gpu.download(output).suffix(40)), [Float](repeating: 42, count: 40))
+    }
+
+    /// The planner sets the Winograd scratch aside, and a convolution never holds more scratch than that.
+    func testScratchStaysWithinTheWorkspaceThePlannerSetsAside() throws {
+        let gpu = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning())
+        XCTAssertEqual(gpu.memoryLimits.workspaceBytes, gpu.winogradScratchBytes)
+        XCTAssertEqual(try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(algorithm: .direct)).memoryLimits.workspaceBytes, 0)
+        gpu.winogradScratchLimit = 1 << 20
+        let (c, k, h, w) = (64, 64, 96, 96)
+        let conv = try gpu.prepareConv(weights: randomValues(k * c * 9, seed: 5), bias: randomValues(k, seed: 6), inChannels: c, outChannels: k)
+        let x = try gpu.makeBuffer(count: c * h * w), y = try gpu.makeBuffer(count: k * h * w)
+        gpu.resetPeakMemory()
+        let before = gpu.memory.currentBytes
+        try gpu.conv3x3(input: x, conv: conv, output: y, height: h, width: w, relu: true)
+        try gpu.finish()
+        // 36 × (64 + 64) floats per tile: 1 MiB holds 56 tiles, so chunks are the GEMM's minimum of 128 tiles.
+        XCTAssertEqual(gpu.memory.peakBytes - before, 36 * (64 + 64) * 128 * 4)
+    }
+
+    private func check(_ gpu: OpenCLBackend, _ shapes: [(Int, Int, Int, Int)]) throws {
+        let pair = try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: gpu)
+        for (index, (c, k, h, w)) in shapes.enumerated() {
+            let seed = UInt64(300 + index)
+            let weights = randomValues(k * c * 9, seed: seed), bias = randomValues(k, seed: seed + 1)
+            let cpuConv = try pair.cpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
+            let gpuConv = try pair.gpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
+            let prepared = try gpu.clConv(gpuConv)
+            XCTAssertTrue(prepared.forward.winograd && prepared.backward.winograd, "\(c)→\(k) should use Winograd")
+            let input = try pair.buffers(randomValues(c * h * w, seed: seed + 2))
+            for relu in [false, true] {
+                let output = try pair.buffers(randomValues(k * h * w, seed: seed + 3))
+                try pair.cpu.conv3x3(input: input.cpu, conv: cpuConv, output: output.cpu, height: h, width: w, relu: relu)
+                try pair.gpu.conv3x3(input: input.gpu, conv: gpuConv, output: output.gpu, height: h, width: w, relu: relu)
+                let (expected, actual) = try pair.download(output)
+                assertClose(actual, expected, tolerance: 1e-5, "Winograd conv \(c)→\(k) \(h)×\(w) relu \(relu)")
+                if relu { XCTAssertFalse(actual.contains { $0 < 0 }, "ReLU output has negatives") }
+            }
+            let gradOutput = try pair.buffers(randomValues(k * h * w, seed: seed + 4))
+            let gradInput = try pair.buffers(randomValues(c * h * w, seed: seed + 5))
+            try pair.cpu.conv3x3InputGradient(gradOutput: gradOutput.cpu, conv: cpuConv, gradInput: gradInput.cpu, height: h, width: w)
+            try pair.gpu.conv3x3InputGradient(gradOutput: gradOutput.gpu, conv: gpuConv, gradInput: gradInput.gpu, height: h, width: w)
+            let (expected, actual) = try pair.download(gradInput)
+            assertClose(actual, expected, tolerance: 1e-5, "Winograd conv input gradient \(c)→\(k) \(h)×\(w)")
+        }
+    }
+}
