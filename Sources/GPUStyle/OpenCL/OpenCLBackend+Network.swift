@@ -23,23 +23,17 @@ extension OpenCLBackend {
                    "conv weights \(weights.count) / bias \(bias.count) do not match \(outChannels)×\(inChannels)×3×3")
         func upload(transposedRotated: Bool) throws -> OpenCLConvWeights {
             let (kernelIn, kernelOut) = transposedRotated ? (outChannels, inChannels) : (inChannels, outChannels)
-            let what = transposedRotated ? "transposed conv weights" : "conv weights"
-            if convTuning.usesWinograd(inChannels: kernelIn, outChannels: kernelOut) {
-                let (inPad, outPad) = convTuning.winogradPaddedCounts(inChannels: kernelIn, outChannels: kernelOut)
-                _ = try elements(36, inPad, outPad, what: "Winograd \(what) \(kernelOut)×\(kernelIn)")
-                let values = convTuning.arrangeWinograd(weights: weights, inChannels: inChannels, outChannels: outChannels,
-                                                        transposedRotated: transposedRotated)
-                let mem = try allocate(count: values.count, what: "Winograd \(what)")
-                try write(values, to: mem)
-                return OpenCLConvWeights(mem: mem, inPad: inPad, outPad: outPad, winograd: true)
-            }
-            let (inPad, outPad) = convTuning.paddedCounts(inChannels: kernelIn, outChannels: kernelOut)
-            _ = try elements(inPad, 9, outPad, what: "padded \(what) \(kernelOut)×\(kernelIn)×3×3")
-            let values = convTuning.arrange(weights: weights, inChannels: inChannels, outChannels: outChannels,
-                                            transposedRotated: transposedRotated).values
+            let winograd = convTuning.usesWinograd(inChannels: kernelIn, outChannels: kernelOut)
+            let what = (winograd ? "Winograd " : "") + (transposedRotated ? "transposed conv weights" : "conv weights")
+            let (inPad, outPad) = winograd ? convTuning.winogradPaddedCounts(inChannels: kernelIn, outChannels: kernelOut)
+                                           : convTuning.paddedCounts(inChannels: kernelIn, outChannels: kernelOut)
+            _ = try elements(inPad, winograd ? 36 : 9, outPad, what: "padded \(what) \(kernelOut)×\(kernelIn)×3×3")
+            let values = winograd
+                ? convTuning.arrangeWinograd(weights: weights, inChannels: inChannels, outChannels: outChannels, transposedRotated: transposedRotated)
+                : convTuning.arrange(weights: weights, inChannels: inChannels, outChannels: outChannels, transposedRotated: transposedRotated).values
             let mem = try allocate(count: values.count, what: what)
             try write(values, to: mem)
-            return OpenCLConvWeights(mem: mem, inPad: inPad, outPad: outPad, winograd: false)
+            return OpenCLConvWeights(mem: mem, inPad: inPad, outPad: outPad, winograd: winograd)
         }
         let forward = try upload(transposedRotated: false), backward = try upload(transposedRotated: true)
         let biasMem = try allocate(count: outChannels, what: "conv bias")
