@@ -12,7 +12,9 @@
 // GEMM tiling: a work-group computes GEMM_M output channels × GEMM_N tiles, stepping GEMM_D input channels at a time
 // through local memory; each work-item accumulates GEMM_RM channels × GEMM_RN tiles in registers (its channels
 // contiguous, read as float4 broadcasts; its tiles GEMM_N / GEMM_RN apart, so neighbouring items read neighbouring
-// words). Host padding makes every dimension a multiple of its tile: no bounds checks in the GEMM.
+// words). Host padding makes every dimension a multiple of its tile: no bounds checks in the GEMM. Tiles move from
+// global memory as float4 through registers; with GEMM_PREFETCH the next step's loads are issued before this step's
+// arithmetic, so their latency hides behind it.
 
 #ifndef GEMM_M
 #define GEMM_M 64
@@ -29,14 +31,23 @@
 #ifndef GEMM_RN
 #define GEMM_RN 8
 #endif
+#ifndef GEMM_PREFETCH
+#define GEMM_PREFETCH 0
+#endif
 
 #define GEMM_ITEMS_M (GEMM_M / GEMM_RM)
 #define GEMM_ITEMS_N (GEMM_N / GEMM_RN)
 #define GEMM_ITEMS (GEMM_ITEMS_M * GEMM_ITEMS_N)
 
-#if (GEMM_M % GEMM_RM) != 0 || (GEMM_N % GEMM_RN) != 0
-#error "GEMM_M and GEMM_N must be multiples of GEMM_RM and GEMM_RN"
+#if (GEMM_M % GEMM_RM) != 0 || (GEMM_N % GEMM_RN) != 0 || (GEMM_M % 4) != 0 || (GEMM_N % 4) != 0
+#error "GEMM_M and GEMM_N must be multiples of 4 and of GEMM_RM and GEMM_RN"
 #endif
+
+// float4 loads per step: of U (GEMM_D × GEMM_M) and V (GEMM_D × GEMM_N), and per work-item.
+#define U_VECS (GEMM_D * GEMM_M / 4)
+#define V_VECS (GEMM_D * GEMM_N / 4)
+#define U_LOADS ((U_VECS + GEMM_ITEMS - 1) / GEMM_ITEMS)
+#define V_LOADS ((V_VECS + GEMM_ITEMS - 1) / GEMM_ITEMS)
 
 // Bᵀ applied to six values (one column or row of a patch).
 #define WINOGRAD_BT(d0, d1, d2, d3, d4, d5, r0, r1, r2, r3, r4, r5) do {                  \
@@ -88,14 +99,42 @@ __kernel void winograd_input(__global const float* restrict input, const int cha
     }
 }
 
+// Loads this work-item's share of step d0's U and V tiles into registers.
+inline void gemm_fetch(__global const float* u, __global const float* v, const int d0, const int outPad, const int tilePad,
+                       const int m0, const int n0, const int lid, float4* ur, float4* vr)
+{
+    for (int l = 0; l < U_LOADS; ++l) {
+        const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_M / 4);
+        if (idx < U_VECS) ur[l] = vload4(0, u + (d0 + r) * outPad + m0 + 4 * (idx - r * (GEMM_M / 4)));
+    }
+    for (int l = 0; l < V_LOADS; ++l) {
+        const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_N / 4);
+        if (idx < V_VECS) vr[l] = vload4(0, v + (d0 + r) * tilePad + n0 + 4 * (idx - r * (GEMM_N / 4)));
+    }
+}
+
+// Stores the registers gemm_fetch filled into the local tiles.
+inline void gemm_stage(__local float* uTile, __local float* vTile, const int lid, const float4* ur, const float4* vr)
+{
+    for (int l = 0; l < U_LOADS; ++l) {
+        const int idx = lid + l * GEMM_ITEMS;
+        if (idx < U_VECS) vstore4(ur[l], idx, uTile);
+    }
+    for (int l = 0; l < V_LOADS; ++l) {
+        const int idx = lid + l * GEMM_ITEMS;
+        if (idx < V_VECS) vstore4(vr[l], idx, vTile);
+    }
+}
+
 // Launch: global (tilePad / GEMM_RN, outPad / GEMM_RM, 36), local (GEMM_ITEMS_N, GEMM_ITEMS_M, 1).
 __kernel __attribute__((reqd_work_group_size(GEMM_ITEMS_N, GEMM_ITEMS_M, 1)))
 void winograd_gemm(__global const float* restrict u, __global const float* restrict v, __global float* restrict m,
                    const int channelPad, const int outPad, const int tilePad)
 {
-    __local float4 uTile4[GEMM_D * GEMM_M / 4 + 1];  // float4-aligned storage
+    __local float4 uTile4[U_VECS];  // float4-aligned storage
+    __local float4 vTile4[V_VECS];
     __local float* uTile = (__local float*)uTile4;
-    __local float vTile[GEMM_D * GEMM_N];
+    __local float* vTile = (__local float*)vTile4;
 
     const int tn = (int)get_local_id(0), tm = (int)get_local_id(1);
     const int lid = tm * GEMM_ITEMS_N + tn;
@@ -108,20 +147,18 @@ void winograd_gemm(__global const float* restrict u, __global const float* restr
     for (int i = 0; i < GEMM_RM; ++i)
         for (int j = 0; j < GEMM_RN; ++j) acc[i][j] = 0.0f;
 
+    float4 ur[U_LOADS], vr[V_LOADS];
+    gemm_fetch(u, v, 0, outPad, tilePad, m0, n0, lid, ur, vr);
     for (int d0 = 0; d0 < channelPad; d0 += GEMM_D) {
-        for (int idx = lid; idx < GEMM_D * GEMM_M; idx += GEMM_ITEMS) {
-            const int r = idx / GEMM_M;
-            uTile[idx] = u[(d0 + r) * outPad + m0 + (idx - r * GEMM_M)];
-        }
-        for (int idx = lid; idx < GEMM_D * GEMM_N; idx += GEMM_ITEMS) {
-            const int r = idx / GEMM_N;
-            vTile[idx] = v[(d0 + r) * tilePad + n0 + (idx - r * GEMM_N)];
-        }
+        gemm_stage(uTile, vTile, lid, ur, vr);
         barrier(CLK_LOCAL_MEM_FENCE);
+#if GEMM_PREFETCH
+        if (d0 + GEMM_D < channelPad) gemm_fetch(u, v, d0 + GEMM_D, outPad, tilePad, m0, n0, lid, ur, vr);
+#endif
         for (int d = 0; d < GEMM_D; ++d) {
             float a[GEMM_RM], b[GEMM_RN];
             __local const float* uRow = uTile + d * GEMM_M + tm * GEMM_RM;
-#if (GEMM_RM % 4) == 0 && (GEMM_M % 4) == 0
+#if (GEMM_RM % 4) == 0
             for (int i = 0; i < GEMM_RM; i += 4) {
                 const float4 w = *(__local const float4*)(uRow + i);
                 a[i] = w.x; a[i + 1] = w.y; a[i + 2] = w.z; a[i + 3] = w.w;
@@ -134,6 +171,9 @@ void winograd_gemm(__global const float* restrict u, __global const float* restr
                 for (int j = 0; j < GEMM_RN; ++j) acc[i][j] += a[i] * b[j];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
+#if !GEMM_PREFETCH
+        if (d0 + GEMM_D < channelPad) gemm_fetch(u, v, d0 + GEMM_D, outPad, tilePad, m0, n0, lid, ur, vr);
+#endif
     }
     for (int i = 0; i < GEMM_RM; ++i) {
         __global float* row = m + (m0 + tm * GEMM_RM + i) * tilePad + n0 + tn;

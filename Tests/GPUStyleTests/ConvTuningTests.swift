@@ -45,9 +45,10 @@ final class ConvTuningTests: XCTestCase {
                       ConvTuningTrial(tuning: direct, milliseconds: 30, rejection: nil),
                       ConvTuningTrial(tuning: ConvTuning(algorithm: .direct), milliseconds: nil, rejection: "wrong")]
         let refined = ConvTuner.refinements(of: trials, refine: 1)
-        XCTAssertEqual(refined.map(\.algorithm), [.direct, .direct, .winograd, .winograd])
-        XCTAssertEqual(refined.map(\.chunkInChannels), [4, 16, 8, 8])
-        XCTAssertEqual(refined.map(\.gemm.depth), [8, 8, 4, 16])
+        XCTAssertEqual(refined.map(\.algorithm), [.direct, .direct, .winograd, .winograd, .winograd])
+        XCTAssertEqual(refined.map(\.chunkInChannels), [4, 16, 8, 8, 8])
+        XCTAssertEqual(refined.map(\.gemm.depth), [8, 8, 4, 16, 8])
+        XCTAssertEqual(refined.map(\.gemm.prefetch), [false, false, false, false, true])
         XCTAssertEqual(refined.last?.gemm.outChannels, 128)
         XCTAssertEqual(refined.first?.tileWidth, 32)
         let combined = ConvTuner.combination(of: trials)

@@ -14,12 +14,15 @@ final class OpenCLWinogradTests: XCTestCase {
         try check(try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning()), Self.shapes)
     }
 
-    /// Other GEMM tilings (scalar weight loads when the register block is not a multiple of 4, depth 4 and 16) and
-    /// chunks of a few GEMM tiles (a tiny scratch budget) give the same results.
+    /// Other GEMM tilings (scalar weight loads when the register block is not a multiple of 4, depth 4 and 16, loads
+    /// not a multiple of the work-group, prefetching) and chunks of a few GEMM tiles (a tiny scratch budget) give the
+    /// same results.
     func testOtherGemmTilingsAndChunks() throws {
         _ = try OpenCLTestDevice.backend()
         for gemm in [GemmTiling(outChannels: 16, tiles: 32, depth: 4, channelsPerItem: 2, tilesPerItem: 4),
-                     GemmTiling(outChannels: 32, tiles: 16, depth: 16, channelsPerItem: 4, tilesPerItem: 2)] {
+                     GemmTiling(outChannels: 32, tiles: 16, depth: 16, channelsPerItem: 4, tilesPerItem: 2, prefetch: true),
+                     GemmTiling(outChannels: 64, tiles: 128, depth: 8, channelsPerItem: 8, tilesPerItem: 8, prefetch: true),
+                     GemmTiling(outChannels: 32, tiles: 32, depth: 4, channelsPerItem: 4, tilesPerItem: 4, prefetch: true)] {
             let backend = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(gemm: gemm))
             backend.winogradScratchLimit = 1  // one GEMM tile of tiles per chunk
             try check(backend, [(20, 24, 37, 29), (17, 40, 9, 130)])

@@ -22,7 +22,7 @@ public struct ConvTuningOutcome: Sendable {
 /// small shape; one that builds but computes wrongly is rejected, never chosen.
 ///
 /// Stages: the built-in default; Winograd GEMM shapes (depth 8); direct shapes for every layer (8 input channels per
-/// chunk); the fastest `refine` of each family again with other depths / chunks; finally the fastest GEMM with the
+/// chunk); the fastest `refine` of each family again with other depths and prefetching / chunks; finally the fastest GEMM with the
 /// fastest direct tiling (which the Winograd path uses for the RGB layer).
 public enum ConvTuner {
     /// First-stage candidates that fit the device: the default, Winograd GEMM shapes, then direct shapes; 64–256
@@ -59,6 +59,7 @@ public enum ConvTuner {
     static func fits(_ t: ConvTuning, maxWorkGroupSize: Int, localMemoryBytes: Int) -> Bool {
         let g = t.gemm
         let gemmFits = t.algorithm == .direct || (g.outChannels % g.channelsPerItem == 0 && g.tiles % g.tilesPerItem == 0
+            && g.outChannels % 4 == 0 && g.tiles % 4 == 0
             && (64...256).contains(g.threads) && g.threads <= maxWorkGroupSize
             && g.channelsPerItem * g.tilesPerItem <= 64 && g.localBytes <= localMemoryBytes)
         return gemmFits && (t.tileWidth * t.tileHeight) % t.pixelsPerItem == 0 && t.tileOutChannels % t.channelsPerItem == 0
@@ -66,17 +67,19 @@ public enum ConvTuner {
             && t.pixelsPerItem * t.channelsPerItem <= 64 && t.localBytes <= localMemoryBytes
     }
 
-    /// Second-stage candidates: the fastest `refine` timed tilings of each algorithm with other GEMM depths
-    /// (Winograd) or input-channel chunks (direct).
+    /// Second-stage candidates: the fastest `refine` timed tilings of each algorithm with other GEMM depths and
+    /// prefetching (Winograd) or input-channel chunks (direct).
     static func refinements(of trials: [ConvTuningTrial], refine: Int) -> [ConvTuning] {
         let timed = trials.filter { $0.milliseconds != nil }.sorted { $0.milliseconds! < $1.milliseconds! }
         return ConvAlgorithm.allCases.flatMap { algorithm in
-            timed.filter { $0.tuning.algorithm == algorithm }.prefix(refine).flatMap { trial in
-                [4, 16].map { value -> ConvTuning in
+            timed.filter { $0.tuning.algorithm == algorithm }.prefix(refine).flatMap { trial -> [ConvTuning] in
+                var variants = [4, 16].map { value -> ConvTuning in
                     var t = trial.tuning
                     if algorithm == .winograd { t.gemm.depth = value } else { t.chunkInChannels = value }
                     return t
                 }
+                if algorithm == .winograd { variants.append({ var t = trial.tuning; t.gemm.prefetch.toggle(); return t }()) }
+                return variants
             }
         }
     }
@@ -129,7 +132,7 @@ public enum ConvTuner {
             run(given, planned: given.count)
         } else {
             let shapes = shapeCandidates(maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes, quick: quick)
-            let planned = shapes.count + refine * 4 + 1
+            let planned = shapes.count + refine * 5 + 1
             run(shapes, planned: planned)
             let fitting = { (t: ConvTuning) in fits(t, maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes) }
             run(refinements(of: trials, refine: refine).filter(fitting), planned: planned)

@@ -15,13 +15,17 @@ public struct GemmTiling: Sendable, Equatable, Codable {
     public var outChannels = 64, tiles = 128, depth = 8
     /// Register block of each work-item: output channels × tiles.
     public var channelsPerItem = 8, tilesPerItem = 8
+    /// Issue the next step's global loads before this step's arithmetic.
+    public var prefetch = false
 
-    public init(outChannels: Int = 64, tiles: Int = 128, depth: Int = 8, channelsPerItem: Int = 8, tilesPerItem: Int = 8) {
+    public init(outChannels: Int = 64, tiles: Int = 128, depth: Int = 8, channelsPerItem: Int = 8, tilesPerItem: Int = 8,
+                prefetch: Bool = false) {
         self.outChannels = outChannels
         self.tiles = tiles
         self.depth = depth
         self.channelsPerItem = channelsPerItem
         self.tilesPerItem = tilesPerItem
+        self.prefetch = prefetch
     }
 
     /// Work-items per work-group.
@@ -30,11 +34,13 @@ public struct GemmTiling: Sendable, Equatable, Codable {
     public var localBytes: Int { 4 * depth * (outChannels + tiles) + 16 }
 
     public var buildOptions: String {
-        "-D GEMM_M=\(outChannels) -D GEMM_N=\(tiles) -D GEMM_D=\(depth) -D GEMM_RM=\(channelsPerItem) -D GEMM_RN=\(tilesPerItem)"
+        "-D GEMM_M=\(outChannels) -D GEMM_N=\(tiles) -D GEMM_D=\(depth) -D GEMM_RM=\(channelsPerItem) -D GEMM_RN=\(tilesPerItem) -D GEMM_PREFETCH=\(prefetch ? 1 : 0)"
     }
 
-    /// "64 ch × 128 tiles × 8, 8×8 per item".
-    public var summary: String { "\(outChannels) ch × \(tiles) tiles × \(depth), \(channelsPerItem)×\(tilesPerItem) per item" }
+    /// "64 ch × 128 tiles × 8, 8×8 per item" (+ ", prefetch").
+    public var summary: String {
+        "\(outChannels) ch × \(tiles) tiles × \(depth), \(channelsPerItem)×\(tilesPerItem) per item" + (prefetch ? ", prefetch" : "")
+    }
 }
 
 /// How the OpenCL backend convolves. The defaults match the `#define`s in `conv.cl` and `winograd.cl`.
@@ -103,7 +109,7 @@ public struct ConvTuning: Sendable, Equatable, Codable {
         guard algorithm == .winograd else { return }
         let g = gemm
         guard [g.outChannels, g.tiles, g.depth, g.channelsPerItem, g.tilesPerItem].allSatisfy({ $0 > 0 && $0 <= 1024 }),
-              g.outChannels % g.channelsPerItem == 0, g.tiles % g.tilesPerItem == 0 else {
+              g.outChannels % g.channelsPerItem == 0, g.tiles % g.tilesPerItem == 0, g.outChannels % 4 == 0, g.tiles % 4 == 0 else {
             throw GPUStyleError(.internal, "invalid Winograd GEMM tiling \(g.buildOptions)")
         }
         guard g.threads <= maxWorkGroupSize, g.localBytes <= localMemoryBytes else {
