@@ -4,8 +4,10 @@ import XCTest
 
 final class OpenCLWinogradTests: XCTestCase {
     /// (inChannels, outChannels, height, width): single pixels, one tile, sizes off the 4×4 tile, counts off every
-    /// GEMM tile, more output channels than one GEMM tile and fewer, both directions.
-    static let shapes = [(16, 16, 1, 1), (16, 16, 4, 4), (17, 70, 9, 17), (33, 20, 13, 19), (64, 48, 37, 23), (20, 130, 6, 5)]
+    /// GEMM tile, more output channels than one GEMM tile and fewer, both directions; 240 tiles take the full GEMM
+    /// (128 tiles per group), the others (at most 60) its narrow variant (32).
+    static let shapes = [(16, 16, 1, 1), (16, 16, 4, 4), (17, 70, 9, 17), (33, 20, 13, 19), (64, 48, 37, 23), (20, 130, 6, 5),
+                         (20, 40, 64, 60)]
 
     /// Forward (with and without bias + ReLU) and input gradient agree with im2col within 1e-5 of the largest
     /// magnitude (F(4×4, 3×3) in FP32: 1–4e-6 relative).
@@ -25,7 +27,7 @@ final class OpenCLWinogradTests: XCTestCase {
                      GemmTiling(outChannels: 32, tiles: 32, depth: 4, channelsPerItem: 4, tilesPerItem: 4, prefetch: true)] {
             let backend = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(gemm: gemm))
             backend.winogradScratchLimit = 1  // one GEMM tile of tiles per chunk
-            try check(backend, [(20, 24, 37, 29), (17, 40, 9, 130)])
+            try check(backend, [(20, 24, 37, 29), (17, 40, 9, 130), (24, 20, 5, 9)])  // 80, 99 and 6 tiles
         }
     }
 
@@ -46,6 +48,19 @@ final class OpenCLWinogradTests: XCTestCase {
         XCTAssertTrue(deep.forward.winograd && deep.backward.winograd)
         XCTAssertEqual(deep.forward.outPad, 64)  // 20 output channels padded to the GEMM's 64
         XCTAssertEqual(deep.backward.inPad, 24)  // the gradient's 20 input channels padded to the GEMM depth 8
+    }
+
+    /// The full GEMM takes a layer unless padding its tiles to the GEMM's tile count more than doubles them.
+    func testFewTilesTakeTheNarrowGemm() {
+        let g = GemmTiling()
+        XCTAssertEqual(g.narrow.tiles, 32)
+        XCTAssertEqual(g.narrow.outChannels, g.outChannels)  // same padded weights
+        XCTAssertEqual(g.narrow.depth, g.depth)
+        XCTAssertTrue(g.suits(tiles: 240))
+        XCTAssertTrue(g.suits(tiles: 64))    // 32×32 px: 128 padded, twice the work
+        XCTAssertTrue(g.suits(tiles: 16384))
+        XCTAssertFalse(g.suits(tiles: 63))
+        XCTAssertFalse(g.suits(tiles: 1))
     }
 
     /// The output transform writes only the output's C×H×W: a larger buffer keeps its tail.

@@ -60,7 +60,7 @@ public enum ConvTuner {
         let g = t.gemm
         let gemmFits = t.algorithm == .direct || (g.outChannels % g.channelsPerItem == 0 && g.tiles % g.tilesPerItem == 0
             && g.outChannels % 4 == 0 && g.tiles % 4 == 0
-            && (64...256).contains(g.threads) && g.threads <= maxWorkGroupSize
+            && (64...256).contains(g.threads) && g.threads <= maxWorkGroupSize && g.narrow.threads <= maxWorkGroupSize
             && g.channelsPerItem * g.tilesPerItem <= 64 && g.localBytes <= localMemoryBytes)
         return gemmFits && (t.tileWidth * t.tileHeight) % t.pixelsPerItem == 0 && t.tileOutChannels % t.channelsPerItem == 0
             && (64...256).contains(t.threads) && t.threads <= maxWorkGroupSize

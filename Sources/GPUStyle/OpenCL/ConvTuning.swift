@@ -28,6 +28,15 @@ public struct GemmTiling: Sendable, Equatable, Codable {
         self.prefetch = prefetch
     }
 
+    /// The same GEMM for 32 tiles at a time (4 per item), for layers with few tiles: it shares the channel tile and
+    /// depth, so it runs on the same padded weights.
+    public var narrow: GemmTiling {
+        GemmTiling(outChannels: outChannels, tiles: 32, depth: depth, channelsPerItem: channelsPerItem, tilesPerItem: 4, prefetch: prefetch)
+    }
+
+    /// Whether this GEMM suits `count` tiles: padded to its tile count they at most double (else the narrow one runs).
+    func suits(tiles count: Int) -> Bool { (count + tiles - 1) / tiles * tiles <= 2 * count }
+
     /// Work-items per work-group.
     public var threads: Int { (outChannels / channelsPerItem) * (tiles / tilesPerItem) }
     /// Local memory one work-group of the direct kernel uses, in bytes.
@@ -112,7 +121,7 @@ public struct ConvTuning: Sendable, Equatable, Codable {
               g.outChannels % g.channelsPerItem == 0, g.tiles % g.tilesPerItem == 0, g.outChannels % 4 == 0, g.tiles % 4 == 0 else {
             throw GPUStyleError(.internal, "invalid Winograd GEMM tiling \(g.buildOptions)")
         }
-        guard g.threads <= maxWorkGroupSize, g.localBytes <= localMemoryBytes else {
+        for g in [g, g.narrow] where g.threads > maxWorkGroupSize || g.localBytes > localMemoryBytes {
             throw GPUStyleError(.opencl, "the Winograd GEMM tiling \(g.buildOptions) needs \(g.threads) work-items and \(g.localBytes) bytes of local memory per work-group; this device allows \(maxWorkGroupSize) and \(localMemoryBytes)")
         }
     }

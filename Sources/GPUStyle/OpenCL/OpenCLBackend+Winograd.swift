@@ -9,10 +9,12 @@ extension OpenCLBackend {
     /// 3×3 convolution of `input` (`inChannels × height × width`) with Winograd-transformed `weights` into `output`.
     func runWinograd(input: CLMem, inChannels: Int, weights: OpenCLConvWeights, bias: CLMem, outChannels: Int,
                      flags: Int32, output: CLMem, height: Int, width: Int) throws {
-        let g = convTuning.gemm
         let tilesX = (width + 3) / 4
         let tiles = try elements(tilesX, (height + 3) / 4, what: "Winograd tiles of \(height)×\(width)")
         guard tiles > 0 else { return }
+        // Few tiles (deep layers of small images) would mostly be padding in the full GEMM tile: take the narrow one.
+        let wide = convTuning.gemm.suits(tiles: tiles)
+        let g = wide ? convTuning.gemm : convTuning.gemm.narrow, family: KernelFamily = wide ? .winograd : .winogradNarrow
         // Tiles per chunk: a multiple of the GEMM's tile count, within the scratch budget and the largest buffer.
         let byBudget = winogradScratchBytes / 4 / (36 * (weights.inPad + weights.outPad))
         let byBuffer = min(maxAllocationBytes / 4, Self.maxElements) / (36 * max(weights.inPad, weights.outPad))
@@ -29,7 +31,7 @@ extension OpenCLBackend {
                 .buffer(input), .int(Int32(inChannels)), .int(Int32(height)), .int(Int32(width)), .int(Int32(tilesX)),
                 .int(Int32(first)), .int(Int32(count)), .int(Int32(pad)), .int(Int32(weights.inPad)), .buffer(v),
             ])
-            try launch("winograd_gemm", in: .winograd, items: [pad / g.tilesPerItem, weights.outPad / g.channelsPerItem, 36],
+            try launch("winograd_gemm", in: family, items: [pad / g.tilesPerItem, weights.outPad / g.channelsPerItem, 36],
                        local: [g.tiles / g.tilesPerItem, g.outChannels / g.channelsPerItem, 1], [
                 .buffer(weights.mem), .buffer(v), .buffer(m), .int(Int32(weights.inPad)), .int(Int32(weights.outPad)), .int(Int32(pad)),
             ])

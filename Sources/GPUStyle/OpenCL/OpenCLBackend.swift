@@ -89,7 +89,8 @@ public final class OpenCLBackend: Backend {
         queue = try CLQueue(context: context)
         let reduce = "-D REDUCE_WG=\(groupSize)"
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
-                                  options: [.conv: tuning.buildOptions, .winograd: tuning.gemm.buildOptions, .gram: GramTiling.buildOptions,
+                                  options: [.conv: tuning.buildOptions, .winograd: tuning.gemm.buildOptions,
+                                            .winogradNarrow: tuning.gemm.narrow.buildOptions, .gram: GramTiling.buildOptions,
                                             .loss: reduce, .vector: reduce])
         if source.hasPrefix("tuned") {
             // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.

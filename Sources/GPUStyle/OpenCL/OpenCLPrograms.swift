@@ -2,9 +2,13 @@
 import COpenCL
 import Kernels
 
-/// One `.cl` file of `Sources/Kernels`, built as one program.
+/// One `.cl` file of `Sources/Kernels`, built as one program (`winogradNarrow`: winograd.cl again, with a GEMM for
+/// few tiles).
 enum KernelFamily: String, CaseIterable, Sendable {
-    case conv, elementwise, pool, gram, loss, vector, winograd
+    case conv, elementwise, pool, gram, loss, vector, winograd, winogradNarrow
+
+    /// The `.cl` file's name without extension.
+    var sourceName: String { self == .winogradNarrow ? "winograd" : rawValue }
 }
 
 /// The programs and kernels of one context. Programs are built on first use; kernels are created once.
@@ -28,19 +32,20 @@ final class OpenCLPrograms {
 
     /// The kernel `name` of `family`, building the family's program on first use.
     func kernel(_ name: String, in family: KernelFamily) throws -> CLKernel {
-        if let kernel = kernels[name] { return kernel }
+        let key = "\(family.rawValue).\(name)"
+        if let kernel = kernels[key] { return kernel }
         let program: CLProgram
         if let built = programs[family] {
             program = built
         } else {
-            guard let source = KernelSources.all[family.rawValue] else {
-                throw GPUStyleError(.internal, "no embedded kernel source \(family.rawValue).cl")
+            guard let source = KernelSources.all[family.sourceName] else {
+                throw GPUStyleError(.internal, "no embedded kernel source \(family.sourceName).cl")
             }
-            program = try build(source: source, options: options[family] ?? "", label: "\(family.rawValue).cl")
+            program = try build(source: source, options: options[family] ?? "", label: "\(family.sourceName).cl")
             programs[family] = program
         }
         let kernel = try CLKernel(program: program, name: name)
-        kernels[name] = kernel
+        kernels[key] = kernel
         return kernel
     }
 
