@@ -20,7 +20,7 @@ $B bench --compare --size 64 --iterations 20 --lbfgs-history 10 --architecture v
 for algorithm in winograd direct; do
   GPUSTYLE_NO_TUNING=1 $B bench --backend opencl --size 512 --iterations 10 --opencl-convolution $algorithm 2>&1 | tee "$OUT/default_${algorithm}_512.txt"
 done
-$B tune --size 512 --time-limit "${TUNE_SECONDS:-120}" --report "$OUT/tune.json" 2>&1 | tail -n 25 | tee "$OUT/tune.txt"
+$B tune --quick --size 512 --time-limit "${TUNE_SECONDS:-150}" --report "$OUT/tune.json" 2>&1 | tail -n 25 | tee "$OUT/tune.txt"
 GPUSTYLE=$B OUT=$OUT SIZES=${SIZES:-512,1024,2048} ITERATIONS=${ITERATIONS:-10} benchmarks/gpu_compare.sh 2>&1 | tee "$OUT/compare.txt"
 # HIGHRES=1 (pack with WITH_MODEL=1): then issue 8's checks (peak memory 1024²–4096², 4096- and 8192-px coarse to fine).
 if [ "${HIGHRES:-0}" = 1 ]; then
