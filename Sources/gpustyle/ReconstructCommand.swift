@@ -15,6 +15,8 @@ struct ReconstructCommand: ParsableCommand {
     @Option(help: "The contact sheet (.png or .jpg).") var outputImage = "reconstructions.png"
     @Option(help: "JPEG quality 1…100 for a .jpg sheet.") var jpegQuality = 95
     @Option(help: "Random seed of the starting noise.") var seed: UInt64 = 1
+    @Option(help: "Mirrored margin in pixels rendered around each tile and cropped away (0: none).")
+    var margin = StylizeOptions.defaultMargin
     @Option(help: "Refuse input images with more pixels than this.") var maxPixels = ImageIO.defaultMaxPixels
     @OptionGroup var model: ModelOptions
     @OptionGroup var backendOptions: BackendOptions
@@ -26,14 +28,16 @@ struct ReconstructCommand: ParsableCommand {
         check.styleImages = [styleImage]
         check.outputImage = outputImage
         check.jpegQuality = jpegQuality
+        check.margin = margin
         try check.validateOutputPath()
+        guard (0...256).contains(margin) else { throw GPUStyleError(.usage, "--margin must be 0…256 pixels (got \(margin))") }
         guard (1...100).contains(jpegQuality) else { throw GPUStyleError(.usage, "--jpeg-quality must be 1…100 (got \(jpegQuality))") }
         let backend = try backendOptions.makeBackend(), model = try self.model.load()
         let content = try ImageIO.read(path: contentImage, maxPixels: maxPixels).resized(longestSide: imageSize)
         let style = try ImageIO.read(path: styleImage, maxPixels: maxPixels).resized(longestSide: imageSize)
         let reporter = ProgressReporter(style: progress, printEvery: 50)
         let sheet = try renderReconstructionSheet(backend: backend, model: model, content: content, style: style,
-                                                  iterations: numIterations, seed: seed) { label, status in
+                                                  iterations: numIterations, seed: seed, margin: margin) { label, status in
             reporter.report(status, saved: nil, phase: label)
         }
         reporter.finish()

@@ -39,6 +39,8 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "max or avg pooling.") var pooling: PoolingMode = .max
     @Option(help: "Scale of the style images relative to --image-size.") var styleScale: Float = 1
     @Flag(help: "Keep the content image's colours (luminance transfer).") var originalColors = false
+    @Option(help: "Mirrored margin in pixels rendered around the image and cropped away: keeps the convolutions' border effects out of the result (0: none).")
+    var margin = StylizeOptions.defaultMargin
     @Option(help: "Random seed (default: random; the report records it).") var seed: UInt64?
     @Option(help: "Print progress every N iterations (JSON mode).") var printIter = 50
     @Option(help: "Save an intermediate image every N iterations (0: never).") var saveIter = 100
@@ -87,6 +89,7 @@ struct StylizeCommand: ParsableCommand {
         options.pooling = pooling
         options.styleScale = styleScale
         options.originalColors = originalColors
+        options.margin = margin
         options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         options.saveEvery = saveIter
         options.maxPixels = maxPixels

@@ -21,6 +21,20 @@ final class ImageCanvasTests: XCTestCase {
         XCTAssertEqual(ramp(1, 1).mirrorPadded(width: 3, height: 2).pixels[0..<6], [0, 0, 0, 0, 0, 0])
     }
 
+    /// An image placed inside the canvas is mirrored on all four sides; cropping at its offset gives it back.
+    func testMirrorPaddingOnEverySide() {
+        let image = ramp(3, 2)  // plane 0 rows: [0 1 2], [3 4 5]
+        let padded = image.mirrorPadded(left: 2, top: 1, width: 7, height: 4)
+        XCTAssertEqual(Array(padded.pixels[0..<28]), [5, 4, 3, 4, 5, 4, 3,
+                                                      2, 1, 0, 1, 2, 1, 0,
+                                                      5, 4, 3, 4, 5, 4, 3,
+                                                      2, 1, 0, 1, 2, 1, 0])
+        XCTAssertEqual(padded.cropped(x: 2, y: 1, width: 3, height: 2), image)
+        XCTAssertEqual(padded.cropped(x: 3, y: 2, width: 2, height: 1).pixels, [4, 5, 10, 11, 16, 17])
+        // Margins wider than the image clamp.
+        XCTAssertEqual(image.mirrorPadded(left: 6, top: 5, width: 15, height: 12).cropped(x: 6, y: 5, width: 3, height: 2), image)
+    }
+
     func testCanvasIsWholePoolingCellsOfTheDeepestLayer() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gpustyle-canvas-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -33,8 +47,18 @@ final class ImageCanvasTests: XCTestCase {
         options.outputImage = folder.appendingPathComponent("out.png").path
         let job = try StylizeJob(options: options, backend: CPUBackend(threads: 1), model: Model.random(.vgg19, upTo: "conv5_1"))
         let styleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
-        XCTAssertTrue(job.renderCanvas(width: 512, height: 341, layers: styleLayers + ["relu4_2"]) == (512, 352))
-        XCTAssertTrue(job.renderCanvas(width: 511, height: 337, layers: ["relu2_1"]) == (512, 338), "one pooling: even sides")
-        XCTAssertTrue(job.renderCanvas(width: 33, height: 31, layers: ["relu1_1"]) == (33, 31), "no pooling: as asked")
+        func canvas(_ w: Int, _ h: Int, _ layers: [String]) -> [Int] {
+            let c = job.renderCanvas(width: w, height: h, layers: layers)
+            XCTAssertEqual([c.imageWidth, c.imageHeight], [w, h])
+            return [c.width, c.height, c.left, c.top]
+        }
+        // The default margin (16 px on each side), then whole cells of relu5_1 (16 px).
+        XCTAssertEqual(canvas(512, 341, styleLayers + ["relu4_2"]), [544, 384, 16, 16])
+        XCTAssertEqual(canvas(511, 337, ["relu2_1"]), [544, 370, 16, 16], "one pooling: even sides")
+        XCTAssertEqual(canvas(33, 31, ["relu1_1"]), [65, 63, 16, 16], "no pooling: margins only")
+        // Without a margin: cells only, the image at the top-left corner.
+        XCTAssertEqual(RenderCanvas(width: 512, height: 341, margin: 0, layers: styleLayers, architecture: .vgg19).width, 512)
+        XCTAssertEqual(RenderCanvas(width: 512, height: 341, margin: 0, layers: styleLayers, architecture: .vgg19).height, 352)
+        XCTAssertEqual(RenderCanvas(width: 33, height: 31, margin: 0, layers: ["relu1_1"], architecture: .vgg19).width, 33)
     }
 }

@@ -266,6 +266,10 @@ def option_cases(c):
     o("max-pixels-zero", ["--max-pixels", "0"], ["--max-pixels"], ["at least 1"])
     o("style-scale-negative", ["--style-scale", "-1"], ["--style-scale"], ["> 0"])
     o("learning-rate-zero", ["--learning-rate", "0"], ["--learning-rate"], ["> 0"])
+    o("margin-negative", ["--margin", "-1"], ["--margin"], ["0…256"])
+    o("margin-huge", ["--margin", "100000"], ["--margin"], ["0…256"])
+    o("opencl-convolution-on-cpu", ["--opencl-convolution", "direct"], ["--opencl-convolution"],
+      ["--backend cpu"])
     o("missing-style-image", ["--style-image", c.folder + "/images/nope.jpg"], ["--style-image", "nope.jpg"],
       ["No such file"], base=["--content-image", c.content])
     o("missing-init-image", ["--init", "image", "--init-image", c.folder + "/images/nope.png"], ["--init-image"],

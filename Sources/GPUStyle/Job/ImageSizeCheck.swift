@@ -16,20 +16,39 @@ extension StylizeJob {
         }
     }
 
-    /// The size the generated image is rendered at: each side rounded up to a whole number of pooling cells of the
-    /// deepest loss layer (2ᵏ px after k poolings). With floor pooling the last `size mod 2ᵏ` rows and columns never
-    /// reach that layer, so only the shallow layers shape them and they end up as a strip of unstyled texture along
-    /// the bottom and right edges. Rendering on a canvas mirrored out to whole cells, then cropping, gives every
-    /// output pixel all the losses.
-    func renderCanvas(width: Int, height: Int, layers: [String]) -> (width: Int, height: Int) {
-        renderCanvasSize(width: width, height: height, layers: layers, architecture: model.architecture)
+    /// The canvas the generated image is rendered on: the image with a mirrored margin of `options.margin` px on
+    /// every side, each side then rounded up to a whole number of pooling cells of the deepest loss layer (2ᵏ px after
+    /// k poolings). The margin takes the convolutions' zero-padding border (a dashed strip or dark band along the
+    /// edges) outside the crop. With floor pooling the last `size mod 2ᵏ` rows and columns never reach the deepest
+    /// layer, so only the shallow layers would shape them (a strip of unstyled texture): whole cells give every output
+    /// pixel all the losses.
+    func renderCanvas(width: Int, height: Int, layers: [String]) -> RenderCanvas {
+        RenderCanvas(width: width, height: height, margin: options.margin, layers: layers, architecture: model.architecture)
     }
 }
 
-/// `StylizeJob.renderCanvas` for any renderer: each side rounded up to whole pooling cells of the deepest of `layers`.
-func renderCanvasSize(width: Int, height: Int, layers: [String], architecture: Architecture) -> (width: Int, height: Int) {
-    guard let (_, cell) = architecture.poolingCell(reaching: layers) else { return (width, height) }
-    return ((width + cell - 1) / cell * cell, (height + cell - 1) / cell * cell)
+/// Where an image of `imageWidth × imageHeight` sits on the larger canvas it is rendered on (see `StylizeJob.renderCanvas`).
+struct RenderCanvas: Equatable {
+    let width: Int, height: Int
+    let left: Int, top: Int
+    let imageWidth: Int, imageHeight: Int
+
+    /// A canvas with `margin` px around the image, sides whole pooling cells of the deepest of `layers`.
+    init(width: Int, height: Int, margin: Int, layers: [String], architecture: Architecture) {
+        let cell = architecture.poolingCell(reaching: layers)?.cell ?? 1
+        self.width = (width + 2 * margin + cell - 1) / cell * cell
+        self.height = (height + 2 * margin + cell - 1) / cell * cell
+        left = margin
+        top = margin
+        imageWidth = width
+        imageHeight = height
+    }
+
+    /// `image` (of the image's size) on this canvas, the margins mirrored.
+    func place(_ image: RGBImage) -> RGBImage { image.mirrorPadded(left: left, top: top, width: width, height: height) }
+
+    /// The image's part of a canvas-sized `image`.
+    func crop(_ image: RGBImage) -> RGBImage { image.cropped(x: left, y: top, width: imageWidth, height: imageHeight) }
 }
 
 extension Architecture {

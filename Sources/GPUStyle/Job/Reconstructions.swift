@@ -20,9 +20,9 @@ public struct Reconstruction: Sendable {
 
 /// Renders each reconstruction from the same seeded white noise (uniform RGB, as in the paper) at the content image's size, with neural-style's weights
 /// (style 100, content 5), and returns the contact sheet: two rows (style, content), each starting with the source
-/// image, every tile labelled.
+/// image, every tile labelled. Each tile is rendered with a mirrored `margin` around it (as `StylizeOptions.margin`).
 public func renderReconstructionSheet(backend: Backend, model: Model, content: RGBImage, style: RGBImage, iterations: Int,
-                                      seed: UInt64 = 1,
+                                      seed: UInt64 = 1, margin: Int = StylizeOptions.defaultMargin,
                                       progress: (String, IterationStatus) -> Void = { _, _ in }) throws -> RGBImage {
     let w = content.width, h = content.height
     // relu5_x lies behind four poolings: every image needs 16 px on each side (the generated one is padded to the
@@ -40,14 +40,15 @@ public func renderReconstructionSheet(backend: Backend, model: Model, content: R
         settings.initialization = .image
         let deepest = try StyleTransfer.deepestLayer(of: item.styleLayers + item.contentLayers, in: model.architecture)
         let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
-        // On a mirror-padded canvas of whole pooling cells, cropped after (see `StylizeJob.renderCanvas`).
-        let canvas = renderCanvasSize(width: w, height: h, layers: item.styleLayers + item.contentLayers, architecture: model.architecture)
+        // On a canvas with mirrored margins, sides whole pooling cells, cropped after (see `StylizeJob.renderCanvas`).
+        let canvas = RenderCanvas(width: w, height: h, margin: margin, layers: item.styleLayers + item.contentLayers,
+                                  architecture: model.architecture)
         let result = try StyleTransfer(network: network, settings: settings).render(
-            content: content.mirrorPadded(width: canvas.width, height: canvas.height), width: canvas.width, height: canvas.height,
-            styles: [style], blendWeights: [1], initImage: noise.mirrorPadded(width: canvas.width, height: canvas.height)) { status, _ in
+            content: canvas.place(content), width: canvas.width, height: canvas.height,
+            styles: [style], blendWeights: [1], initImage: canvas.place(noise)) { status, _ in
                 progress(item.label, status)
             }
-        tiles.append((item.label, result.image.cropped(width: w, height: h)))
+        tiles.append((item.label, canvas.crop(result.image)))
     }
     let label = 14, gap = 4, columns = 6
     var sheet = Canvas(width: columns * (w + gap) + gap, height: 2 * (h + label + gap) + gap)

@@ -55,19 +55,17 @@ public final class StylizeJob {
             let network = try prepared ?? PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
             prepared = network
             let settings = renderSettings(weights: weights, iterations: step.iterations, fromPrevious: previous != nil)
-            // Rendered on a canvas padded (mirrored) to whole pooling cells, then cropped: see `renderCanvas`.
+            // Rendered on a canvas with mirrored margins, sides whole pooling cells, then cropped: see `renderCanvas`.
             let canvas = renderCanvas(width: width, height: height, layers: weights.activeContentLayers + weights.activeStyleLayers)
-            let contentCanvas = sizedContent?.mirrorPadded(width: canvas.width, height: canvas.height)
-            let initImage = try (previous ?? initOriginal).map {
-                try $0.resized(width: width, height: height).mirrorPadded(width: canvas.width, height: canvas.height)
-            }
+            let contentCanvas = sizedContent.map(canvas.place)
+            let initImage = try (previous ?? initOriginal).map { canvas.place(try $0.resized(width: width, height: height)) }
             let transfer = StyleTransfer(network: network, settings: settings)
             let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
                                                styleSizes: styles.map { ($0.width, $0.height) })
             onPlan(step, plan)
             let writeOptions = ImageWriteOptions(jpegQuality: options.jpegQuality)
             let finish: (RGBImage) -> RGBImage = { canvasImage in
-                let image = canvasImage.cropped(width: width, height: height)
+                let image = canvas.crop(canvasImage)
                 guard self.options.originalColors, let sizedContent else { return image }
                 return image.withOriginalColors(from: sizedContent)
             }
@@ -90,7 +88,7 @@ public final class StylizeJob {
                 }
             }
             done += step.iterations
-            previous = result.image.cropped(width: width, height: height)
+            previous = canvas.crop(result.image)
             lastResult = result
             scaleReports.append(ScaleReport(width: width, height: height, iterations: result.history.count, seconds: result.seconds,
                                             final: LossRecord(iteration: result.history.count, losses: result.history.last!.losses),

@@ -29,6 +29,9 @@ public struct StylizeOptions: Sendable {
     /// Style images are scaled so their longest side is styleScale × imageSize.
     public var styleScale: Float = 1
     public var originalColors = false
+    /// Mirrored margin in pixels rendered around the image on every side and cropped away (`--margin`).
+    public var margin = StylizeOptions.defaultMargin
+    public static let defaultMargin = 16
     public var seed: UInt64 = 0
     /// Save `<output>_<k>.<ext>` every k iterations (0: never).
     public var saveEvery: Int = 100
@@ -72,6 +75,7 @@ public struct StylizeOptions: Sendable {
         if let bytes = maxMemoryBytes, bytes < 1 << 20 { throw fail("--max-memory must be at least 1 MiB (got \(bytes) bytes)") }
         guard (1...100).contains(jpegQuality) else { throw fail("--jpeg-quality must be 1…100 (got \(jpegQuality))") }
         guard saveEvery >= 0 else { throw fail("--save-iter must be ≥ 0 (got \(saveEvery))") }
+        guard (0...256).contains(margin) else { throw fail("--margin must be 0…256 pixels (got \(margin))") }
         guard maxPixels >= 1 else { throw fail("--max-pixels must be at least 1 (got \(maxPixels))") }
         if let lr = learningRate, !(lr.isFinite && lr > 0) { throw fail("--learning-rate must be > 0 (got \(lr))") }
         let names = Set(model.architecture.layers.map(\.name))
