@@ -3,7 +3,8 @@
 // Each 4×4 output tile comes from its 6×6 input patch as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A (Lavin & Gray 2015, points
 // 0, ±1, ±2, ∞): 36 multiplies per tile and channel pair instead of 144, FP32 error 1–4e-6 relative. The weights
 // are transformed once on the host into U = [36][channelPad][outPad]. A chunk of `tiles` consecutive tiles (row-major
-// over the image, starting at `firstTile`) goes through three kernels:
+// over the image, starting at `firstTile`) goes through three kernels (V and M share one scratch buffer, at vOffset
+// and mOffset):
 //   winograd_input   V[ξ][c][p] = (Bᵀ d B)[ξ] of input channel c over tile p      (zero for c ≥ channels, p ≥ tiles)
 //   winograd_gemm    M[ξ][k][p] = Σ_c U[ξ][c][k] · V[ξ][c][p]                       (36 register-blocked GEMMs)
 //   winograd_output  y[k] over tile p = Aᵀ M[·][k][p] A, + bias, ReLU
@@ -66,8 +67,9 @@
 // Launch: global (tilePad, channelPad); any local size.
 __kernel void winograd_input(__global const float* restrict input, const int channels, const int height, const int width,
                              const int tilesX, const int firstTile, const int tiles, const int tilePad, const int channelPad,
-                             __global float* restrict v)
+                             __global float* restrict v, const int vOffset)
 {
+    v += vOffset;
     const int p = (int)get_global_id(0), c = (int)get_global_id(1);
     if (p >= tilePad || c >= channelPad) return;
     const int plane = channelPad * tilePad;
@@ -100,7 +102,7 @@ __kernel void winograd_input(__global const float* restrict input, const int cha
 }
 
 // Loads this work-item's share of step d0's U and V tiles into registers.
-inline void gemm_fetch(__global const float* u, __global const float* v, const int d0, const int outPad, const int tilePad,
+static inline void gemm_fetch(__global const float* u, __global const float* v, const int d0, const int outPad, const int tilePad,
                        const int m0, const int n0, const int lid, float4* ur, float4* vr)
 {
     for (int l = 0; l < U_LOADS; ++l) {
@@ -114,7 +116,7 @@ inline void gemm_fetch(__global const float* u, __global const float* v, const i
 }
 
 // Stores the registers gemm_fetch filled into the local tiles.
-inline void gemm_stage(__local float* uTile, __local float* vTile, const int lid, const float4* ur, const float4* vr)
+static inline void gemm_stage(__local float* uTile, __local float* vTile, const int lid, const float4* ur, const float4* vr)
 {
     for (int l = 0; l < U_LOADS; ++l) {
         const int idx = lid + l * GEMM_ITEMS;
@@ -128,8 +130,8 @@ inline void gemm_stage(__local float* uTile, __local float* vTile, const int lid
 
 // Launch: global (tilePad / GEMM_RN, outPad / GEMM_RM, 36), local (GEMM_ITEMS_N, GEMM_ITEMS_M, 1).
 __kernel __attribute__((reqd_work_group_size(GEMM_ITEMS_N, GEMM_ITEMS_M, 1)))
-void winograd_gemm(__global const float* restrict u, __global const float* restrict v, __global float* restrict m,
-                   const int channelPad, const int outPad, const int tilePad)
+void winograd_gemm(__global const float* restrict u, __global const float* v, const int vOffset, __global float* m,
+                   const int mOffset, const int channelPad, const int outPad, const int tilePad)
 {
     __local float4 uTile4[U_VECS];  // float4-aligned storage
     __local float4 vTile4[V_VECS];
@@ -140,8 +142,8 @@ void winograd_gemm(__global const float* restrict u, __global const float* restr
     const int lid = tm * GEMM_ITEMS_N + tn;
     const int n0 = (int)get_group_id(0) * GEMM_N, m0 = (int)get_group_id(1) * GEMM_M, xi = (int)get_group_id(2);
     u += xi * channelPad * outPad;
-    v += xi * channelPad * tilePad;
-    m += xi * outPad * tilePad;
+    v += vOffset + xi * channelPad * tilePad;
+    m += mOffset + xi * outPad * tilePad;
 
     float acc[GEMM_RM][GEMM_RN];
     for (int i = 0; i < GEMM_RM; ++i)
@@ -183,10 +185,12 @@ void winograd_gemm(__global const float* restrict u, __global const float* restr
 
 // flags: bit 0 adds the bias, bit 1 applies ReLU (negative results become 0; NaN and -0 pass through).
 // Launch: global (tiles, channels); any local size.
-__kernel void winograd_output(__global const float* restrict m, const int channels, const int height, const int width,
-                              const int tilesX, const int firstTile, const int tiles, const int tilePad, const int outPad,
-                              __global const float* restrict bias, const int flags, __global float* restrict output)
+__kernel void winograd_output(__global const float* restrict m, const int mOffset, const int channels, const int height,
+                              const int width, const int tilesX, const int firstTile, const int tiles, const int tilePad,
+                              const int outPad, __global const float* restrict bias, const int flags,
+                              __global float* restrict output)
 {
+    m += mOffset;
     const int p = (int)get_global_id(0), k = (int)get_global_id(1);
     if (p >= tiles || k >= channels) return;
     const int plane = outPad * tilePad;

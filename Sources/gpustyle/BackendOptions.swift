@@ -36,7 +36,10 @@ struct BackendOptions: ParsableArguments {
         case .auto:
             if let device { return try OpenCLBackend(deviceIndex: device, convolution: openclConvolution) }
             let devices = (try? OpenCLDevices.list()) ?? []
-            guard let gpu = devices.first(where: { $0.type == .gpu && $0.available }) else { return CPUBackend(threads: threads, convolution: cpuConvolution) }
+            guard let gpu = devices.first(where: { $0.type == .gpu && $0.available }) else {
+                if openclConvolution != nil { printError("gpustyle: warning: --opencl-convolution is ignored: there is no OpenCL GPU, so the CPU backend runs") }
+                return CPUBackend(threads: threads, convolution: cpuConvolution)
+            }
             do {
                 return try OpenCLBackend(deviceIndex: gpu.index, convolution: openclConvolution)
             } catch {

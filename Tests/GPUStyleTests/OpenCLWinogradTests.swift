@@ -57,6 +57,7 @@ final class OpenCLWinogradTests: XCTestCase {
         XCTAssertEqual(g.narrow.outChannels, g.outChannels)  // same padded weights
         XCTAssertEqual(g.narrow.depth, g.depth)
         XCTAssertTrue(g.suits(tiles: 240))
+        XCTAssertTrue(GemmTiling(tiles: 16, tilesPerItem: 4).suits(tiles: 6), "never narrower than the narrow GEMM")
         XCTAssertTrue(g.suits(tiles: 64))    // 32×32 px: 128 padded, twice the work
         XCTAssertTrue(g.suits(tiles: 16384))
         XCTAssertFalse(g.suits(tiles: 63))
@@ -74,21 +75,25 @@ final class OpenCLWinogradTests: XCTestCase {
         XCTAssertEqual(Array(try gpu.download(output).suffix(40)), [Float](repeating: 42, count: 40))
     }
 
-    /// The planner sets the Winograd scratch aside, and a convolution never holds more scratch than that.
+    /// The planner sets the Winograd scratch budget aside (less what is already allocated), and convolutions both ways
+    /// keep their transformed inputs and products (one buffer) within it, in chunks.
     func testScratchStaysWithinTheWorkspaceThePlannerSetsAside() throws {
         let gpu = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning())
         XCTAssertEqual(gpu.memoryLimits.workspaceBytes, gpu.winogradScratchBytes)
         XCTAssertEqual(try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(algorithm: .direct)).memoryLimits.workspaceBytes, 0)
-        gpu.winogradScratchLimit = 1 << 20
-        let (c, k, h, w) = (64, 64, 96, 96)
+        let budget = 4 << 20
+        gpu.winogradScratchLimit = budget
+        let (c, k, h, w) = (64, 128, 64, 64)  // 256 tiles; 36 × 192 floats each: 151 fit, so chunks of 128
         let conv = try gpu.prepareConv(weights: randomValues(k * c * 9, seed: 5), bias: randomValues(k, seed: 6), inChannels: c, outChannels: k)
         let x = try gpu.makeBuffer(count: c * h * w), y = try gpu.makeBuffer(count: k * h * w)
         gpu.resetPeakMemory()
         let before = gpu.memory.currentBytes
         try gpu.conv3x3(input: x, conv: conv, output: y, height: h, width: w, relu: true)
+        try gpu.conv3x3InputGradient(gradOutput: y, conv: conv, gradInput: x, height: h, width: w)
         try gpu.finish()
-        // 36 × (64 + 64) floats per tile: 1 MiB holds 56 tiles, so chunks are the GEMM's minimum of 128 tiles.
-        XCTAssertEqual(gpu.memory.peakBytes - before, 36 * (64 + 64) * 128 * 4)
+        XCTAssertEqual(gpu.memory.peakBytes - before, 36 * (64 + 128) * 128 * 4)
+        XCTAssertLessThanOrEqual(gpu.memory.peakBytes - before, budget)
+        XCTAssertEqual(gpu.memoryLimits.workspaceBytes, budget - 36 * (64 + 128) * 128 * 4)
     }
 
     private func check(_ gpu: OpenCLBackend, _ shapes: [(Int, Int, Int, Int)]) throws {

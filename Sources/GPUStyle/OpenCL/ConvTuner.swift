@@ -84,7 +84,8 @@ public enum ConvTuner {
         }
     }
 
-    /// The fastest Winograd GEMM with the fastest direct tiling, when they come from different trials.
+    /// The fastest Winograd GEMM with the fastest direct tiling (nil without a timed trial of each; the search skips
+    /// it when it was already tried).
     static func combination(of trials: [ConvTuningTrial]) -> ConvTuning? {
         let timed = trials.filter { $0.milliseconds != nil }
         func fastest(_ algorithm: ConvAlgorithm) -> ConvTuning? {
@@ -220,33 +221,43 @@ public enum ConvTuner {
         }
     }
 
-    /// A small convolution with shapes that are not multiples of any tile (19 → 45 channels, 13×21 pixels), both
-    /// ways, compared with the CPU backend.
+    /// Small convolutions with shapes that are not multiples of any tile, both ways, compared with the CPU backend:
+    /// 19 → 45 channels at 13×21 (24 tiles: the narrow Winograd GEMM) and 21 → 37 at 36×40 (90 tiles: the full GEMM
+    /// for every candidate tile count).
     private struct CorrectnessCheck {
-        let inChannels = 19, outChannels = 45, height = 13, width = 21
-        let weights: [Float], bias: [Float], input: [Float], gradient: [Float]
-        let forward: [Float], backward: [Float]
+        struct Case {
+            let inChannels, outChannels, height, width: Int
+            let weights, bias, input, gradient: [Float]
+            let forward, backward: [Float]
+        }
+        let cases: [Case]
 
         init() throws {
             var rng = SplitMix64(seed: 11)
-            weights = (0..<(outChannels * inChannels * 9)).map { _ in rng.nextGaussian() * 0.2 }
-            bias = (0..<outChannels).map { _ in rng.nextGaussian() * 0.1 }
-            input = (0..<(inChannels * height * width)).map { _ in rng.nextGaussian() }
-            gradient = (0..<(outChannels * height * width)).map { _ in rng.nextGaussian() }
-            (forward, backward) = try CorrectnessCheck.convolve(on: CPUBackend(threads: 1, convolution: .im2col), weights: weights,
-                                                                 bias: bias, input: input, gradient: gradient,
-                                                                 shape: (inChannels, outChannels, height, width))
+            let reference = CPUBackend(threads: 1, convolution: .im2col)
+            cases = try [(19, 45, 13, 21), (21, 37, 36, 40)].map { (c, k, h, w) in
+                let weights = (0..<(k * c * 9)).map { _ in rng.nextGaussian() * 0.2 }
+                let bias = (0..<k).map { _ in rng.nextGaussian() * 0.1 }
+                let input = (0..<(c * h * w)).map { _ in rng.nextGaussian() }
+                let gradient = (0..<(k * h * w)).map { _ in rng.nextGaussian() }
+                let (forward, backward) = try CorrectnessCheck.convolve(on: reference, weights: weights, bias: bias, input: input,
+                                                                        gradient: gradient, shape: (c, k, h, w))
+                return Case(inChannels: c, outChannels: k, height: h, width: w, weights: weights, bias: bias, input: input,
+                            gradient: gradient, forward: forward, backward: backward)
+            }
         }
 
         /// nil when `backend` agrees with the CPU backend to 1e-4 of the largest value, else what differed.
         func run(on backend: Backend) throws -> String? {
-            let (f, b) = try CorrectnessCheck.convolve(on: backend, weights: weights, bias: bias, input: input, gradient: gradient,
-                                                       shape: (inChannels, outChannels, height, width))
-            for (name, got, want) in [("forward", f, forward), ("input gradient", b, backward)] {
-                let scale = want.map { abs($0) }.max() ?? 1
-                let error = zip(got, want).map { abs($0 - $1) }.max() ?? 0
-                if !(error <= 1e-4 * scale) {
-                    return "wrong \(name) results (largest difference \(error) of \(scale)) on 19→45 channels, 13×21"
+            for t in cases {
+                let (f, b) = try CorrectnessCheck.convolve(on: backend, weights: t.weights, bias: t.bias, input: t.input, gradient: t.gradient,
+                                                           shape: (t.inChannels, t.outChannels, t.height, t.width))
+                for (name, got, want) in [("forward", f, t.forward), ("input gradient", b, t.backward)] {
+                    let scale = want.map { abs($0) }.max() ?? 1
+                    let error = zip(got, want).map { abs($0 - $1) }.max() ?? 0
+                    if !(error <= 1e-4 * scale) {
+                        return "wrong \(name) results (largest difference \(error) of \(scale)) on \(t.inChannels)→\(t.outChannels) channels, \(t.height)×\(t.width)"
+                    }
                 }
             }
             return nil

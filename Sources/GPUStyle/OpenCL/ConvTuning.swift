@@ -34,12 +34,13 @@ public struct GemmTiling: Sendable, Equatable, Codable {
         GemmTiling(outChannels: outChannels, tiles: 32, depth: depth, channelsPerItem: channelsPerItem, tilesPerItem: 4, prefetch: prefetch)
     }
 
-    /// Whether this GEMM suits `count` tiles: padded to its tile count they at most double (else the narrow one runs).
-    func suits(tiles count: Int) -> Bool { (count + tiles - 1) / tiles * tiles <= 2 * count }
+    /// Whether this GEMM suits `count` tiles: it is no wider than the narrow one, or padded to its tile count they at
+    /// most double (else the narrow one runs).
+    func suits(tiles count: Int) -> Bool { tiles <= narrow.tiles || (count + tiles - 1) / tiles * tiles <= 2 * count }
 
     /// Work-items per work-group.
     public var threads: Int { (outChannels / channelsPerItem) * (tiles / tilesPerItem) }
-    /// Local memory one work-group of the direct kernel uses, in bytes.
+    /// Local memory one work-group of the GEMM uses, in bytes.
     public var localBytes: Int { 4 * depth * (outChannels + tiles) + 16 }
 
     public var buildOptions: String {

@@ -2,11 +2,12 @@
 
 extension OpenCLBackend {
     /// `CL_DEVICE_GLOBAL_MEM_SIZE`, the largest buffer both the device and the kernels' 32-bit indexing allow, and
-    /// the Winograd scratch budget.
+    /// the part of the Winograd scratch budget not yet allocated (what is allocated counts in `memory` already).
     public var memoryLimits: MemoryLimits {
         MemoryLimits(totalBytes: device.globalMemoryBytes, maxBufferBytes: min(maxAllocationBytes, 4 * Self.maxElements),
                      viewAlignmentBytes: device.baseAddressAlignmentBytes,
-                     workspaceBytes: convTuning.algorithm == .winograd ? winogradScratchBytes : 0)
+                     workspaceBytes: convTuning.algorithm == .winograd
+                         ? max(0, winogradScratchBytes - scratchBytes(Self.winogradScratchPurpose)) : 0)
     }
 
     public func makeView(of buffer: DeviceBuffer, offset: Int, count: Int) throws -> DeviceBuffer {

@@ -2,6 +2,8 @@
 import COpenCL
 
 extension OpenCLBackend {
+    static let winogradScratchPurpose = "Winograd"
+
     /// Scratch the Winograd path may hold for one chunk's transformed input and products, in bytes:
     /// 1/128 of the device's memory, between 32 MiB and 512 MiB (chunks are cut to fit).
     var winogradScratchBytes: Int { winogradScratchLimit ?? min(max(device.globalMemoryBytes / 128, 32 << 20), 512 << 20) }
@@ -15,13 +17,15 @@ extension OpenCLBackend {
         // Few tiles (deep layers of small images) would mostly be padding in the full GEMM tile: take the narrow one.
         let wide = convTuning.gemm.suits(tiles: tiles)
         let g = wide ? convTuning.gemm : convTuning.gemm.narrow, family: KernelFamily = wide ? .winograd : .winogradNarrow
-        // Tiles per chunk: a multiple of the GEMM's tile count, within the scratch budget and the largest buffer.
-        let byBudget = winogradScratchBytes / 4 / (36 * (weights.inPad + weights.outPad))
-        let byBuffer = min(maxAllocationBytes / 4, Self.maxElements) / (36 * max(weights.inPad, weights.outPad))
+        // Tiles per chunk: a multiple of the GEMM's tile count whose transformed input and products (one scratch
+        // buffer) fit the scratch budget and the largest buffer.
+        let perTile = 36 * (weights.inPad + weights.outPad)
+        let byBudget = winogradScratchBytes / 4 / perTile
+        let byBuffer = min(maxAllocationBytes / 4, Self.maxElements) / perTile
         let wanted = max(g.tiles, min(byBudget, byBuffer) / g.tiles * g.tiles)
         let chunk = min(wanted, (tiles + g.tiles - 1) / g.tiles * g.tiles)
-        let v = try scratch("Winograd input", count: try elements(36, weights.inPad, chunk, what: "Winograd transformed input"))
-        let m = try scratch("Winograd products", count: try elements(36, weights.outPad, chunk, what: "Winograd products"))
+        let work = try scratch(Self.winogradScratchPurpose, count: try elements(perTile, chunk, what: "Winograd scratch"))
+        let mOffset = 36 * weights.inPad * chunk
         let local = min(64, elementGroupSize)
         var first = 0
         while first < tiles {
@@ -29,16 +33,17 @@ extension OpenCLBackend {
             let pad = (count + g.tiles - 1) / g.tiles * g.tiles
             try launch("winograd_input", in: .winograd, items: [pad, weights.inPad], local: [local, 1], [
                 .buffer(input), .int(Int32(inChannels)), .int(Int32(height)), .int(Int32(width)), .int(Int32(tilesX)),
-                .int(Int32(first)), .int(Int32(count)), .int(Int32(pad)), .int(Int32(weights.inPad)), .buffer(v),
+                .int(Int32(first)), .int(Int32(count)), .int(Int32(pad)), .int(Int32(weights.inPad)), .buffer(work), .int(0),
             ])
             try launch("winograd_gemm", in: family, items: [pad / g.tilesPerItem, weights.outPad / g.channelsPerItem, 36],
                        local: [g.tiles / g.tilesPerItem, g.outChannels / g.channelsPerItem, 1], [
-                .buffer(weights.mem), .buffer(v), .buffer(m), .int(Int32(weights.inPad)), .int(Int32(weights.outPad)), .int(Int32(pad)),
+                .buffer(weights.mem), .buffer(work), .int(0), .buffer(work), .int(Int32(mOffset)),
+                .int(Int32(weights.inPad)), .int(Int32(weights.outPad)), .int(Int32(pad)),
             ])
             try launch("winograd_output", in: .winograd, items: [count, outChannels], local: [local, 1], [
-                .buffer(m), .int(Int32(outChannels)), .int(Int32(height)), .int(Int32(width)), .int(Int32(tilesX)),
-                .int(Int32(first)), .int(Int32(count)), .int(Int32(pad)), .int(Int32(weights.outPad)), .buffer(bias), .int(flags),
-                .buffer(output),
+                .buffer(work), .int(Int32(mOffset)), .int(Int32(outChannels)), .int(Int32(height)), .int(Int32(width)),
+                .int(Int32(tilesX)), .int(Int32(first)), .int(Int32(count)), .int(Int32(pad)), .int(Int32(weights.outPad)),
+                .buffer(bias), .int(flags), .buffer(output),
             ])
             first += count
         }

@@ -96,7 +96,10 @@ public final class OpenCLBackend: Backend {
             // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.
             do {
                 _ = try programs.kernel("conv3x3", in: .conv)
-                if tuning.algorithm == .winograd { _ = try programs.kernel("winograd_gemm", in: .winograd) }
+                if tuning.algorithm == .winograd {
+                    _ = try programs.kernel("winograd_gemm", in: .winograd)
+                    _ = try programs.kernel("winograd_gemm", in: .winogradNarrow)
+                }
             } catch {
                 throw GPUStyleError(.opencl, "the convolution tiling stored by `gpustyle tune` (\(source.dropFirst("tuned (".count).dropLast())) does not build on this device: \(error). Delete that file and run `gpustyle tune` again, or set GPUSTYLE_NO_TUNING=1")
             }
@@ -158,6 +161,9 @@ public final class OpenCLBackend: Backend {
         try fill(mem, floats: count, value: 0)
         return mem
     }
+
+    /// Bytes of the scratch buffer kept for `purpose` (0 when none yet).
+    func scratchBytes(_ purpose: String) -> Int { scratchBuffers[purpose]?.trackedBytes ?? 0 }
 
     /// A grow-only scratch buffer per purpose (safe to reuse: the queue runs commands in order).
     func scratch(_ purpose: String, count: Int) throws -> CLMem {
