@@ -4,8 +4,8 @@ committed, the weight-file seeds are written on demand with --weights-only).
 
 python3 stdlib only, except the JPEG seeds, which need Pillow (skipped with a note without it):
     python3 Fuzz/make_seeds.py            (or /tmp/pickle_venv/bin/python Fuzz/make_seeds.py)
-The HDF5 target is seeded from Tests/GPUStyleTests/Fixtures/*.h5 (written by h5py) as well; Fuzz/run.sh
-passes that folder to libFuzzer beside Fuzz/Corpus/hdf5.
+The HDF5 target is seeded from Tests/GPUStyleTests/Fixtures/*.h5 (written by h5py; scripts/hdf5_fixtures makes them)
+as well; Fuzz/run.sh passes that folder to libFuzzer beside Fuzz/Corpus/hdf5.
 """
 import os
 import shutil

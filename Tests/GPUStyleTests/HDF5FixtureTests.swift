@@ -3,8 +3,13 @@ import XCTest
 @testable import GPUStyle
 
 final class HDF5FixtureTests: XCTestCase {
-    static func fixture(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/" + name).path
+    /// The fixture's path; a clear failure when it was not made (scripts/test makes it, it is not committed).
+    static func fixture(_ name: String) throws -> String {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/" + name).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw GPUStyleError(.io, "\(path) is missing: run scripts/hdf5_fixtures (scripts/test does) to write it with h5py")
+        }
+        return path
     }
 
     /// The values `pattern(count, k)` of make_hdf5_fixtures.py: ((37 i + 11 k) mod 1000 − 500) / 512, exact in every float format.
@@ -13,7 +18,7 @@ final class HDF5FixtureTests: XCTestCase {
     }
 
     func testKeras3HedLayout() throws {
-        let path = Self.fixture("keras3_hed_layout.weights.h5")
+        let path = try Self.fixture("keras3_hed_layout.weights.h5")
         let file = try HDF5Reader.read(path: path)
         XCTAssertEqual(file.tensors.map(\.name), ["block1/layers/conv2d/vars/0", "block1/layers/conv2d/vars/1"])
         XCTAssertEqual(file.tensors[0].shape, [3, 3, 3, 64])
@@ -33,7 +38,7 @@ final class HDF5FixtureTests: XCTestCase {
     }
 
     func testKeras2ApplicationsLayout() throws {
-        let path = Self.fixture("keras2_vgg16_notop_layout.h5")
+        let path = try Self.fixture("keras2_vgg16_notop_layout.h5")
         let file = try WeightReaders.read(path: path)
         XCTAssertEqual(file.tensors.map(\.name), ["block1_conv1/block1_conv1_W_1:0", "block1_conv1/block1_conv1_b_1:0"])
         XCTAssertEqual(file.tensors[0].values, Self.pattern(1728, 7))
@@ -44,7 +49,7 @@ final class HDF5FixtureTests: XCTestCase {
     }
 
     func testLatestFormatWholeModel() throws {
-        let file = try HDF5Reader.read(path: Self.fixture("latest_format_whole_model.h5"))
+        let file = try HDF5Reader.read(path: try Self.fixture("latest_format_whole_model.h5"))
         let names = file.tensors.map(\.name)
         XCTAssertEqual(names, ["model_weights/bigendian", "model_weights/chunked", "model_weights/compact", "model_weights/double",
                                "model_weights/half"] + (0..<12).map { "model_weights/w\($0)" },
@@ -63,7 +68,7 @@ final class HDF5FixtureTests: XCTestCase {
     /// Truncations and seeded byte damage of the real-library files: errors are fine, crashes and hangs are not.
     func testDamagedFixturesNeverCrash() throws {
         for name in ["keras3_hed_layout.weights.h5", "keras2_vgg16_notop_layout.h5", "latest_format_whole_model.h5"] {
-            let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.fixture(name))))
+            let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try Self.fixture(name))))
             var rejected = 0
             for length in stride(from: 0, to: original.count, by: 7) {
                 let prefix = Array(original[0..<length])
