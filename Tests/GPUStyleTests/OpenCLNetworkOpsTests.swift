@@ -24,27 +24,7 @@ final class OpenCLNetworkOpsTests: XCTestCase {
     }
 
     private func checkConvolutions(_ pair: BackendPair) throws {
-        for (index, (c, k, h, w)) in Self.convShapes.enumerated() {
-            let seed = UInt64(100 + index)
-            let weights = randomValues(k * c * 9, seed: seed), bias = randomValues(k, seed: seed + 1)
-            let cpuConv = try pair.cpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
-            let gpuConv = try pair.gpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
-            let input = try pair.buffers(randomValues(c * h * w, seed: seed + 2))
-            for relu in [false, true] {
-                let output = try pair.buffers(randomValues(k * h * w, seed: seed + 3))
-                try pair.cpu.conv3x3(input: input.cpu, conv: cpuConv, output: output.cpu, height: h, width: w, relu: relu)
-                try pair.gpu.conv3x3(input: input.gpu, conv: gpuConv, output: output.gpu, height: h, width: w, relu: relu)
-                let (expected, actual) = try pair.download(output)
-                assertClose(actual, expected, tolerance: 1e-5, "conv \(c)→\(k) \(h)×\(w) relu \(relu)")
-                if relu { XCTAssertFalse(actual.contains { $0 < 0 }, "ReLU output has negatives") }
-            }
-            let gradOutput = try pair.buffers(randomValues(k * h * w, seed: seed + 4))
-            let gradInput = try pair.buffers(randomValues(c * h * w, seed: seed + 5))
-            try pair.cpu.conv3x3InputGradient(gradOutput: gradOutput.cpu, conv: cpuConv, gradInput: gradInput.cpu, height: h, width: w)
-            try pair.gpu.conv3x3InputGradient(gradOutput: gradOutput.gpu, conv: gpuConv, gradInput: gradInput.gpu, height: h, width: w)
-            let (expected, actual) = try pair.download(gradInput)
-            assertClose(actual, expected, tolerance: 1e-5, "conv input gradient \(c)→\(k) \(h)×\(w)")
-        }
+        try pair.checkConvolutions(Self.convShapes, seed: 100)
     }
 
     /// The conv kernel must not write outside the output's C×H×W: a larger buffer keeps its tail.

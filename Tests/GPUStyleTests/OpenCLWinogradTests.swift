@@ -98,28 +98,9 @@ final class OpenCLWinogradTests: XCTestCase {
 
     private func check(_ gpu: OpenCLBackend, _ shapes: [(Int, Int, Int, Int)]) throws {
         let pair = try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: gpu)
-        for (index, (c, k, h, w)) in shapes.enumerated() {
-            let seed = UInt64(300 + index)
-            let weights = randomValues(k * c * 9, seed: seed), bias = randomValues(k, seed: seed + 1)
-            let cpuConv = try pair.cpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
-            let gpuConv = try pair.gpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
-            let prepared = try gpu.clConv(gpuConv)
+        try pair.checkConvolutions(shapes, seed: 300, label: "Winograd conv") { c, k, conv in
+            let prepared = try gpu.clConv(conv)
             XCTAssertTrue(prepared.forward.winograd && prepared.backward.winograd, "\(c)→\(k) should use Winograd")
-            let input = try pair.buffers(randomValues(c * h * w, seed: seed + 2))
-            for relu in [false, true] {
-                let output = try pair.buffers(randomValues(k * h * w, seed: seed + 3))
-                try pair.cpu.conv3x3(input: input.cpu, conv: cpuConv, output: output.cpu, height: h, width: w, relu: relu)
-                try pair.gpu.conv3x3(input: input.gpu, conv: gpuConv, output: output.gpu, height: h, width: w, relu: relu)
-                let (expected, actual) = try pair.download(output)
-                assertClose(actual, expected, tolerance: 1e-5, "Winograd conv \(c)→\(k) \(h)×\(w) relu \(relu)")
-                if relu { XCTAssertFalse(actual.contains { $0 < 0 }, "ReLU output has negatives") }
-            }
-            let gradOutput = try pair.buffers(randomValues(k * h * w, seed: seed + 4))
-            let gradInput = try pair.buffers(randomValues(c * h * w, seed: seed + 5))
-            try pair.cpu.conv3x3InputGradient(gradOutput: gradOutput.cpu, conv: cpuConv, gradInput: gradInput.cpu, height: h, width: w)
-            try pair.gpu.conv3x3InputGradient(gradOutput: gradOutput.gpu, conv: gpuConv, gradInput: gradInput.gpu, height: h, width: w)
-            let (expected, actual) = try pair.download(gradInput)
-            assertClose(actual, expected, tolerance: 1e-5, "Winograd conv input gradient \(c)→\(k) \(h)×\(w)")
         }
     }
 }
