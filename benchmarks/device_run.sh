@@ -1,28 +1,72 @@
 #!/usr/bin/env bash
-# device_run.sh — the one command for a lent GPU machine (after benchmarks/pack_for_device.sh here):
-#   run(command: "benchmarks/device_run.sh", carry: [".device"])
-# It unpacks the bundle, registers NVIDIA's OpenCL ICD, lists devices, checks CPU/OpenCL parity on a small job,
-# times both convolution algorithms untuned, tunes them (gpustyle tune, TUNE_SECONDS), then runs benchmarks/gpu_compare.sh (gpustyle vs PyTorch + cuDNN, TF32 off/on). Results land in $OUT.
+# device_run.sh — the one command for a lent GPU machine, after `WITH_MODEL=1 benchmarks/pack_for_device.sh` here:
+#   run(command: "HIGHRES=1 benchmarks/device_run.sh", carry: [".device"], timeout_s: 600)
+# Steps in order of importance, each cut off at what is left of DEADLINE seconds (default 550, inside one 600-s call):
+#   1. GPU and OpenCL devices;  2. CPU/OpenCL parity (Winograd);  3. gpustyle tune --quick (TUNE_SECONDS, 120);
+#   4. benchmarks/gpu_compare.sh: gpustyle vs PyTorch + cuDNN, TF32 off/on, at SIZES (512,1024,2048) — issue 6's table;
+#   5. HIGHRES=1: benchmarks/highres_gpu_check.sh — an 8192² coarse-to-fine run and measured peaks (issue 8);
+#   6. if time is left: parity with direct convolutions, both algorithms untuned at 512².
+# The device tool returns at most 8 files from $OUT, so everything lands in: log.txt (all output), summary.txt (the
+# tables, rewritten after every step), results.tar.gz (every report and log, rewritten after every step) and the
+# high-resolution check's images. A step cut off by the deadline still leaves what it wrote.
+# Local rehearsal on PoCL and CPU PyTorch (small sizes): benchmarks/device_run.sh --rehearse
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-/tmp/device_out}; mkdir -p "$OUT"
-mkdir -p /tmp/gs && tar -C /tmp/gs -xJf .device/bundle.tar.xz
-export LD_LIBRARY_PATH=/tmp/gs/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-mkdir -p /etc/OpenCL/vendors
-[ -f /etc/OpenCL/vendors/nvidia.icd ] || echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-B=/tmp/gs/gpustyle
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
-$B devices | tee "$OUT/devices.txt"
-# Parity: the same small job on both backends (first-iteration losses within 1e-4, losses within 1% later).
-$B bench --compare --size 64 --iterations 20 --lbfgs-history 10 --architecture vgg19 2>&1 | tee "$OUT/parity.txt"
-$B bench --compare --size 64 --iterations 20 --lbfgs-history 10 --architecture vgg19 --opencl-convolution direct 2>&1 | tee "$OUT/parity_direct.txt"
-# Both algorithms with their default tilings at 512², then `gpustyle tune` (stored; the comparison below uses it).
-for algorithm in winograd direct; do
-  GPUSTYLE_NO_TUNING=1 $B bench --backend opencl --size 512 --iterations 10 --opencl-convolution $algorithm 2>&1 | tee "$OUT/default_${algorithm}_512.txt"
-done
-$B tune --quick --size 512 --time-limit "${TUNE_SECONDS:-150}" --report "$OUT/tune.json" 2>&1 | tail -n 25 | tee "$OUT/tune.txt"
-GPUSTYLE=$B OUT=$OUT SIZES=${SIZES:-512,1024,2048} ITERATIONS=${ITERATIONS:-10} benchmarks/gpu_compare.sh 2>&1 | tee "$OUT/compare.txt"
-# HIGHRES=1 (pack with WITH_MODEL=1): then issue 8's checks (peak memory 1024²–4096², 4096- and 8192-px coarse to fine).
-if [ "${HIGHRES:-0}" = 1 ]; then
-  GPUSTYLE=$B OUT=$OUT/highres benchmarks/highres_gpu_check.sh 2>&1 | tail -n 40 | tee "$OUT/highres.txt"
+export OUT=${OUT:-/tmp/device_out} WORK=${WORK:-/tmp/device_work}
+if [ "${1:-}" = --rehearse ]; then
+  export SIZES=${SIZES:-64} TUNE_SIZE=${TUNE_SIZE:-32} TUNE_SECONDS=${TUNE_SECONDS:-20} PARITY_SIZE=${PARITY_SIZE:-32}
+  export TORCH_ARGS=${TORCH_ARGS:---device cpu --tf32 off,on --optimizer gd} HIGHRES=${HIGHRES:-1}
+  export PEAK_SIZES=${PEAK_SIZES:-64,128} CHAIN_SCALES=${CHAIN_SCALES:-64,128} CHAIN_ITERATIONS=${CHAIN_ITERATIONS:-3,2}
+  export CROP=${CROP:-48} MAX_MEMORY=${MAX_MEMORY:-4GB} PLAN_SIZE=${PLAN_SIZE:-1024}
+  export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/device_rehearsal_cache}  # keep this machine's stored tiling
 fi
+DEADLINE=${DEADLINE:-550}
+rm -rf "$WORK" && mkdir -p "$OUT" "$WORK"
+
+main() {
+mkdir -p /tmp/gs && tar -C /tmp/gs -xJf .device/bundle.tar.xz || { echo "device_run: no .device/bundle.tar.xz (run benchmarks/pack_for_device.sh and carry .device)"; exit 66; }
+export LD_LIBRARY_PATH=/tmp/gs/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export GPUSTYLE=/tmp/gs/gpustyle
+# NVIDIA's OpenCL library is installed on the lent machines but no ICD file names it.
+if ldconfig -p | grep -q libnvidia-opencl; then
+  mkdir -p /etc/OpenCL/vendors
+  [ -f /etc/OpenCL/vendors/nvidia.icd ] || echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
+fi
+
+left() { echo $((DEADLINE - SECONDS)); }
+save() {
+  python3 benchmarks/device_summary.py "$WORK" > "$OUT/summary.txt" 2>&1
+  tar -C "$WORK" --warning=no-file-changed -czf "$OUT/results.tar.gz" --exclude='*.png' --exclude='*.jpg' .
+}
+# step NAME SECONDS_NEEDED COMMAND…: runs COMMAND (output in $WORK/NAME.txt and the log) if that much time is left,
+# cut off at the deadline.
+step() {
+  local name=$1 needed=$2; shift 2
+  if [ "$(left)" -lt "$needed" ]; then
+    echo "== $name: skipped, $(left) s left of $DEADLINE (needs about $needed)" | tee -a "$WORK/skipped.txt"
+    return
+  fi
+  echo "== $name ($(left) s left)"
+  timeout --kill-after=5 "$(left)" "$@" 2>&1 | tee "$WORK/$name.txt"
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] || echo "== $name: exit $rc$([ "$rc" = 124 ] && echo ' (deadline)')" | tee -a "$WORK/failed.txt"
+  save
+}
+
+step gpu 5 sh -c 'command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || echo "no nvidia-smi"'
+step devices 10 "$GPUSTYLE" devices
+# Parity: the same small job on both backends (first-iteration losses within 1e-4, losses within 1% later).
+step parity 30 "$GPUSTYLE" bench --compare --size "${PARITY_SIZE:-64}" --iterations 20 --lbfgs-history 10 --architecture vgg19
+step tune 60 "$GPUSTYLE" tune --quick --size "${TUNE_SIZE:-512}" --time-limit "${TUNE_SECONDS:-120}" --report "$WORK/tune.json"
+step compare 60 env OUT="$WORK/compare" benchmarks/gpu_compare.sh
+if [ "${HIGHRES:-0}" = 1 ]; then
+  step highres 90 env OUT="$WORK/highres" IMAGES="$OUT" benchmarks/highres_gpu_check.sh
+fi
+step parity_direct 30 "$GPUSTYLE" bench --compare --size "${PARITY_SIZE:-64}" --iterations 20 --lbfgs-history 10 --architecture vgg19 --opencl-convolution direct
+for algorithm in winograd direct; do
+  step "untuned_${algorithm}" 30 env GPUSTYLE_NO_TUNING=1 "$GPUSTYLE" bench --backend opencl --size "${SIZES%%,*}" --iterations 10 --opencl-convolution $algorithm
+done
+echo "== done in $SECONDS s"
+cat "$OUT/summary.txt"
+}
+main 2>&1 | tee -a "$OUT/log.txt"

@@ -49,6 +49,8 @@ struct StylizeCommand: ParsableCommand {
     var scales: String?
     @Option(help: "Iterations at each scale, comma-separated, or one value for all (default: --num-iterations at the first scale, half as many at each finer one).")
     var scaleIterations: String?
+    @Flag(help: "With --scales: also write each coarser scale's result as NAME_<W>x<H>.EXT beside --output-image.")
+    var saveScales = false
     @OptionGroup var memoryOptions: MemoryOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var backendOptions: BackendOptions
@@ -92,6 +94,7 @@ struct StylizeCommand: ParsableCommand {
         options.margin = margin
         options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         options.saveEvery = saveIter
+        options.saveScales = saveScales
         options.maxPixels = maxPixels
         options.plotPath = plot
         options.reportPath = report

@@ -37,6 +37,7 @@ final class CoarseToFineTests: XCTestCase {
 
         options.scales = .count(2)
         options.scaleIterations = [40, 3]
+        options.saveScales = true
         var seen: [(scale: Int, width: Int, iteration: Int, total: Double)] = []
         let report = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model)
             .run { seen.append(($0.scale, $0.width, $0.status.iteration, $0.status.losses.total)) }
@@ -51,6 +52,9 @@ final class CoarseToFineTests: XCTestCase {
         XCTAssertEqual([intermediate.width, intermediate.height], [32, 21])
         XCTAssertTrue(FileManager.default.fileExists(atPath: options.intermediatePath(iteration: 21)))
         XCTAssertTrue(FileManager.default.fileExists(atPath: options.intermediatePath(iteration: 42)), "intermediates count on across scales")
+        let coarse = try ImageIO.read(path: options.scalePath(width: 32, height: 21))
+        XCTAssertEqual([coarse.width, coarse.height], [32, 21], "--save-scales writes the coarser scale's result")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: options.scalePath(width: 64, height: 43)), "the last scale is the output")
 
         // The same 64-px scale from random noise starts far worse than from the upscaled 32-px result.
         (options.scales, options.scaleIterations) = (nil, nil)

@@ -145,6 +145,16 @@ final class OpenCLLossAndVectorTests: XCTestCase {
                 assertClose(try pair.gpu.download(gpuBank.row(own)), try pair.cpu.download(cpuBank.row(own)),
                             tolerance: 1e-5, "bankCombine into its own row \(own)")
             }
+            // Own coefficient 0: the row's old value (NaN here, as after a failed step) is not read.
+            var fresh = coefficients
+            fresh[9] = 0
+            try pair.cpu.upload([Float](repeating: .nan, count: length), to: cpuBank.row(9))
+            try pair.gpu.upload([Float](repeating: .nan, count: length), to: gpuBank.row(9))
+            try pair.cpu.bankCombine(cpuBank, coefficients: fresh, into: cpuBank.row(9))
+            try pair.gpu.bankCombine(gpuBank, coefficients: fresh, into: gpuBank.row(9))
+            let overwritten = try pair.gpu.download(gpuBank.row(9))
+            XCTAssertFalse(overwritten.contains { $0.isNaN }, "own coefficient 0 must not read the old (NaN) row")
+            assertClose(overwritten, try pair.cpu.download(cpuBank.row(9)), tolerance: 1e-5, "bankCombine over a NaN row")
         }
     }
 

@@ -150,7 +150,8 @@ public protocol Backend: AnyObject {
     /// result[i][r] = row(rows[i]) · row(r) for every r in the bank, with one wait.
     func bankDots(_ bank: VectorBank, rows: [Int]) throws -> [[Double]]
     /// output = Σ_r coefficients[r] · row(r) (coefficients.count == bank.rows). `output` may be a row of
-    /// the bank, in which case its own coefficient is applied to its old value.
+    /// the bank, in which case its own coefficient is applied to its old value. Rows with coefficient 0 (the own
+    /// row too) are never read, so whatever a fresh row holds (NaN included) cannot leak into the output.
     func bankCombine(_ bank: VectorBank, coefficients: [Float], into output: DeviceBuffer) throws
 
     // MARK: Memory-plan ops (packed masks, pooling argmax, row bands)

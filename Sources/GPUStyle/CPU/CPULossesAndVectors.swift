@@ -134,7 +134,8 @@ extension CPUBackend {
         let own = (0..<b.rows).first { b.rowPointer($0) == out.pointer }
         parallel.forRanges(b.length) { _, range in
             let o = out.pointer + range.lowerBound, n = Int32(range.count)
-            cblas_sscal(n, own.map { coefficients[$0] } ?? 0, o, 1)
+            // A zero coefficient never reads its row (garbage there, NaN included, must not leak in): the own row too.
+            if let own, coefficients[own] != 0 { cblas_sscal(n, coefficients[own], o, 1) } else { o.update(repeating: 0, count: range.count) }
             for r in 0..<b.rows where r != own && coefficients[r] != 0 {
                 cblas_saxpy(n, coefficients[r], b.rowPointer(r) + range.lowerBound, 1, o, 1)
             }

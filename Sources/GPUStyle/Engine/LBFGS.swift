@@ -64,7 +64,8 @@ public final class LBFGS: ImageOptimizer {
         } else {
             try refreshDots(of: [gradientRow])
         }
-        var gtd = zip(coefficients, dots[gradientRow]).reduce(0) { $0 + $1.0 * $1.1 }
+        // Only rows in the direction count: an unused slot may hold anything (NaN after a failed step).
+        var gtd = zip(coefficients, dots[gradientRow]).reduce(0) { $1.0 == 0 ? $0 : $0 + $1.0 * $1.1 }
         if steepest || !(gtd < 0) || !gtd.isFinite {
             // First step, or the recursion gave no descent direction: restart from steepest descent.
             steepest = true

@@ -95,6 +95,8 @@ public final class StylizeJob {
                                             memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory))
             if index == schedule.count - 1 {
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
+            } else if options.saveScales {
+                try ImageIO.write(finish(result.image), to: options.scalePath(width: width, height: height), options: writeOptions)
             }
         }
         let output = previous!  // the last scale's image, cropped to the requested size

@@ -35,6 +35,8 @@ public struct StylizeOptions: Sendable {
     public var seed: UInt64 = 0
     /// Save `<output>_<k>.<ext>` every k iterations (0: never).
     public var saveEvery: Int = 100
+    /// With `scales`: also write each coarser scale's result as `<output>_<W>x<H>.<ext>` (`--save-scales`).
+    public var saveScales = false
     public var maxPixels: Int = ImageIO.defaultMaxPixels
     /// Coarse-to-fine rendering (`--scales`); nil renders once at `imageSize`.
     public var scales: ScaleSpec?
@@ -177,5 +179,11 @@ public struct StylizeOptions: Sendable {
     public func intermediatePath(iteration: Int) -> String {
         let ns = outputImage as NSString
         return "\(ns.deletingPathExtension)_\(iteration).\(ns.pathExtension)"
+    }
+
+    /// `<output>_<W>x<H>.<ext>`: a coarser scale's result (`--save-scales`).
+    public func scalePath(width: Int, height: Int) -> String {
+        let ns = outputImage as NSString
+        return "\(ns.deletingPathExtension)_\(width)x\(height).\(ns.pathExtension)"
     }
 }

@@ -115,7 +115,7 @@ extension OpenCLBackend {
                 .int16(batch.rows + [Int32](repeating: 0, count: padding)),
                 .float16(batch.coefficients + [Float](repeating: 0, count: padding)), .int(Int32(batch.rows.count)),
                 .buffer(target), .long(Int64(targetOffset)), .int(index == 0 ? 1 : 0),
-                .int(ownRow == nil ? 0 : 1), .float(ownRow.map { coefficients[$0] } ?? 0),
+                .int(ownRow.map { coefficients[$0] != 0 } == true ? 1 : 0), .float(ownRow.map { coefficients[$0] } ?? 0),
             ])
         }
     }

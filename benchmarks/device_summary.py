@@ -1,0 +1,92 @@
+"""device_summary.py — the tables from a device run's folder (benchmarks/device_run.sh, gpu_compare.sh): GPU, parity,
+tuning, gpustyle vs PyTorch ratios, the high-resolution run and peaks; whatever is there, so a run cut short still
+summarises. Usage: python3 benchmarks/device_summary.py FOLDER (the folder itself, or one holding compare/, highres/)."""
+import json, os, re, sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def lines(path, pattern=None):
+    try:
+        with open(path) as f:
+            return [l.rstrip() for l in f if pattern is None or re.search(pattern, l)]
+    except OSError:
+        return []
+
+
+def ratio_table(folder):
+    torch = {}
+    for line in lines(f"{folder}/torch.jsonl"):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        torch[(str(r["size"]), r["tf32"])] = r
+    sizes = sorted({n[len("gpustyle_"):-len(".json")] for n in os.listdir(folder) if re.fullmatch(r"gpustyle_\d+\.json", n)}
+                   | {s for s, _ in torch}, key=int)
+    if not sizes:
+        return
+    print(f"{'size':>6} {'gpustyle ms':>12} {'torch fp32 ms':>14} {'torch tf32 ms':>14} {'fp32 ratio':>11} "
+          f"{'tf32 ratio':>11} {'gpustyle mem':>13} {'torch mem':>10}")
+    for s in sizes:
+        g = load(f"{folder}/gpustyle_{s}.json")
+        gm = g["seconds_per_iteration"] * 1e3 if g else None
+        cells = [f"{gm:12.2f}" if gm else f"{'failed':>12}"]
+        for tf32 in (False, True):
+            t = torch.get((s, tf32))
+            cells.append(f"{t['ms_per_iteration']:14.2f}" if t else f"{'-':>14}")
+        for tf32 in (False, True):
+            t = torch.get((s, tf32))
+            cells.append(f"{t['ms_per_iteration'] / gm:10.2f}x" if t and gm else f"{'-':>11}")
+        cells.append(f"{g['peak_device_memory_bytes'] / 2**30:12.2f}G" if g else f"{'-':>13}")
+        t = torch.get((s, False))
+        cells.append(f"{t['peak_memory_bytes'] / 2**30:9.2f}G" if t else f"{'-':>10}")
+        print(f"{s:>6} " + " ".join(cells))
+    print("ratio = PyTorch time / gpustyle time (above 1: gpustyle is faster); gpustyle: "
+          + (g["conv_tiling"] if g and "conv_tiling" in g else "?"))
+
+
+def highres(folder):
+    chain = load(f"{folder}/chain.json")
+    if chain:
+        print(f"chain {chain['width']}×{chain['height']}: {chain['seconds']:.0f} s, peak {chain['peak_device_memory_bytes'] / 2**30:.2f} GiB")
+        for s in chain["scales"]:
+            print(f"  {s['width']}×{s['height']}: {s['iterations']} it, {s['seconds']:.1f} s, final total {s['final']['total']:.4g}; "
+                  f"{s['memory_plan']}")
+    for name in sorted(os.listdir(folder), key=lambda n: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", n)]):
+        if name.startswith("bench_") and name.endswith(".json"):
+            r = load(f"{folder}/{name}")
+            if r:
+                print(f"{name:22} {r['seconds_per_iteration'] * 1e3:10.1f} ms  peak {r['peak_device_memory_bytes'] / 2**30:6.2f} GiB "
+                      f"(L-BFGS {r['optimizer_bytes'] / 2**30:5.2f} GiB)  {r['memory_plan']}")
+
+
+def main(folder):
+    for title, path, pattern in [("GPU", "gpu.txt", None), ("devices", "devices.txt", r"^#"),
+                                 ("parity (Winograd)", "parity.txt", r"^(cpu|opencl) on|per iteration|relative loss|conv tiling"),
+                                 ("tune", "tune.txt", r"^best on|^stored"),
+                                 ("parity (direct)", "parity_direct.txt", r"^(cpu|opencl) on|per iteration|relative loss"),
+                                 ("untuned Winograd", "untuned_winograd.txt", r"per iteration|phases"),
+                                 ("untuned direct", "untuned_direct.txt", r"per iteration|phases"),
+                                 ("plan only", "highres.txt", r"nothing computed"),
+                                 ("skipped", "skipped.txt", None), ("failed", "failed.txt", None)]:
+        found = lines(f"{folder}/{path}", pattern)
+        if found:
+            print(f"## {title}"); print("\n".join(found))
+    for sub, title, show, pattern in [(".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_\d+\.json|torch\.jsonl"),
+                                      ("compare", "gpustyle vs PyTorch", ratio_table, r"gpustyle_\d+\.json|torch\.jsonl"),
+                                      (".", "high resolution", highres, r"chain\.json|bench_.*\.json"),
+                                      ("highres", "high resolution", highres, r"chain\.json|bench_.*\.json")]:
+        path = os.path.join(folder, sub)
+        if os.path.isdir(path) and any(re.fullmatch(pattern, n) for n in os.listdir(path)):
+            print(f"## {title}")
+            show(path)
+
+if __name__ == "__main__":
+    main(sys.argv[1])
