@@ -33,7 +33,7 @@ def ratio_table(folder):
     if not sizes:
         return
     print(f"{'size':>6} {'gpustyle ms':>12} {'torch fp32 ms':>14} {'torch tf32 ms':>14} {'fp32 ratio':>11} "
-          f"{'tf32 ratio':>11} {'gpustyle mem':>13} {'torch mem':>10}")
+          f"{'tf32 ratio':>11} {'gpustyle mem':>13} {'torch mem':>10} {'launches':>9}")
     for s in sizes:
         g = load(f"{folder}/gpustyle_{s}.json")
         gm = g["seconds_per_iteration"] * 1e3 if g else None
@@ -47,8 +47,9 @@ def ratio_table(folder):
         cells.append(f"{g['peak_device_memory_bytes'] / 2**30:12.2f}G" if g else f"{'-':>13}")
         t = torch.get((s, False))
         cells.append(f"{t['peak_memory_bytes'] / 2**30:9.2f}G" if t else f"{'-':>10}")
+        cells.append(f"{g['kernel_launches_per_iteration']:9.0f}" if g and g.get("kernel_launches_per_iteration") else f"{'-':>9}")
         print(f"{s:>6} " + " ".join(cells))
-    print("ratio = PyTorch time / gpustyle time (above 1: gpustyle is faster); gpustyle: "
+    print("ratio = PyTorch time / gpustyle time (above 1: gpustyle is faster); launches: gpustyle's kernels per iteration; gpustyle: "
           + (g["conv_tiling"] if g and "conv_tiling" in g else "?"))
 
 

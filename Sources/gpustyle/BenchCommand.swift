@@ -89,6 +89,9 @@ struct BenchCommand: ParsableCommand {
                      formatBytes(r.optimizerBytes), formatBytes(r.peakDeviceMemoryBytes - r.optimizerBytes)))
         print("  memory plan: \(r.memoryPlan)")
         if let tiling = r.convTiling { print("  conv tiling: \(tiling)") }
+        if let launches = r.kernelLaunchesPerIteration, let waits = r.hostWaitsPerIteration {
+            print(String(format: "  per iteration: %.0f kernel launches, %.0f host waits", launches, waits))
+        }
         if !r.phaseSeconds.isEmpty {
             let parts = PhaseClock.Phase.allCases.map { String(format: "%@ %.2f", $0.rawValue, (r.phaseSeconds[$0.rawValue] ?? 0) * 1000) }
             print("  phases (ms, separate timed pass): " + parts.joined(separator: ", "))

@@ -13,7 +13,9 @@ struct GPUStyleCommand: ParsableCommand {
 
     static func main() {
         do {
-            var command = try parseAsRoot(joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst())))
+            let translation = try translatingNeuralStyleArguments(Array(CommandLine.arguments.dropFirst()), gpuIndex: openCLIndexOfGPU)
+            for note in translation.notes { printError("gpustyle: note: \(note)") }
+            var command = try parseAsRoot(joiningNegativeNumbers(translation.arguments))
             try command.run()
         } catch let error as GPUStyleError {
             FileHandle.standardError.write(Data("gpustyle: error: \(error.message)\n".utf8))
@@ -26,6 +28,15 @@ struct GPUStyleCommand: ParsableCommand {
             Foundation.exit(code.rawValue)
         }
     }
+}
+
+/// The `gpustyle devices` index of the `n`-th OpenCL GPU (neural-style's `-gpu n`).
+private func openCLIndexOfGPU(_ n: Int) throws -> Int {
+    let gpus = ((try? OpenCLDevices.list()) ?? []).filter { $0.type == .gpu }
+    guard n < gpus.count else {
+        throw GPUStyleError(.usage, "-gpu \(n): this machine has \(gpus.count) OpenCL GPU\(gpus.count == 1 ? "" : "s") (`gpustyle devices` lists them); -gpu counts them from 0, and -1 is the CPU")
+    }
+    return gpus[n].index
 }
 
 /// Writes a line to standard error.

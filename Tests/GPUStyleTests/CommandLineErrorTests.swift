@@ -36,6 +36,9 @@ final class CommandLineErrorTests: XCTestCase {
                                     "--opencl-convolution chooses how OpenCL convolves; it cannot be used with --backend cpu")
         try assertOneLineUsageError(["--opencl-convolution", "fft"],
                                     "The value 'fft' is invalid for '--opencl-convolution <opencl-convolution>'. Please provide one of 'direct' and 'winograd'.")
+        try assertOneLineUsageError(["-content_image", "a.png", "-multigpu_strategy", "2"],
+                                    "-multigpu_strategy: gpustyle renders on one device, planning memory to fit large images (see --max-memory and --scales)")
+        try assertOneLineUsageError(["-content_image", "a.png", "-bogus_option", "2"], "Unknown option '--bogus-option'")
         try assertOneLineUsageError(["--backend", "cuda"],
                                     "The value 'cuda' is invalid for '--backend <backend>'. Please provide one of 'auto', 'opencl' or 'cpu'.")
     }

@@ -106,6 +106,22 @@ final class OpenCLDeviceTests: XCTestCase {
         }
     }
 
+    /// `bench` counts kernel launches and blocking reads per iteration on OpenCL: an iteration
+    /// enqueues its work and waits only for the losses and the L-BFGS dot products.
+    func testBenchCountsLaunchesAndHostWaits() throws {
+        var options = BenchmarkOptions()
+        (options.phases, options.lbfgsHistory) = (false, 3)
+        let model = Model.random(.vgg16, seed: 2)
+        // Direct convolutions: no Winograd weight transforms (slow in debug builds) for a count that does not need them.
+        let backend = try OpenCLBackend(deviceIndex: try OpenCLTestDevice.backend().device.index, convTuning: ConvTuning(), algorithm: .direct)
+        let gpu = try runBenchmark(backend: backend, model: model, width: 32, height: 32, iterations: 1, options: options)
+        let launches = try XCTUnwrap(gpu.kernelLaunchesPerIteration), waits = try XCTUnwrap(gpu.hostWaitsPerIteration)
+        XCTAssertGreaterThan(launches, 50, "13 convolutions forward and back, losses, L-BFGS")
+        XCTAssertEqual(waits, 2, "one read of the losses, one of the L-BFGS dot products")
+        let json = String(decoding: try JSONEncoder().encode(gpu), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"kernel_launches_per_iteration\"") && json.contains("\"host_waits_per_iteration\""), json)
+    }
+
     /// Memory statistics count buffers, banks and prepared weights, and fall when they are freed.
     func testMemoryIsTracked() throws {
         let backend = try OpenCLBackend(deviceIndex: try OpenCLTestDevice.backend().device.index, convTuning: ConvTuning())

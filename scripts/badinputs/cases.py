@@ -270,6 +270,9 @@ def option_cases(c):
     o("margin-huge", ["--margin", "100000"], ["--margin"], ["0…256"])
     o("opencl-convolution-on-cpu", ["--opencl-convolution", "direct"], ["--opencl-convolution"],
       ["--backend cpu"])
+    o("neural-style-gpu-list", ["-gpu", "0,1"], ["-gpu"], ["one device"])
+    o("neural-style-multigpu", ["-multigpu_strategy", "2"], ["-multigpu_strategy"], ["one device"])
+    o("neural-style-original-colors-text", ["-original_colors", "yes"], ["-original_colors"], ["0 or 1"])
     o("missing-style-image", ["--style-image", c.folder + "/images/nope.jpg"], ["--style-image", "nope.jpg"],
       ["No such file"], base=["--content-image", c.content])
     o("missing-init-image", ["--init", "image", "--init-image", c.folder + "/images/nope.png"], ["--init-image"],

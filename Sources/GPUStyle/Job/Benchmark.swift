@@ -30,6 +30,9 @@ public struct BenchmarkResult: Codable, Sendable {
     public var losses: [Double]
     /// The OpenCL convolution tiling and where it came from (default, or the file `gpustyle tune` stored); nil on the CPU.
     public var convTiling: String?
+    /// OpenCL only: kernels enqueued and blocking device-to-host reads per timed iteration.
+    public var kernelLaunchesPerIteration: Double?
+    public var hostWaitsPerIteration: Double?
 
     enum CodingKeys: String, CodingKey {
         case backend, device, model, size, width, height, iterations, losses
@@ -41,6 +44,8 @@ public struct BenchmarkResult: Codable, Sendable {
         case memoryPlan = "memory_plan"
         case lbfgsHistory = "lbfgs_history"
         case convTiling = "conv_tiling"
+        case kernelLaunchesPerIteration = "kernel_launches_per_iteration"
+        case hostWaitsPerIteration = "host_waits_per_iteration"
     }
 }
 
@@ -85,8 +90,11 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
     }
     var losses = options.warmup ? [try iterate()] : []
     try backend.finish()
+    let opencl = backend as? OpenCLBackend
+    let (launches, waits) = (opencl?.kernelLaunches ?? 0, opencl?.hostWaits ?? 0)
     let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPUSeconds()
     for _ in 0..<iterations { losses.append(try iterate()) }
+    let perIteration = opencl.map { (Double($0.kernelLaunches - launches) / Double(iterations), Double($0.hostWaits - waits) / Double(iterations)) }
     try backend.finish()
     let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     let totalCPU = processCPUSeconds() - startCPU
@@ -108,7 +116,8 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
                            cpuSecondsPerIteration: totalCPU / Double(iterations), phaseSeconds: phaseSeconds,
                            peakDeviceMemoryBytes: backend.memory.peakBytes, optimizerBytes: 4 * (2 * (history + 1) + 3) * 3 * width * height,
                            memoryPlan: plan.summary, lbfgsHistory: history, losses: losses,
-                           convTiling: (backend as? OpenCLBackend)?.convTilingDescription)
+                           convTiling: opencl?.convTilingDescription,
+                           kernelLaunchesPerIteration: perIteration?.0, hostWaitsPerIteration: perIteration?.1)
 }
 
 /// The memory plan `runBenchmark` would follow, without computing anything (`gpustyle bench --plan-only`).

@@ -30,6 +30,9 @@ public final class OpenCLBackend: Backend {
     private var scratchBuffers: [String: CLMem] = [:]
     /// A smaller Winograd scratch budget in bytes than `winogradScratchBytes` gives (tests use it to force chunking).
     var winogradScratchLimit: Int?
+    /// Kernels enqueued and blocking reads (the host waiting for the device) so far: `gpustyle bench` reports them
+    /// per iteration, to tell launch- or sync-bound runs from compute-bound ones.
+    public private(set) var kernelLaunches = 0, hostWaits = 0
 
     /// Opens a device. `deviceIndex` counts devices across all platforms as `OpenCLDevices.list()` does;
     /// `nil` picks the first GPU, else the first device. The convolution tiling is the one `gpustyle tune`
@@ -207,6 +210,7 @@ public final class OpenCLBackend: Backend {
     func read(_ mem: CLMem, count: Int) throws -> [Float] {
         var values = [Float](repeating: 0, count: count)
         guard count > 0 else { return values }
+        hostWaits += 1
         try values.withUnsafeMutableBytes { bytes in
             try clCheck(clEnqueueReadBuffer(queue.handle, mem.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
                         "clEnqueueReadBuffer(\(count) floats)")
@@ -219,6 +223,7 @@ public final class OpenCLBackend: Backend {
     func launch(_ kernel: String, in family: KernelFamily, items: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
         guard items.allSatisfy({ $0 > 0 }) else { return }
         let global = zip(items, local).map { ($0 + $1 - 1) / $1 * $1 }
+        kernelLaunches += 1
         try programs.kernel(kernel, in: family).launch(on: queue, global: global, local: local, arguments)
     }
 

@@ -1,0 +1,81 @@
+// NeuralStyleArguments.swift — neural-style's own command lines (`-content_image x -gpu -1 …`) rewritten to gpustyle's.
+
+/// A neural-style command line as gpustyle options, and notes on what was dropped or changed.
+public struct NeuralStyleTranslation: Equatable, Sendable {
+    public var arguments: [String]
+    public var notes: [String]
+}
+
+/// Rewrites neural-style's single-dash, snake_case options (`-content_image`, `-num_iterations`, …) as gpustyle's
+/// `--kebab-case` ones, and maps those whose meaning differs: `-gpu -1` is `--backend cpu`, `-gpu N` the N-th OpenCL
+/// GPU (`gpuIndex` maps it to a `--device` index), `-model_file` is `--model`, `-lbfgs_num_correction` is
+/// `--lbfgs-history`, `-original_colors 0|1` a flag, `-seed -1` (random) and `-style_blend_weights nil` the defaults;
+/// `-backend nn|cudnn|clnn`, `-cudnn_autotune` and `-proto_file` are dropped with a note (gpustyle picks its backend,
+/// stores tuned tilings, and recognises the architecture from the weights); `-multigpu_strategy` and a list of GPUs
+/// are refused. Anything else passes through unchanged, so gpustyle's own spelling keeps working.
+public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (Int) throws -> Int) throws -> NeuralStyleTranslation {
+    var out: [String] = [], notes: [String] = []
+    var index = 0
+    func value(of option: String) throws -> String {
+        guard index + 1 < arguments.count else { throw GPUStyleError(.usage, "\(option) needs a value (as in neural-style)") }
+        index += 1
+        return arguments[index]
+    }
+    while index < arguments.count {
+        let argument = arguments[index]
+        defer { index += 1 }
+        if argument == "--" { out += arguments[index...]; break }
+        guard let name = neuralStyleName(argument) else { out.append(argument); continue }
+        switch name {
+        case "gpu":
+            let text = try value(of: argument)
+            if text.contains(",") {
+                throw GPUStyleError(.usage, "-gpu \(text): neural-style's multi-GPU split is not needed here; gpustyle renders on one device, planning memory to fit large images (see --max-memory and --scales); give one -gpu index")
+            }
+            guard let gpu = Int(text) else { throw GPUStyleError(.usage, "-gpu \(text): expected a GPU index, or -1 for the CPU") }
+            if gpu < 0 { out += ["--backend", "cpu"] } else if gpu > 0 { out += ["--device", String(try gpuIndex(gpu))] }
+        case "backend":
+            let text = try value(of: argument)
+            if ["nn", "cudnn", "clnn"].contains(text) {
+                notes.append("-backend \(text) is neural-style's Torch backend; gpustyle chooses its own (--backend auto: an OpenCL GPU, else the CPU)")
+            } else {
+                out += ["--backend", text]
+            }
+        case "cudnn_autotune":
+            notes.append("-cudnn_autotune: gpustyle uses the tiling `gpustyle tune` stored for the device, if any")
+        case "proto_file":
+            _ = try value(of: argument)
+            notes.append("-proto_file is not needed: the architecture is recognised from the weights (--architecture forces it)")
+        case "multigpu_strategy":
+            throw GPUStyleError(.usage, "-multigpu_strategy: gpustyle renders on one device, planning memory to fit large images (see --max-memory and --scales)")
+        case "model_file":
+            out += ["--model", try value(of: argument)]
+        case "lbfgs_num_correction":
+            let text = try value(of: argument)
+            if text != "0" { out += ["--lbfgs-history", text] }  // neural-style: 0 keeps the optimiser's default
+        case "original_colors":
+            let text = try value(of: argument)
+            guard text == "0" || text == "1" else { throw GPUStyleError(.usage, "-original_colors \(text): expected 0 or 1") }
+            if text == "1" { out.append("--original-colors") }
+        case "seed":
+            let text = try value(of: argument)
+            if Int(text).map({ $0 >= 0 }) ?? true { out += ["--seed", text] }  // neural-style: a negative seed is random
+        case "style_blend_weights":
+            let text = try value(of: argument)
+            if text != "nil" { out += ["--style-blend-weights", text] }
+        default:
+            out.append("--" + name.replacingOccurrences(of: "_", with: "-"))
+        }
+    }
+    return NeuralStyleTranslation(arguments: out, notes: notes)
+}
+
+/// `content_image` for "-content_image": a single dash, then a lower-case word (not a number such as -1 or -inf,
+/// not a one-letter short option such as -h).
+private func neuralStyleName(_ argument: String) -> String? {
+    guard argument.hasPrefix("-"), !argument.hasPrefix("--"), argument.count > 2, Double(argument) == nil else { return nil }
+    let name = argument.dropFirst()
+    guard let first = name.first, first.isLowercase, first.isASCII,
+          name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" }) else { return nil }
+    return String(name)
+}

@@ -1,0 +1,49 @@
+// NeuralStyleArgumentsTests.swift — neural-style's command lines (`-content_image x -gpu -1 …`) become gpustyle's options.
+import XCTest
+@testable import GPUStyle
+
+final class NeuralStyleArgumentsTests: XCTestCase {
+    private func translate(_ arguments: [String], gpus: [Int] = [3, 5]) throws -> NeuralStyleTranslation {
+        try translatingNeuralStyleArguments(arguments) { n in
+            guard n < gpus.count else { throw GPUStyleError(.usage, "no GPU \(n)") }
+            return gpus[n]
+        }
+    }
+
+    func testNeuralStyleSpellingBecomesKebabCase() throws {
+        let t = try translate(["-content_image", "a.jpg", "-style_image", "b.jpg,c.jpg", "-image_size", "256", "-num_iterations", "10",
+                               "-content_weight", "5", "-tv_weight", "-inf", "-init", "image", "-normalize_gradients", "-pooling", "avg"])
+        XCTAssertEqual(t.arguments, ["--content-image", "a.jpg", "--style-image", "b.jpg,c.jpg", "--image-size", "256", "--num-iterations", "10",
+                                     "--content-weight", "5", "--tv-weight", "-inf", "--init", "image", "--normalize-gradients", "--pooling", "avg"])
+        XCTAssertEqual(t.notes, [])
+    }
+
+    func testOptionsWhoseMeaningDiffers() throws {
+        XCTAssertEqual(try translate(["-gpu", "-1"]).arguments, ["--backend", "cpu"])
+        XCTAssertEqual(try translate(["-gpu", "0"]).arguments, [], "the first GPU is what --backend auto picks")
+        XCTAssertEqual(try translate(["-gpu", "1"]).arguments, ["--device", "5"], "the second GPU, by its `gpustyle devices` index")
+        XCTAssertEqual(try translate(["-model_file", "vgg.caffemodel", "-lbfgs_num_correction", "20"]).arguments,
+                       ["--model", "vgg.caffemodel", "--lbfgs-history", "20"])
+        XCTAssertEqual(try translate(["-lbfgs_num_correction", "0", "-seed", "-1", "-style_blend_weights", "nil", "-original_colors", "0"]).arguments, [],
+                       "neural-style's 'default' values")
+        XCTAssertEqual(try translate(["-original_colors", "1", "-seed", "7"]).arguments, ["--original-colors", "--seed", "7"])
+        let dropped = try translate(["-backend", "cudnn", "-cudnn_autotune", "-proto_file", "deploy.prototxt", "-output_image", "o.png"])
+        XCTAssertEqual(dropped.arguments, ["--output-image", "o.png"])
+        XCTAssertEqual(dropped.notes.count, 3)
+        XCTAssertTrue(dropped.notes[0].hasPrefix("-backend cudnn is neural-style's Torch backend"), dropped.notes[0])
+        XCTAssertEqual(try translate(["-backend", "opencl"]).arguments, ["--backend", "opencl"])
+    }
+
+    func testGpustyleSpellingAndValuesPassThrough() throws {
+        let own = ["stylize", "--content-image", "-", "--seed", "-3", "-h", "--", "-content_image"]
+        XCTAssertEqual(try translate(own).arguments, own, "own options, short options, numbers and everything after -- stay")
+    }
+
+    func testRefusals() throws {
+        for arguments in [["-gpu", "0,1"], ["-multigpu_strategy", "2"], ["-gpu", "2"], ["-gpu", "x"], ["-original_colors", "yes"], ["-model_file"]] {
+            XCTAssertThrowsError(try translate(arguments), "\(arguments)") { error in
+                XCTAssertEqual((error as? GPUStyleError)?.kind, .usage, "\(arguments): \(error)")
+            }
+        }
+    }
+}
