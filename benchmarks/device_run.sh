@@ -3,7 +3,8 @@
 #   run(command: "HIGHRES=1 benchmarks/device_run.sh", carry: [".device"], timeout_s: 600)
 # Steps in order of importance, each cut off at what is left of DEADLINE seconds (default 550, inside one 600-s call):
 #   1. GPU and OpenCL devices;  2. CPU/OpenCL parity (Winograd);  3. gpustyle tune --quick (TUNE_SECONDS, 120);
-#   4. benchmarks/gpu_compare.sh: gpustyle vs PyTorch + cuDNN, TF32 off/on, at SIZES (512,1024,2048) — issue 6's table;
+#   4. benchmarks/gpu_compare.sh: gpustyle vs PyTorch + cuDNN, TF32 off/on, at SIZES (512,1024,2048) — issue 6's table,
+#      then device time per kernel at PROFILE_SIZES (512,2048);
 #   5. HIGHRES=1: benchmarks/highres_gpu_check.sh — an 8192² coarse-to-fine run and measured peaks (issue 8);
 #   6. if time is left: parity with direct convolutions, both algorithms untuned at 512².
 # The device tool returns at most 8 files from $OUT, so everything lands in: log.txt (all output), summary.txt (the
@@ -14,13 +15,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export OUT=${OUT:-/tmp/device_out} WORK=${WORK:-/tmp/device_work}
 if [ "${1:-}" = --rehearse ]; then
-  export SIZES=${SIZES:-64} TUNE_SIZE=${TUNE_SIZE:-32} TUNE_SECONDS=${TUNE_SECONDS:-20} PARITY_SIZE=${PARITY_SIZE:-32}
+  export SIZES=${SIZES:-64} PROFILE_SIZES=${PROFILE_SIZES:-64} TUNE_SIZE=${TUNE_SIZE:-32} TUNE_SECONDS=${TUNE_SECONDS:-20} PARITY_SIZE=${PARITY_SIZE:-32}
   export TORCH_ARGS=${TORCH_ARGS:---device cpu --tf32 off,on --optimizer gd} HIGHRES=${HIGHRES:-1}
   export PEAK_SIZES=${PEAK_SIZES:-64,128} CHAIN_SCALES=${CHAIN_SCALES:-64,128} CHAIN_ITERATIONS=${CHAIN_ITERATIONS:-3,2}
   export CROP=${CROP:-48} MAX_MEMORY=${MAX_MEMORY:-4GB} PLAN_SIZE=${PLAN_SIZE:-1024}
   export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/device_rehearsal_cache}  # keep this machine's stored tiling
 fi
-DEADLINE=${DEADLINE:-550}
+DEADLINE=${DEADLINE:-550} PROFILE_SIZES=${PROFILE_SIZES:-512,2048}
 rm -rf "$WORK" && mkdir -p "$OUT" "$WORK"
 
 main() {
@@ -59,6 +60,10 @@ step devices 10 "$GPUSTYLE" devices
 step parity 30 "$GPUSTYLE" bench --compare --size "${PARITY_SIZE:-64}" --iterations 20 --lbfgs-history 10 --architecture vgg19
 step tune 60 "$GPUSTYLE" tune --quick --size "${TUNE_SIZE:-512}" --time-limit "${TUNE_SECONDS:-120}" --report "$WORK/tune.json"
 step compare 60 env OUT="$WORK/compare" benchmarks/gpu_compare.sh
+# Device time per kernel (profiling events): which kernels to work on next.
+for size in ${PROFILE_SIZES//,/ }; do
+  step "profile_$size" 20 "$GPUSTYLE" bench --backend opencl --size "$size" --iterations 3 --no-phases --profile-kernels --lbfgs-history 10 --report "$WORK/profile_$size.json"
+done
 if [ "${HIGHRES:-0}" = 1 ]; then
   step highres 90 env OUT="$WORK/highres" IMAGES="$OUT" benchmarks/highres_gpu_check.sh
 fi

@@ -53,6 +53,19 @@ def ratio_table(folder):
           + (g["conv_tiling"] if g and "conv_tiling" in g else "?"))
 
 
+def kernel_profiles(folder):
+    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"profile_\d+\.json", n)):
+        r = load(f"{folder}/{name}")
+        if not r or not r.get("kernel_profile"):
+            continue
+        n, profile = r["kernel_profile_iterations"], r["kernel_profile"]
+        total = sum(k["seconds"] for k in profile)
+        print(f"{r['width']}×{r['height']}: {r['seconds_per_iteration'] * 1e3:.2f} ms per iteration, kernels {total * 1e3 / n:.2f} ms of device time, "
+              f"{r.get('kernel_launches_per_iteration', 0):.0f} launches, {r.get('host_waits_per_iteration', 0):.0f} host waits")
+        for k in profile[:8]:
+            print(f"  {k['kernel']:28} {k['seconds'] * 1e3 / n:9.3f} ms {100 * k['seconds'] / max(total, 1e-30):5.1f}%  {k['launches'] / n:6.1f} launches")
+
+
 def highres(folder):
     chain = load(f"{folder}/chain.json")
     if chain:
@@ -80,7 +93,8 @@ def main(folder):
         found = lines(f"{folder}/{path}", pattern)
         if found:
             print(f"## {title}"); print("\n".join(found))
-    for sub, title, show, pattern in [(".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_\d+\.json|torch\.jsonl"),
+    for sub, title, show, pattern in [(".", "device time per kernel", kernel_profiles, r"profile_\d+\.json"),
+                                      (".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_\d+\.json|torch\.jsonl"),
                                       ("compare", "gpustyle vs PyTorch", ratio_table, r"gpustyle_\d+\.json|torch\.jsonl"),
                                       (".", "high resolution", highres, r"chain\.json|bench_.*\.json"),
                                       ("highres", "high resolution", highres, r"chain\.json|bench_.*\.json")]:

@@ -19,9 +19,9 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "OpenCL convolutions: winograd or direct (default: what `gpustyle tune` chose for the device, else winograd).")
     var openclConvolution: ConvAlgorithm?
 
-    /// The backend these options ask for (a CPU backend computes its convolutions with `cpuConvolution`);
-    /// errors say what is missing and what to do.
-    func makeBackend(cpuConvolution: CPUConvolutionAlgorithm = .winograd) throws -> Backend {
+    /// The backend these options ask for (a CPU backend computes its convolutions with `cpuConvolution`; an OpenCL
+    /// one records kernel times when `profiling`); errors say what is missing and what to do.
+    func makeBackend(cpuConvolution: CPUConvolutionAlgorithm = .winograd, profiling: Bool = false) throws -> Backend {
         switch backend {
         case .cpu:
             if device != nil { throw GPUStyleError(.usage, "--device selects an OpenCL device; it cannot be used with --backend cpu") }
@@ -32,16 +32,16 @@ struct BackendOptions: ParsableArguments {
             guard !devices.isEmpty else {
                 throw GPUStyleError(.opencl, "--backend opencl: no OpenCL platform is installed (install an ICD such as pocl-opencl-icd or the GPU driver's), or use --backend cpu")
             }
-            return try OpenCLBackend(deviceIndex: device, convolution: openclConvolution)
+            return try OpenCLBackend(deviceIndex: device, convolution: openclConvolution, profiling: profiling)
         case .auto:
-            if let device { return try OpenCLBackend(deviceIndex: device, convolution: openclConvolution) }
+            if let device { return try OpenCLBackend(deviceIndex: device, convolution: openclConvolution, profiling: profiling) }
             let devices = (try? OpenCLDevices.list()) ?? []
             guard let gpu = devices.first(where: { $0.type == .gpu && $0.available }) else {
                 if openclConvolution != nil { printError("gpustyle: warning: --opencl-convolution is ignored: there is no OpenCL GPU, so the CPU backend runs") }
                 return CPUBackend(threads: threads, convolution: cpuConvolution)
             }
             do {
-                return try OpenCLBackend(deviceIndex: gpu.index, convolution: openclConvolution)
+                return try OpenCLBackend(deviceIndex: gpu.index, convolution: openclConvolution, profiling: profiling)
             } catch {
                 printError("gpustyle: warning: \(error); using the CPU backend")
                 return CPUBackend(threads: threads, convolution: cpuConvolution)

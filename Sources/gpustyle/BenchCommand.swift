@@ -22,6 +22,8 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time the first iteration too (no untimed warm-up; for sizes where one iteration is all you can afford).")
     var noWarmup = false
     @Flag(help: "Only print the memory plan and its predicted peak; compute nothing.") var planOnly = false
+    @Flag(help: "OpenCL: also time each kernel on the device (profiling events) over --iterations more iterations.")
+    var profileKernels = false
     @OptionGroup var memoryOptions: MemoryOptions
     @Option(help: "CPU backend convolutions: winograd (default) or im2col (the plain reference).")
     var cpuConvolution: CPUConvolutionAlgorithm = .winograd
@@ -47,6 +49,10 @@ struct BenchCommand: ParsableCommand {
         options.layout = try memoryOptions.layout()
         options.phases = !noPhases
         options.warmup = !noWarmup
+        options.profileKernels = profileKernels
+        if profileKernels && (backendOptions.backend == .cpu || compare) {
+            throw GPUStyleError(.usage, "--profile-kernels times OpenCL kernels: use it with --backend opencl or auto, without --compare")
+        }
         if planOnly {
             let backend = try backendOptions.makeBackend(cpuConvolution: cpuConvolution)
             let plan = try planBenchmark(backend: backend, model: model, width: width, height: height, options: options)
@@ -71,7 +77,11 @@ struct BenchCommand: ParsableCommand {
             print("  (the first compares one evaluation; later ones include L-BFGS steps, which amplify FP32 rounding,")
             print("   strongly so with random weights, where near-tied max-pool choices flip between backends)")
         } else {
-            results.append(try runBenchmark(backend: try backendOptions.makeBackend(cpuConvolution: cpuConvolution), model: model,
+            let backend = try backendOptions.makeBackend(cpuConvolution: cpuConvolution, profiling: profileKernels)
+            if profileKernels && !(backend is OpenCLBackend) {
+                printError("gpustyle: warning: --profile-kernels is ignored: there is no OpenCL GPU, so the CPU backend runs")
+            }
+            results.append(try runBenchmark(backend: backend, model: model,
                                             width: width, height: height, iterations: iterations, options: options))
             printResult(results[0])
         }
@@ -91,6 +101,14 @@ struct BenchCommand: ParsableCommand {
         if let tiling = r.convTiling { print("  conv tiling: \(tiling)") }
         if let launches = r.kernelLaunchesPerIteration, let waits = r.hostWaitsPerIteration {
             print(String(format: "  per iteration: %.0f kernel launches, %.0f host waits", launches, waits))
+        }
+        if let profile = r.kernelProfile, let n = r.kernelProfileIterations, n > 0 {
+            let total = profile.reduce(0) { $0 + $1.seconds }
+            print(String(format: "  kernels (device time per iteration, %d profiled iterations): %.2f ms in all", n, total * 1000 / Double(n)))
+            for k in profile {
+                print("    " + k.kernel.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%9.3f ms %5.1f%%  %6.1f launches", k.seconds * 1000 / Double(n),
+                             100 * k.seconds / max(total, 1e-30), Double(k.launches) / Double(n)))
+            }
         }
         if !r.phaseSeconds.isEmpty {
             let parts = PhaseClock.Phase.allCases.map { String(format: "%@ %.2f", $0.rawValue, (r.phaseSeconds[$0.rawValue] ?? 0) * 1000) }

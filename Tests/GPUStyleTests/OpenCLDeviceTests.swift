@@ -107,19 +107,27 @@ final class OpenCLDeviceTests: XCTestCase {
     }
 
     /// `bench` counts kernel launches and blocking reads per iteration on OpenCL: an iteration
-    /// enqueues its work and waits only for the losses and the L-BFGS dot products.
+    /// enqueues its work and waits only for the losses and the L-BFGS dot products. With profiling, every launch
+    /// of a further iteration is timed on the device.
     func testBenchCountsLaunchesAndHostWaits() throws {
         var options = BenchmarkOptions()
-        (options.phases, options.lbfgsHistory) = (false, 3)
+        (options.phases, options.lbfgsHistory, options.profileKernels) = (false, 3, true)
         let model = Model.random(.vgg16, seed: 2)
         // Direct convolutions: no Winograd weight transforms (slow in debug builds) for a count that does not need them.
-        let backend = try OpenCLBackend(deviceIndex: try OpenCLTestDevice.backend().device.index, convTuning: ConvTuning(), algorithm: .direct)
+        let backend = try OpenCLBackend(deviceIndex: try OpenCLTestDevice.backend().device.index, convTuning: ConvTuning(),
+                                        algorithm: .direct, profiling: true)
         let gpu = try runBenchmark(backend: backend, model: model, width: 32, height: 32, iterations: 1, options: options)
         let launches = try XCTUnwrap(gpu.kernelLaunchesPerIteration), waits = try XCTUnwrap(gpu.hostWaitsPerIteration)
         XCTAssertGreaterThan(launches, 50, "13 convolutions forward and back, losses, L-BFGS")
         XCTAssertEqual(waits, 2, "one read of the losses, one of the L-BFGS dot products")
         let json = String(decoding: try JSONEncoder().encode(gpu), as: UTF8.self)
         XCTAssertTrue(json.contains("\"kernel_launches_per_iteration\"") && json.contains("\"host_waits_per_iteration\""), json)
+        let profile = try XCTUnwrap(gpu.kernelProfile)
+        XCTAssertEqual(gpu.kernelProfileIterations, 1)
+        XCTAssertEqual(Double(profile.reduce(0) { $0 + $1.launches }), launches, "every launch of the profiled iteration is timed")
+        XCTAssertEqual(profile.first?.kernel, "conv3x3", "convolutions take most of the device time: \(profile)")
+        XCTAssertTrue(profile.allSatisfy { $0.seconds >= 0 } && profile.map(\.seconds) == profile.map(\.seconds).sorted(by: >))
+        XCTAssertThrowsError(try OpenCLTestDevice.backend().startKernelProfile(), "a backend opened without profiling refuses")
     }
 
     /// Memory statistics count buffers, banks and prepared weights, and fall when they are freed.

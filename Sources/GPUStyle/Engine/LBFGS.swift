@@ -64,7 +64,7 @@ public final class LBFGS: ImageOptimizer {
         } else {
             try refreshDots(of: [gradientRow])
         }
-        // Only rows in the direction count: an unused slot may hold anything (NaN after a failed step).
+        // Only rows in the direction count: 0 · (a dot product with a slot holding garbage, NaN say) must not be NaN.
         var gtd = zip(coefficients, dots[gradientRow]).reduce(0) { $1.0 == 0 ? $0 : $0 + $1.0 * $1.1 }
         if steepest || !(gtd < 0) || !gtd.isFinite {
             // First step, or the recursion gave no descent direction: restart from steepest descent.

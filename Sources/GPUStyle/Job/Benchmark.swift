@@ -33,6 +33,9 @@ public struct BenchmarkResult: Codable, Sendable {
     /// OpenCL only: kernels enqueued and blocking device-to-host reads per timed iteration.
     public var kernelLaunchesPerIteration: Double?
     public var hostWaitsPerIteration: Double?
+    /// With `profileKernels` (OpenCL): device time and launches per kernel over `kernelProfileIterations` more iterations.
+    public var kernelProfile: [KernelTime]?
+    public var kernelProfileIterations: Int?
 
     enum CodingKeys: String, CodingKey {
         case backend, device, model, size, width, height, iterations, losses
@@ -46,6 +49,8 @@ public struct BenchmarkResult: Codable, Sendable {
         case convTiling = "conv_tiling"
         case kernelLaunchesPerIteration = "kernel_launches_per_iteration"
         case hostWaitsPerIteration = "host_waits_per_iteration"
+        case kernelProfile = "kernel_profile"
+        case kernelProfileIterations = "kernel_profile_iterations"
     }
 }
 
@@ -59,6 +64,8 @@ public struct BenchmarkOptions: Sendable {
     public var phases = true
     /// Run one untimed iteration first (off: the first iteration is timed too; for huge sizes where one is enough).
     public var warmup = true
+    /// Time each kernel on the device over a further `iterations` iterations (an OpenCL backend opened with profiling).
+    public var profileKernels = false
     public init() {}
 }
 
@@ -110,6 +117,12 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
         objective.clock = nil
         for phase in PhaseClock.Phase.allCases { phaseSeconds[phase.rawValue] = (clock.seconds[phase] ?? 0) / Double(iterations) }
     }
+    var kernelProfile: [KernelTime]?
+    if options.profileKernels, let opencl {
+        try opencl.startKernelProfile()
+        for _ in 0..<iterations { _ = try iterate() }
+        kernelProfile = try opencl.stopKernelProfile()
+    }
     return BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: max(width, height),
                            width: width, height: height,
                            iterations: iterations, secondsPerIteration: total / Double(iterations),
@@ -117,7 +130,8 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
                            peakDeviceMemoryBytes: backend.memory.peakBytes, optimizerBytes: 4 * (2 * (history + 1) + 3) * 3 * width * height,
                            memoryPlan: plan.summary, lbfgsHistory: history, losses: losses,
                            convTiling: opencl?.convTilingDescription,
-                           kernelLaunchesPerIteration: perIteration?.0, hostWaitsPerIteration: perIteration?.1)
+                           kernelLaunchesPerIteration: perIteration?.0, hostWaitsPerIteration: perIteration?.1,
+                           kernelProfile: kernelProfile, kernelProfileIterations: kernelProfile.map { _ in iterations })
 }
 
 /// The memory plan `runBenchmark` would follow, without computing anything (`gpustyle bench --plan-only`).

@@ -27,9 +27,11 @@ final class CLQueue {
     let handle: cl_command_queue
     let context: CLContext
 
-    init(context: CLContext) throws {
+    /// `profiling`: commands record device start and end times (`CL_QUEUE_PROFILING_ENABLE`).
+    init(context: CLContext, profiling: Bool = false) throws {
         var status: cl_int = CL_SUCCESS
-        let queue = clCreateCommandQueue(context.handle, context.device, 0, &status)
+        let properties = profiling ? cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE) : 0
+        let queue = clCreateCommandQueue(context.handle, context.device, properties, &status)
         try clCheck(status, "clCreateCommandQueue")
         guard let queue else { throw GPUStyleError(.opencl, "clCreateCommandQueue returned no queue") }
         handle = queue
@@ -132,8 +134,10 @@ final class CLKernel {
 
     deinit { clReleaseKernel(handle) }
 
-    /// Sets the arguments in order and enqueues `global` work-items (each a multiple of `local`) on `queue`.
-    func launch(on queue: CLQueue, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
+    /// Sets the arguments in order and enqueues `global` work-items (each a multiple of `local`) on `queue`;
+    /// `event`, when given, receives the command's event (the caller releases it).
+    func launch(on queue: CLQueue, global: [Int], local: [Int], _ arguments: [KernelArgument],
+                event: UnsafeMutablePointer<cl_event?>? = nil) throws {
         let groupSize = local.reduce(1, *)
         guard groupSize <= maxWorkGroupSize else {
             throw GPUStyleError(.opencl, "kernel \(name) needs work-groups of \(groupSize) items but this device allows \(maxWorkGroupSize) for it: rebuild with smaller tiles (-D options) or use --backend cpu")
@@ -141,7 +145,7 @@ final class CLKernel {
         for (index, argument) in arguments.enumerated() {
             try clCheck(set(argument, at: cl_uint(index)), "clSetKernelArg(\(name), argument \(index))")
         }
-        try clCheck(clEnqueueNDRangeKernel(queue.handle, handle, cl_uint(global.count), nil, global, local, 0, nil, nil),
+        try clCheck(clEnqueueNDRangeKernel(queue.handle, handle, cl_uint(global.count), nil, global, local, 0, nil, event),
                     "clEnqueueNDRangeKernel(\(name))")
     }
 

@@ -33,13 +33,18 @@ public final class OpenCLBackend: Backend {
     /// Kernels enqueued and blocking reads (the host waiting for the device) so far: `gpustyle bench` reports them
     /// per iteration, to tell launch- or sync-bound runs from compute-bound ones.
     public private(set) var kernelLaunches = 0, hostWaits = 0
+    /// Whether the queue records device times (`profiling` at init), and the kernels recorded since
+    /// `startKernelProfile` (see OpenCLBackend+Profile.swift).
+    let profiling: Bool
+    var profiledLaunches: [(kernel: String, event: cl_event)]?
 
     /// Opens a device. `deviceIndex` counts devices across all platforms as `OpenCLDevices.list()` does;
     /// `nil` picks the first GPU, else the first device. The convolution tiling is the one `gpustyle tune`
     /// stored for this device and driver, else the default; `convolution` overrides its algorithm. Throws `.opencl`
     /// when there is no OpenCL device and `.usage` for an index out of range.
-    public convenience init(deviceIndex: Int? = nil, convolution: ConvAlgorithm? = nil) throws {
-        try self.init(deviceIndex: deviceIndex, convTuning: nil, algorithm: convolution)
+    /// `profiling` lets `startKernelProfile`/`stopKernelProfile` time each kernel on the device.
+    public convenience init(deviceIndex: Int? = nil, convolution: ConvAlgorithm? = nil, profiling: Bool = false) throws {
+        try self.init(deviceIndex: deviceIndex, convTuning: nil, algorithm: convolution, profiling: profiling)
     }
 
     /// - Parameters:
@@ -48,7 +53,7 @@ public final class OpenCLBackend: Backend {
     ///   - maxAllocationBytes: a lower single-buffer limit than the device's (tests use it to split banks).
     ///   - cache: where built program binaries are kept.
     init(deviceIndex: Int?, convTuning: ConvTuning?, algorithm: ConvAlgorithm? = nil, maxAllocationBytes: Int? = nil,
-         cache: KernelBinaryCache = .fromEnvironment(), tuningStore: ConvTuningStore = .fromEnvironment()) throws {
+         cache: KernelBinaryCache = .fromEnvironment(), tuningStore: ConvTuningStore = .fromEnvironment(), profiling: Bool = false) throws {
         let handles = try OpenCLDevices.handles()
         guard !handles.isEmpty else {
             throw GPUStyleError(.opencl, "no OpenCL device found (no platform, CL_PLATFORM_NOT_FOUND_KHR, or platforms without devices): install an OpenCL driver or use --backend cpu")
@@ -89,7 +94,8 @@ public final class OpenCLBackend: Backend {
         elementGroupSize = groupSize
         maxReductionGroups = min(1024, max(32, 8 * info.computeUnits))
         context = try CLContext(platform: chosen.platform, device: chosen.device)
-        queue = try CLQueue(context: context)
+        self.profiling = profiling
+        queue = try CLQueue(context: context, profiling: profiling)
         let reduce = "-D REDUCE_WG=\(groupSize)"
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
                                   options: [.conv: tuning.buildOptions, .winograd: tuning.gemm.buildOptions,
@@ -224,7 +230,12 @@ public final class OpenCLBackend: Backend {
         guard items.allSatisfy({ $0 > 0 }) else { return }
         let global = zip(items, local).map { ($0 + $1 - 1) / $1 * $1 }
         kernelLaunches += 1
-        try programs.kernel(kernel, in: family).launch(on: queue, global: global, local: local, arguments)
+        guard profiledLaunches != nil else {
+            return try programs.kernel(kernel, in: family).launch(on: queue, global: global, local: local, arguments)
+        }
+        var event: cl_event?
+        try programs.kernel(kernel, in: family).launch(on: queue, global: global, local: local, arguments, event: &event)
+        if let event { profiledLaunches!.append((kernel, event)) }
     }
 
     /// `values` multiplied, or an error naming `what` when the product overflows or exceeds the kernels' limit.
