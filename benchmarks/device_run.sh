@@ -6,7 +6,8 @@
 #   4. benchmarks/gpu_compare.sh: gpustyle vs PyTorch + cuDNN, TF32 off/on, at SIZES (512,1024,2048) — issue 6's table,
 #      then device time per kernel at PROFILE_SIZES (512,2048);
 #   5. HIGHRES=1: benchmarks/highres_gpu_check.sh — an 8192² coarse-to-fine run and measured peaks (issue 8);
-#   6. if time is left: parity with direct convolutions, both algorithms untuned at 512².
+#   6. if time is left: Gram tilings against the default (GRAM_TILINGS at GRAM_SIZE, 1024), parity with direct
+#      convolutions, both algorithms untuned at 512².
 # The device tool returns at most 8 files from $OUT, so everything lands in: log.txt (all output), summary.txt (the
 # tables, rewritten after every step), results.tar.gz (every report and log, rewritten after every step) and the
 # high-resolution check's images. A step cut off by the deadline still leaves what it wrote.
@@ -15,7 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export OUT=${OUT:-/tmp/device_out} WORK=${WORK:-/tmp/device_work}
 if [ "${1:-}" = --rehearse ]; then
-  export SIZES=${SIZES:-64} PROFILE_SIZES=${PROFILE_SIZES:-64} TUNE_SIZE=${TUNE_SIZE:-32} TUNE_SECONDS=${TUNE_SECONDS:-20} PARITY_SIZE=${PARITY_SIZE:-32}
+  export SIZES=${SIZES:-64} PROFILE_SIZES=${PROFILE_SIZES:-64} GRAM_SIZE=${GRAM_SIZE:-64} TUNE_SIZE=${TUNE_SIZE:-32} TUNE_SECONDS=${TUNE_SECONDS:-20} PARITY_SIZE=${PARITY_SIZE:-32}
   export TORCH_ARGS=${TORCH_ARGS:---device cpu --tf32 off,on --optimizer gd} HIGHRES=${HIGHRES:-1}
   export PEAK_SIZES=${PEAK_SIZES:-64,128} CHAIN_SCALES=${CHAIN_SCALES:-64,128} CHAIN_ITERATIONS=${CHAIN_ITERATIONS:-3,2}
   export CROP=${CROP:-48} MAX_MEMORY=${MAX_MEMORY:-4GB} PLAN_SIZE=${PLAN_SIZE:-1024}
@@ -67,6 +68,11 @@ done
 if [ "${HIGHRES:-0}" = 1 ]; then
   step highres 90 env OUT="$WORK/highres" IMAGES="$OUT" benchmarks/highres_gpu_check.sh
 fi
+# Gram tilings (GPUSTYLE_GRAM_TILING) against the default, device time per kernel at GRAM_SIZE: which to make the default.
+for tiling in default ${GRAM_TILINGS:-64,16,4,4,4,16,16 64,16,8,4,8,16,16 128,8,8,8,8,16,8}; do
+  step "gram_${tiling//,/-}" 20 env GPUSTYLE_GRAM_TILING="${tiling/default/}" "$GPUSTYLE" bench --backend opencl --size "${GRAM_SIZE:-1024}" \
+    --iterations 3 --no-phases --profile-kernels --lbfgs-history 10 --report "$WORK/gram_${tiling//,/-}.json"
+done
 step parity_direct 30 "$GPUSTYLE" bench --compare --size "${PARITY_SIZE:-64}" --iterations 20 --lbfgs-history 10 --architecture vgg19 --opencl-convolution direct
 for algorithm in winograd direct; do
   step "untuned_${algorithm}" 30 env GPUSTYLE_NO_TUNING=1 "$GPUSTYLE" bench --backend opencl --size "${SIZES%%,*}" --iterations 10 --opencl-convolution $algorithm

@@ -66,6 +66,18 @@ def kernel_profiles(folder):
             print(f"  {k['kernel']:28} {k['seconds'] * 1e3 / n:9.3f} ms {100 * k['seconds'] / max(total, 1e-30):5.1f}%  {k['launches'] / n:6.1f} launches")
 
 
+def gram_tilings(folder):
+    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"gram_.*\.json", n)):
+        r = load(f"{folder}/{name}")
+        if not r or not r.get("kernel_profile"):
+            continue
+        n = r["kernel_profile_iterations"]
+        times = {k["kernel"]: k["seconds"] * 1e3 / n for k in r["kernel_profile"]}
+        gram = sum(v for k, v in times.items() if k.startswith("gram_"))
+        print(f"{name[5:-5].replace('-', ','):22} {r['width']}²: {r['seconds_per_iteration'] * 1e3:9.2f} ms per iteration, Gram kernels "
+              f"{gram:8.3f} ms (forward {times.get('gram_partial', 0):.3f}, gradient {times.get('gram_backward', 0):.3f})")
+
+
 def highres(folder):
     chain = load(f"{folder}/chain.json")
     if chain:
@@ -94,6 +106,7 @@ def main(folder):
         if found:
             print(f"## {title}"); print("\n".join(found))
     for sub, title, show, pattern in [(".", "device time per kernel", kernel_profiles, r"profile_\d+\.json"),
+                                      (".", "Gram tilings (GPUSTYLE_GRAM_TILING)", gram_tilings, r"gram_.*\.json"),
                                       (".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_\d+\.json|torch\.jsonl"),
                                       ("compare", "gpustyle vs PyTorch", ratio_table, r"gpustyle_\d+\.json|torch\.jsonl"),
                                       (".", "high resolution", highres, r"chain\.json|bench_.*\.json"),

@@ -87,9 +87,25 @@ final class OpenCLNetworkOpsTests: XCTestCase {
 
     /// Gram and its backward agree within 1e-5 of the largest magnitude, for channel counts off the 32-tile
     /// and pixel counts that split unevenly; the Gram is exactly symmetric.
+    /// Gram and its gradient match the CPU with the default tiling and with others (GPUSTYLE_GRAM_TILING), on shapes
+    /// that fill no tile exactly.
     func testGramMatchesCPU() throws {
-        let pair = try BackendPair()
-        for (c, p) in [(1, 7), (3, 300), (5, 1000), (17, 77), (70, 531), (33, 4099)] {
+        let device = try OpenCLTestDevice.backend().device.index
+        for tiling in ["32,16,2,2,4,16,16", "64,16,4,4,4,16,16", "64,8,8,4,8,8,8", "16,4,1,1,2,8,32"] {
+            let gpu = try OpenCLBackend(deviceIndex: device, convTuning: ConvTuning(), gramTiling: try GramTiling(parsing: tiling))
+            try checkGram(try BackendPair(gpu: gpu), shapes: tiling.hasPrefix("32,") ? [(1, 7), (3, 300), (5, 1000), (17, 77), (70, 531), (33, 4099)]
+                                                                                    : [(3, 300), (70, 531), (33, 4099)])
+        }
+        XCTAssertEqual(try GramTiling(parsing: "32,16,2,2,4,16,16"), GramTiling(), "the default")
+        for bad in ["32,16,2", "32,16,3,2,4,16,16", "0,16,2,2,4,16,16", "x,16,2,2,4,16,16", "512,16,2,2,4,16,16"] {
+            XCTAssertThrowsError(try GramTiling(parsing: bad), bad)
+        }
+        XCTAssertThrowsError(try GramTiling(parsing: "256,16,1,2,4,16,16").validate(maxWorkGroupSize: 1024, localMemoryBytes: 49152),
+                             "256×256 work-items")
+    }
+
+    private func checkGram(_ pair: BackendPair, shapes: [(Int, Int)]) throws {
+        for (c, p) in shapes {
             let seed = UInt64(c * 7 + p)
             let features = try pair.buffers(randomValues(c * p, seed: seed))
             let gram = try pair.buffers([Float](repeating: 5, count: c * c))

@@ -1,19 +1,6 @@
 // OpenCLBackend+Network.swift — the network ops on OpenCL: convolution both ways, ReLU, pooling, Gram and its gradient.
 import COpenCL
 
-/// gram.cl's tile sizes (passed as -D options so Swift and the kernels agree).
-enum GramTiling {
-    static let tile = 32, depth = 16, perItem = 2
-    static let backwardRows = 2, backwardColumns = 4, backwardSide = 16, backwardDepth = 16
-    static var side: Int { tile / perItem }
-    static var buildOptions: String {
-        "-D GRAM_TILE=\(tile) -D GRAM_K=\(depth) -D GRAM_WPT=\(perItem) -D GRADF_ROWS=\(backwardRows) "
-            + "-D GRADF_COLS=\(backwardColumns) -D GRADF_SIDE=\(backwardSide) -D GRADF_K=\(backwardDepth)"
-    }
-    /// Most floats the split-K partials may take (64 MiB).
-    static let maxPartials = 16 << 20
-}
-
 extension OpenCLBackend {
     // MARK: Convolution
 
@@ -127,15 +114,15 @@ extension OpenCLBackend {
         try expect(f.count >= count && g.count >= entries, "gram buffers too small for \(channels)×\(pixels)")
         guard entries > 0 else { return }
         guard pixels > 0 else { return try fill(g.mem, floats: entries, value: 0) }
-        let tiles = (channels + GramTiling.tile - 1) / GramTiling.tile
+        let tiles = (channels + gramTiling.tile - 1) / gramTiling.tile
         let upperTiles = tiles * (tiles + 1) / 2
         var splits = max(1, min((maxReductionGroups + upperTiles - 1) / upperTiles, (pixels + 255) / 256))
         splits = max(1, min(splits, min(GramTiling.maxPartials, maxAllocationBytes / 4) / entries))
         var pixelsPerSplit = (pixels + splits - 1) / splits
-        pixelsPerSplit = (pixelsPerSplit + GramTiling.depth - 1) / GramTiling.depth * GramTiling.depth
+        pixelsPerSplit = (pixelsPerSplit + gramTiling.depth - 1) / gramTiling.depth * gramTiling.depth
         splits = (pixels + pixelsPerSplit - 1) / pixelsPerSplit
         let partials = try scratch("gram partials", count: try elements(splits, entries, what: "gram partials"))
-        let side = GramTiling.side
+        let side = gramTiling.side
         try launch("gram_partial", in: .gram, items: [tiles * side, tiles * side, splits], local: [side, side, 1], [
             .buffer(f.mem), .int(Int32(channels)), .int(Int32(pixels)), .int(Int32(pixelsPerSplit)), .buffer(partials),
         ])
@@ -149,9 +136,9 @@ extension OpenCLBackend {
         let count = try elements(channels, pixels, what: "gramBackward features")
         let entries = try elements(channels, channels, what: "gramBackward gradGram")
         try expect(f.count >= count && df.count >= count && dg.count >= entries, "gramBackward buffers too small for \(channels)×\(pixels)")
-        let side = GramTiling.backwardSide
-        let columnTiles = (pixels + side * GramTiling.backwardColumns - 1) / (side * GramTiling.backwardColumns)
-        let rowTiles = (channels + side * GramTiling.backwardRows - 1) / (side * GramTiling.backwardRows)
+        let side = gramTiling.backwardSide
+        let columnTiles = (pixels + side * gramTiling.backwardColumns - 1) / (side * gramTiling.backwardColumns)
+        let rowTiles = (channels + side * gramTiling.backwardRows - 1) / (side * gramTiling.backwardRows)
         try launch("gram_backward", in: .gram, items: [columnTiles * side, rowTiles * side], local: [side, side], [
             .buffer(dg.mem), .buffer(f.mem), .int(Int32(channels)), .int(Int32(pixels)),
             .float(1 / Float(channels * pixels)), .buffer(df.mem),

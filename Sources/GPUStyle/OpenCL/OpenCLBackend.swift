@@ -36,6 +36,8 @@ public final class OpenCLBackend: Backend {
     /// Whether the queue records device times (`profiling` at init), and the kernels recorded since
     /// `startKernelProfile` (see OpenCLBackend+Profile.swift).
     let profiling: Bool
+    /// gram.cl's tiling (the default, or `GPUSTYLE_GRAM_TILING`).
+    let gramTiling: GramTiling
     var profiledLaunches: [(kernel: String, event: cl_event)]?
 
     /// Opens a device. `deviceIndex` counts devices across all platforms as `OpenCLDevices.list()` does;
@@ -53,7 +55,8 @@ public final class OpenCLBackend: Backend {
     ///   - maxAllocationBytes: a lower single-buffer limit than the device's (tests use it to split banks).
     ///   - cache: where built program binaries are kept.
     init(deviceIndex: Int?, convTuning: ConvTuning?, algorithm: ConvAlgorithm? = nil, maxAllocationBytes: Int? = nil,
-         cache: KernelBinaryCache = .fromEnvironment(), tuningStore: ConvTuningStore = .fromEnvironment(), profiling: Bool = false) throws {
+         cache: KernelBinaryCache = .fromEnvironment(), tuningStore: ConvTuningStore = .fromEnvironment(), profiling: Bool = false,
+         gramTiling: GramTiling? = nil) throws {
         let handles = try OpenCLDevices.handles()
         guard !handles.isEmpty else {
             throw GPUStyleError(.opencl, "no OpenCL device found (no platform, CL_PLATFORM_NOT_FOUND_KHR, or platforms without devices): install an OpenCL driver or use --backend cpu")
@@ -87,6 +90,8 @@ public final class OpenCLBackend: Backend {
         convTuningSource = source
         deviceName = "\(info.name) (\(info.platformName), driver \(info.driverVersion))"
         try tuning.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)
+        self.gramTiling = try gramTiling ?? GramTiling.fromEnvironment()
+        try self.gramTiling.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)
         self.maxAllocationBytes = min(maxAllocationBytes ?? info.maxAllocationBytes, info.maxAllocationBytes)
         var groupSize = 1
         while groupSize * 2 <= min(256, info.maxWorkGroupSize) { groupSize *= 2 }
@@ -99,7 +104,7 @@ public final class OpenCLBackend: Backend {
         let reduce = "-D REDUCE_WG=\(groupSize)"
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
                                   options: [.conv: tuning.buildOptions, .winograd: tuning.gemm.buildOptions,
-                                            .winogradNarrow: tuning.gemm.narrow.buildOptions, .gram: GramTiling.buildOptions,
+                                            .winogradNarrow: tuning.gemm.narrow.buildOptions, .gram: self.gramTiling.buildOptions,
                                             .loss: reduce, .vector: reduce])
         if source.hasPrefix("tuned") {
             // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.
@@ -116,7 +121,9 @@ public final class OpenCLBackend: Backend {
     }
 
     /// The convolution tiling in use and where it came from ("16×8 px × 32 ch, …; tuned (FILE)").
-    public var convTilingDescription: String { "\(convTuning.summary); \(convTuningSource)" }
+    public var convTilingDescription: String {
+        "\(convTuning.summary); \(convTuningSource)" + (gramTiling == GramTiling() ? "" : "; \(gramTiling.summary) (GPUSTYLE_GRAM_TILING)")
+    }
 
     public var memory: MemoryStats { tracker.current }
     public func resetPeakMemory() { tracker.resetPeak() }
