@@ -8,8 +8,13 @@ final class OpenCLNetworkOpsTests: XCTestCase {
 
     /// Forward (with and without ReLU) and input gradient agree within 1e-5 of the largest magnitude
     /// (FP32 sums of up to 630 products in a different order).
+    /// Sets with at most 4 outputs (the RGB image's gradient) run the narrow-output direct tiling.
     func testConvolutionMatchesCPU() throws {
-        try checkConvolutions(try BackendPair())
+        try BackendPair().checkConvolutions(Self.convShapes, seed: 100) { c, k, conv in
+            let prepared = try XCTUnwrap(conv as? OpenCLPreparedConv)
+            XCTAssertEqual(prepared.forward.narrow, k <= ConvTuning.narrowOutputChannels && !prepared.forward.winograd, "\(c)→\(k) forward")
+            XCTAssertEqual(prepared.backward.narrow, c <= ConvTuning.narrowOutputChannels && !prepared.backward.winograd, "\(c)→\(k) gradient")
+        }
     }
 
     /// The direct kernel for every layer, with its default and other tilings (other -D values, 32-item groups, scalar

@@ -84,6 +84,20 @@ public struct ConvTuning: Sendable, Equatable, Codable {
         self.gemm = gemm
     }
 
+    /// Most output channels a direct convolution may have to run as `narrowOutput` (the RGB image's gradient: 3).
+    public static let narrowOutputChannels = 4
+
+    /// The direct tiling for convolutions with at most `narrowOutputChannels` outputs: 4 output channels per
+    /// work-group instead of `tileOutChannels` (32 by default, 29 of them padding for 3), and a wider pixel tile
+    /// (32×8, 4 pixels per item) to keep 64 work-items. Same input chunk.
+    public var narrowOutput: ConvTuning {
+        ConvTuning(tileWidth: 32, tileHeight: 8, tileOutChannels: 4, chunkInChannels: chunkInChannels, pixelsPerItem: 4,
+                   channelsPerItem: 4, algorithm: .direct, gemm: gemm)
+    }
+
+    /// Whether a direct convolution to `outChannels` uses `narrowOutput`.
+    func usesNarrowOutput(outChannels: Int) -> Bool { outChannels <= Self.narrowOutputChannels }
+
     /// Whether a convolution from `inChannels` to `outChannels` runs through winograd.cl.
     func usesWinograd(inChannels: Int, outChannels: Int) -> Bool {
         algorithm == .winograd && min(inChannels, outChannels) >= Self.winogradMinChannels
@@ -113,8 +127,8 @@ public struct ConvTuning: Sendable, Equatable, Codable {
               (tileWidth * tileHeight) % pixelsPerItem == 0, tileOutChannels % channelsPerItem == 0 else {
             throw GPUStyleError(.internal, "invalid convolution tiling \(buildOptions)")
         }
-        guard threads <= maxWorkGroupSize, localBytes <= localMemoryBytes else {
-            throw GPUStyleError(.opencl, "the convolution tiling \(buildOptions) needs \(threads) work-items and \(localBytes) bytes of local memory per work-group; this device allows \(maxWorkGroupSize) and \(localMemoryBytes)")
+        for t in [self, narrowOutput] where t.threads > maxWorkGroupSize || t.localBytes > localMemoryBytes {
+            throw GPUStyleError(.opencl, "the convolution tiling \(t.buildOptions) needs \(t.threads) work-items and \(t.localBytes) bytes of local memory per work-group; this device allows \(maxWorkGroupSize) and \(localMemoryBytes)")
         }
         guard algorithm == .winograd else { return }
         let g = gemm

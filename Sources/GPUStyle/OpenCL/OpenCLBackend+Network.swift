@@ -12,15 +12,17 @@ extension OpenCLBackend {
             let (kernelIn, kernelOut) = transposedRotated ? (outChannels, inChannels) : (inChannels, outChannels)
             let winograd = convTuning.usesWinograd(inChannels: kernelIn, outChannels: kernelOut)
             let what = (winograd ? "Winograd " : "") + (transposedRotated ? "transposed conv weights" : "conv weights")
+            let narrow = !winograd && convTuning.usesNarrowOutput(outChannels: kernelOut)
+            let direct = narrow ? convTuning.narrowOutput : convTuning
             let (inPad, outPad) = winograd ? convTuning.winogradPaddedCounts(inChannels: kernelIn, outChannels: kernelOut)
-                                           : convTuning.paddedCounts(inChannels: kernelIn, outChannels: kernelOut)
+                                           : direct.paddedCounts(inChannels: kernelIn, outChannels: kernelOut)
             _ = try elements(inPad, winograd ? 36 : 9, outPad, what: "padded \(what) \(kernelOut)×\(kernelIn)×3×3")
             let values = winograd
                 ? convTuning.arrangeWinograd(weights: weights, inChannels: inChannels, outChannels: outChannels, transposedRotated: transposedRotated)
-                : convTuning.arrange(weights: weights, inChannels: inChannels, outChannels: outChannels, transposedRotated: transposedRotated).values
+                : direct.arrange(weights: weights, inChannels: inChannels, outChannels: outChannels, transposedRotated: transposedRotated).values
             let mem = try allocate(count: values.count, what: what)
             try write(values, to: mem)
-            return OpenCLConvWeights(mem: mem, inPad: inPad, outPad: outPad, winograd: winograd)
+            return OpenCLConvWeights(mem: mem, inPad: inPad, outPad: outPad, winograd: winograd, narrow: narrow)
         }
         let forward = try upload(transposedRotated: false), backward = try upload(transposedRotated: true)
         let biasMem = try allocate(count: outChannels, what: "conv bias")
@@ -54,10 +56,10 @@ extension OpenCLBackend {
             return try runWinograd(input: input, inChannels: inChannels, weights: weights, bias: bias, outChannels: outChannels,
                                    flags: flags, output: output, height: height, width: width)
         }
-        let t = convTuning, outPad = weights.outPad
+        let t = weights.narrow ? convTuning.narrowOutput : convTuning, outPad = weights.outPad
         let tilesX = (width + t.tileWidth - 1) / t.tileWidth, tilesY = (height + t.tileHeight - 1) / t.tileHeight
         let groups = try elements(tilesX, tilesY, t.threads, what: "conv3x3 launch")
-        try launch("conv3x3", in: .conv, items: [groups, outPad / t.tileOutChannels], local: [t.threads, 1], [
+        try launch("conv3x3", in: weights.narrow ? .convNarrow : .conv, items: [groups, outPad / t.tileOutChannels], local: [t.threads, 1], [
             .buffer(input), .int(Int32(inChannels)), .int(Int32(height)), .int(Int32(width)),
             .buffer(weights.mem), .int(Int32(outPad)), .buffer(bias), .int(Int32(outChannels)), .int(flags),
             .buffer(output), .int(Int32(tilesX)),

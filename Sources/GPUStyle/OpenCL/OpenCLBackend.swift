@@ -103,7 +103,7 @@ public final class OpenCLBackend: Backend {
         queue = try CLQueue(context: context, profiling: profiling)
         let reduce = "-D REDUCE_WG=\(groupSize)"
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
-                                  options: [.conv: tuning.buildOptions, .winograd: tuning.gemm.buildOptions,
+                                  options: [.conv: tuning.buildOptions, .convNarrow: tuning.narrowOutput.buildOptions, .winograd: tuning.gemm.buildOptions,
                                             .winogradNarrow: tuning.gemm.narrow.buildOptions, .gram: self.gramTiling.buildOptions,
                                             .loss: reduce, .vector: reduce])
         if source.hasPrefix("tuned") {
@@ -242,7 +242,8 @@ public final class OpenCLBackend: Backend {
         }
         var event: cl_event?
         try programs.kernel(kernel, in: family).launch(on: queue, global: global, local: local, arguments, event: &event)
-        if let event { profiledLaunches!.append((kernel, event)) }
+        // A family built from another family's source (narrow variants) is told apart in the profile.
+        if let event { profiledLaunches!.append((family.sourceName == family.rawValue ? kernel : "\(kernel) (\(family.rawValue))", event)) }
     }
 
     /// `values` multiplied, or an error naming `what` when the product overflows or exceeds the kernels' limit.

@@ -5,10 +5,16 @@ import Kernels
 /// One `.cl` file of `Sources/Kernels`, built as one program (`winogradNarrow`: winograd.cl again, with a GEMM for
 /// few tiles).
 enum KernelFamily: String, CaseIterable, Sendable {
-    case conv, elementwise, pool, gram, loss, vector, winograd, winogradNarrow
+    case conv, convNarrow, elementwise, pool, gram, loss, vector, winograd, winogradNarrow
 
     /// The `.cl` file's name without extension.
-    var sourceName: String { self == .winogradNarrow ? "winograd" : rawValue }
+    var sourceName: String {
+        switch self {
+        case .winogradNarrow: return "winograd"
+        case .convNarrow: return "conv"
+        default: return rawValue
+        }
+    }
 }
 
 /// The programs and kernels of one context. Programs are built on first use; kernels are created once.

@@ -49,6 +49,8 @@ struct OpenCLConvWeights {
     let inPad: Int
     let outPad: Int
     let winograd: Bool
+    /// Arranged for (and run with) `ConvTuning.narrowOutput`.
+    var narrow = false
 }
 
 /// A convolution prepared for the OpenCL backend: the forward set, the transposed, rotated set for the input
