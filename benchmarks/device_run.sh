@@ -22,7 +22,7 @@ if [ "${1:-}" = --rehearse ]; then
   export CROP=${CROP:-48} MAX_MEMORY=${MAX_MEMORY:-4GB} PLAN_SIZE=${PLAN_SIZE:-1024}
   export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/device_rehearsal_cache}  # keep this machine's stored tiling
 fi
-DEADLINE=${DEADLINE:-550} PROFILE_SIZES=${PROFILE_SIZES:-512,2048}
+export DEADLINE=${DEADLINE:-550} PROFILE_SIZES=${PROFILE_SIZES:-512,2048} SIZES=${SIZES:-512,1024,2048}
 rm -rf "$WORK" && mkdir -p "$OUT" "$WORK"
 
 main() {
