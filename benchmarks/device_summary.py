@@ -63,7 +63,7 @@ def kernel_profiles(folder):
         print(f"{r['width']}×{r['height']}: {r['seconds_per_iteration'] * 1e3:.2f} ms per iteration, kernels {total * 1e3 / n:.2f} ms of device time, "
               f"{r.get('kernel_launches_per_iteration', 0):.0f} launches, {r.get('host_waits_per_iteration', 0):.0f} host waits")
         for k in profile[:8]:
-            print(f"  {k['kernel']:28} {k['seconds'] * 1e3 / n:9.3f} ms {100 * k['seconds'] / max(total, 1e-30):5.1f}%  {k['launches'] / n:6.1f} launches")
+            print(f"  {k['kernel']:32} {k['seconds'] * 1e3 / n:9.3f} ms {100 * k['seconds'] / max(total, 1e-30):5.1f}%  {k['launches'] / n:6.1f} launches")
 
 
 def gram_tilings(folder):

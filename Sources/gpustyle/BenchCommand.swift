@@ -106,7 +106,7 @@ struct BenchCommand: ParsableCommand {
             let total = profile.reduce(0) { $0 + $1.seconds }
             print(String(format: "  kernels (device time per iteration, %d profiled iterations): %.2f ms in all", n, total * 1000 / Double(n)))
             for k in profile {
-                print("    " + k.kernel.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%9.3f ms %5.1f%%  %6.1f launches", k.seconds * 1000 / Double(n),
+                print("    " + k.kernel.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.3f ms %5.1f%%  %6.1f launches", k.seconds * 1000 / Double(n),
                              100 * k.seconds / max(total, 1e-30), Double(k.launches) / Double(n)))
             }
         }
