@@ -34,13 +34,7 @@ final class OpenCLNetworkOpsTests: XCTestCase {
 
     /// The conv kernel must not write outside the output's C×H×W: a larger buffer keeps its tail.
     func testConvolutionLeavesTheRestOfTheBufferAlone() throws {
-        let gpu = try OpenCLTestDevice.backend()
-        let conv = try gpu.prepareConv(weights: randomValues(5 * 3 * 9, seed: 7), bias: randomValues(5, seed: 8), inChannels: 3, outChannels: 5)
-        let input = try gpu.makeBuffer(count: 3 * 5 * 6), output = try gpu.makeBuffer(count: 5 * 5 * 6 + 40)
-        try gpu.upload(randomValues(3 * 5 * 6, seed: 9), to: input)
-        try gpu.fill(output, value: 42)
-        try gpu.conv3x3(input: input, conv: conv, output: output, height: 5, width: 6, relu: false)
-        XCTAssertEqual(Array(try gpu.download(output).suffix(40)), [Float](repeating: 42, count: 40))
+        try assertConvolutionLeavesTheBufferTail(try OpenCLTestDevice.backend(), inChannels: 3, outChannels: 5)
     }
 
     /// ReLU forward and backward are bit-identical to the CPU, including NaN, ±0 and aliasing input/output.

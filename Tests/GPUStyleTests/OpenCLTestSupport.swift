@@ -75,6 +75,18 @@ struct BackendPair {
     }
 }
 
+/// A 5×6 convolution from `inChannels` to `outChannels` into a buffer 40 floats longer than its output: the kernels
+/// must not write past the output's C×H×W, so the tail keeps its fill.
+func assertConvolutionLeavesTheBufferTail(_ gpu: OpenCLBackend, inChannels c: Int, outChannels k: Int,
+                                          file: StaticString = #filePath, line: UInt = #line) throws {
+    let conv = try gpu.prepareConv(weights: randomValues(k * c * 9, seed: 7), bias: randomValues(k, seed: 8), inChannels: c, outChannels: k)
+    let input = try gpu.makeBuffer(count: c * 5 * 6), output = try gpu.makeBuffer(count: k * 5 * 6 + 40)
+    try gpu.upload(randomValues(c * 5 * 6, seed: 9), to: input)
+    try gpu.fill(output, value: 42)
+    try gpu.conv3x3(input: input, conv: conv, output: output, height: 5, width: 6, relu: false)
+    XCTAssertEqual(Array(try gpu.download(output).suffix(40)), [Float](repeating: 42, count: 40), file: file, line: line)
+}
+
 /// Asserts `a` and `b` are bit-for-bit equal (NaN equal to NaN).
 func assertIdentical(_ a: [Float], _ b: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, "\(what): length", file: file, line: line)

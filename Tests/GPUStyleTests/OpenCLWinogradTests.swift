@@ -66,13 +66,7 @@ final class OpenCLWinogradTests: XCTestCase {
 
     /// The output transform writes only the output's C×H×W: a larger buffer keeps its tail.
     func testWinogradLeavesTheRestOfTheBufferAlone() throws {
-        let gpu = try OpenCLTestDevice.backend()
-        let conv = try gpu.prepareConv(weights: randomValues(20 * 16 * 9, seed: 7), bias: randomValues(20, seed: 8), inChannels: 16, outChannels: 20)
-        let input = try gpu.makeBuffer(count: 16 * 5 * 6), output = try gpu.makeBuffer(count: 20 * 5 * 6 + 40)
-        try gpu.upload(randomValues(16 * 5 * 6, seed: 9), to: input)
-        try gpu.fill(output, value: 42)
-        try gpu.conv3x3(input: input, conv: conv, output: output, height: 5, width: 6, relu: false)
-        XCTAssertEqual(Array(try gpu.download(output).suffix(40)), [Float](repeating: 42, count: 40))
+        try assertConvolutionLeavesTheBufferTail(try OpenCLTestDevice.backend(), inChannels: 16, outChannels: 20)
     }
 
     /// The planner sets the Winograd scratch budget aside (less what is already allocated), and convolutions both ways
