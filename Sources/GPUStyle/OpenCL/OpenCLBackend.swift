@@ -110,6 +110,7 @@ public final class OpenCLBackend: Backend {
             // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.
             do {
                 _ = try programs.kernel("conv3x3", in: .conv)
+                _ = try programs.kernel("conv3x3", in: .convNarrow)
                 if tuning.algorithm == .winograd {
                     _ = try programs.kernel("winograd_gemm", in: .winograd)
                     _ = try programs.kernel("winograd_gemm", in: .winogradNarrow)
