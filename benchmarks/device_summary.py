@@ -28,26 +28,35 @@ def ratio_table(folder):
         except ValueError:
             continue
         torch[(str(r["size"]), r["tf32"])] = r
-    sizes = sorted({n[len("gpustyle_"):-len(".json")] for n in os.listdir(folder) if re.fullmatch(r"gpustyle_\d+\.json", n)}
-                   | {s for s, _ in torch}, key=int)
+    names = (re.fullmatch(r"gpustyle_(?:tf32x3_|tf32_)?(\d+)\.json", n) for n in os.listdir(folder))
+    sizes = sorted({m.group(1) for m in names if m} | {s for s, _ in torch}, key=int)
     if not sizes:
         return
-    print(f"{'size':>6} {'gpustyle ms':>12} {'torch fp32 ms':>14} {'torch tf32 ms':>14} {'fp32 ratio':>11} "
-          f"{'tf32 ratio':>11} {'gpustyle mem':>13} {'torch mem':>10} {'launches':>9}")
+    # gpustyle's precisions (--precision): fp32 is the default and issue 6's target; tf32x3 (FP32-accurate on tensor
+    # cores) aims at PyTorch's TF32 time; tf32 is the fast, inexact one.
+    precisions = [p for p in ("fp32", "tf32x3", "tf32")
+                  if any(load(f"{folder}/gpustyle_{'' if p == 'fp32' else p + '_'}{s}.json") for s in sizes)] or ["fp32"]
+    head = [f"{'size':>6}"] + [f"{'gs ' + p + ' ms':>15}" for p in precisions] + [f"{'torch fp32 ms':>14}", f"{'torch tf32 ms':>14}"]
+    head += [f"{p + '/torch fp32':>17}" for p in precisions[:1]] + [f"{p + '/torch tf32':>17}" for p in precisions]
+    head += [f"{'gpustyle mem':>13}", f"{'torch mem':>10}", f"{'launches':>9}"]
+    print(" ".join(head))
+    g = None
     for s in sizes:
-        g = load(f"{folder}/gpustyle_{s}.json")
-        gm = g["seconds_per_iteration"] * 1e3 if g else None
-        cells = [f"{gm:12.2f}" if gm else f"{'failed':>12}"]
+        runs = {p: load(f"{folder}/gpustyle_{'' if p == 'fp32' else p + '_'}{s}.json") for p in precisions}
+        ms = {p: r["seconds_per_iteration"] * 1e3 if r else None for p, r in runs.items()}
+        g = runs[precisions[0]] or g
+        cells = [f"{ms[p]:15.2f}" if ms[p] else f"{'-':>15}" for p in precisions]
         for tf32 in (False, True):
             t = torch.get((s, tf32))
             cells.append(f"{t['ms_per_iteration']:14.2f}" if t else f"{'-':>14}")
-        for tf32 in (False, True):
+        for p, tf32 in [(precisions[0], False)] + [(p, True) for p in precisions]:
             t = torch.get((s, tf32))
-            cells.append(f"{t['ms_per_iteration'] / gm:10.2f}x" if t and gm else f"{'-':>11}")
-        cells.append(f"{g['peak_device_memory_bytes'] / 2**30:12.2f}G" if g else f"{'-':>13}")
+            cells.append(f"{t['ms_per_iteration'] / ms[p]:16.2f}x" if t and ms[p] else f"{'-':>17}")
+        first = runs[precisions[0]]
+        cells.append(f"{first['peak_device_memory_bytes'] / 2**30:12.2f}G" if first else f"{'-':>13}")
         t = torch.get((s, False))
         cells.append(f"{t['peak_memory_bytes'] / 2**30:9.2f}G" if t else f"{'-':>10}")
-        cells.append(f"{g['kernel_launches_per_iteration']:9.0f}" if g and g.get("kernel_launches_per_iteration") else f"{'-':>9}")
+        cells.append(f"{first['kernel_launches_per_iteration']:9.0f}" if first and first.get("kernel_launches_per_iteration") else f"{'-':>9}")
         print(f"{s:>6} " + " ".join(cells))
     print("ratio = PyTorch time / gpustyle time (above 1: gpustyle is faster); launches: gpustyle's kernels per iteration; gpustyle: "
           + (g["conv_tiling"] if g and "conv_tiling" in g else "?"))
@@ -78,6 +87,14 @@ def gram_tilings(folder):
               f"{gram:8.3f} ms (forward {times.get('gram_partial', 0):.3f}, gradient {times.get('gram_backward', 0):.3f})")
 
 
+def tensor_tilings(folder):
+    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"tensor_tiling_.*\.json", n)):
+        r = load(f"{folder}/{name}")
+        if r:
+            print(f"{name[14:-5].replace('-', ','):16} {r['width']}²: {r['seconds_per_iteration'] * 1e3:9.2f} ms per iteration "
+                  f"({r.get('conv_tiling', '?').split(';')[0]})")
+
+
 def highres(folder):
     chain = load(f"{folder}/chain.json")
     if chain:
@@ -96,6 +113,8 @@ def highres(folder):
 def main(folder):
     for title, path, pattern in [("GPU", "gpu.txt", None), ("devices", "devices.txt", r"^#"),
                                  ("parity (Winograd)", "parity.txt", r"^(cpu|opencl) on|per iteration|relative loss|conv tiling"),
+                                 ("parity (Winograd on tensor cores, 3×TF32)", "parity_tf32x3.txt", r"^opencl on|relative loss|conv tiling"),
+                                 ("parity (Winograd on tensor cores, TF32)", "parity_tf32.txt", r"^opencl on|relative loss"),
                                  ("tune", "tune.txt", r"^best on|^stored"),
                                  ("parity (direct)", "parity_direct.txt", r"^(cpu|opencl) on|per iteration|relative loss"),
                                  ("untuned Winograd", "untuned_winograd.txt", r"per iteration|phases"),
@@ -107,8 +126,9 @@ def main(folder):
             print(f"## {title}"); print("\n".join(found))
     for sub, title, show, pattern in [(".", "device time per kernel", kernel_profiles, r"profile_\d+\.json"),
                                       (".", "Gram tilings (GPUSTYLE_GRAM_TILING)", gram_tilings, r"gram_.*\.json"),
-                                      (".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_\d+\.json|torch\.jsonl"),
-                                      ("compare", "gpustyle vs PyTorch", ratio_table, r"gpustyle_\d+\.json|torch\.jsonl"),
+                                      (".", "tensor-core tilings (GPUSTYLE_TENSOR_TILING, 3×TF32)", tensor_tilings, r"tensor_tiling_.*\.json"),
+                                      (".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_(tf32x3_|tf32_)?\d+\.json|torch\.jsonl"),
+                                      ("compare", "gpustyle vs PyTorch", ratio_table, r"gpustyle_(tf32x3_|tf32_)?\d+\.json|torch\.jsonl"),
                                       (".", "high resolution", highres, r"chain\.json|bench_.*\.json"),
                                       ("highres", "high resolution", highres, r"chain\.json|bench_.*\.json")]:
         path = os.path.join(folder, sub)

@@ -16,6 +16,12 @@
 // words). Host padding makes every dimension a multiple of its tile: no bounds checks in the GEMM. Tiles move from
 // global memory as float4 through registers; with GEMM_PREFETCH the next step's loads are issued before this step's
 // arithmetic, so their latency hides behind it.
+//
+// With GEMM_MMA (NVIDIA, compute capability 8.0+) the GEMM runs on tensor cores through inline PTX instead:
+// mma.sync m16n8k8 with TF32 operands and FP32 accumulation, one warp per GEMM_M / WARPS channels × 32 tiles.
+// GEMM_MMA=3 splits every operand x into big = tf32(x) and small = tf32(x − big) and adds small·big + big·small +
+// big·big (3×TF32: FP32-accurate products, ~2⁻²¹ relative); GEMM_MMA=1 takes big·big alone (TF32, ~2⁻¹¹, as PyTorch's
+// default). MMA_EMULATE=1 computes the same fragments through local memory, so other devices can test the indexing.
 
 #ifndef GEMM_M
 #define GEMM_M 64
@@ -35,6 +41,12 @@
 #ifndef GEMM_PREFETCH
 #define GEMM_PREFETCH 0
 #endif
+#ifndef GEMM_MMA
+#define GEMM_MMA 0
+#endif
+#ifndef MMA_EMULATE
+#define MMA_EMULATE 0
+#endif
 
 #define GEMM_ITEMS_M (GEMM_M / GEMM_RM)
 #define GEMM_ITEMS_N (GEMM_N / GEMM_RN)
@@ -49,6 +61,15 @@
 #define V_VECS (GEMM_D * GEMM_N / 4)
 #define U_LOADS ((U_VECS + GEMM_ITEMS - 1) / GEMM_ITEMS)
 #define V_LOADS ((V_VECS + GEMM_ITEMS - 1) / GEMM_ITEMS)
+// Row strides of the local tiles: the tensor-core path pads each row by 8 words, so a fragment's reads (rows t, t+4,
+// columns g: 8t + g mod 32) hit 32 different banks.
+#if GEMM_MMA
+#define U_STRIDE (GEMM_M + 8)
+#define V_STRIDE (GEMM_N + 8)
+#else
+#define U_STRIDE GEMM_M
+#define V_STRIDE GEMM_N
+#endif
 
 // Bᵀ applied to six values (one column or row of a patch).
 #define WINOGRAD_BT(d0, d1, d2, d3, d4, d5, r0, r1, r2, r3, r4, r5) do {                  \
@@ -119,15 +140,16 @@ static inline void gemm_fetch(__global const float* u, __global const float* v, 
 static inline void gemm_stage(__local float* uTile, __local float* vTile, const int lid, const float4* ur, const float4* vr)
 {
     for (int l = 0; l < U_LOADS; ++l) {
-        const int idx = lid + l * GEMM_ITEMS;
-        if (idx < U_VECS) vstore4(ur[l], idx, uTile);
+        const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_M / 4);
+        if (idx < U_VECS) vstore4(ur[l], 0, uTile + r * U_STRIDE + 4 * (idx - r * (GEMM_M / 4)));
     }
     for (int l = 0; l < V_LOADS; ++l) {
-        const int idx = lid + l * GEMM_ITEMS;
-        if (idx < V_VECS) vstore4(vr[l], idx, vTile);
+        const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_N / 4);
+        if (idx < V_VECS) vstore4(vr[l], 0, vTile + r * V_STRIDE + 4 * (idx - r * (GEMM_N / 4)));
     }
 }
 
+#if !GEMM_MMA
 // Launch: global (tilePad / GEMM_RN, outPad / GEMM_RM, 36), local (GEMM_ITEMS_N, GEMM_ITEMS_M, 1).
 __kernel __attribute__((reqd_work_group_size(GEMM_ITEMS_N, GEMM_ITEMS_M, 1)))
 void winograd_gemm(__global const float* restrict u, __global const float* v, const int vOffset, __global float* m,
@@ -182,6 +204,128 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
         for (int j = 0; j < GEMM_RN; ++j) row[j * GEMM_ITEMS_N] = acc[i][j];
     }
 }
+
+#else  // GEMM_MMA
+
+// Work-items (32, WARPS): one warp per row of the work-group, MMA_WARPS_N warps across the 32-tile column blocks.
+#define MMA_WARPS GEMM_ITEMS_M
+#define MMA_WARPS_N (GEMM_N / 32)
+#define MMA_WARPS_M (MMA_WARPS / MMA_WARPS_N)
+#define MMA_TILES_M (GEMM_M / MMA_WARPS_M / 16)   // m16 fragments per warp (its n8 fragments: 4)
+#if GEMM_ITEMS_N != 32 || (GEMM_N % 32) != 0 || (MMA_WARPS % MMA_WARPS_N) != 0 || (GEMM_M % (16 * MMA_WARPS_M)) != 0 || (GEMM_D % 8) != 0
+#error "the tensor-core GEMM needs 32 work-items across (GEMM_N / GEMM_RN == 32), GEMM_N a multiple of 32, 16-channel warp tiles and GEMM_D a multiple of 8"
+#endif
+
+#if MMA_EMULATE
+// cvt.rna.tf32.f32: round to 10 mantissa bits, ties away from zero; Inf and NaN unchanged.
+static inline uint to_tf32(const float x)
+{
+    const uint bits = as_uint(x);
+    return (bits & 0x7f800000u) == 0x7f800000u ? bits : (bits + 0x1000u) & 0xffffe000u;
+}
+
+// d += A·B for one 16×8×8 step as mma.sync distributes it over a warp's lanes (g = lane / 4, t = lane % 4):
+// a = A[g][t], A[g+8][t], A[g][t+4], A[g+8][t+4]; b = B[t][g], B[t+4][g]; d = D[g][2t], D[g][2t+1], D[g+8][2t],
+// D[g+8][2t+1]. The warp's operands meet in `scratch` (16×8 A, then 8×8 B); every work-item of the group calls it.
+static inline void mma_16x8x8(float* d, const uint* a, const uint* b, __local float* scratch, const int g, const int t)
+{
+    scratch[g * 8 + t] = as_float(a[0]); scratch[(g + 8) * 8 + t] = as_float(a[1]);
+    scratch[g * 8 + t + 4] = as_float(a[2]); scratch[(g + 8) * 8 + t + 4] = as_float(a[3]);
+    scratch[128 + t * 8 + g] = as_float(b[0]); scratch[128 + (t + 4) * 8 + g] = as_float(b[1]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = 0; k < 8; ++k) {
+        const float lo = scratch[g * 8 + k], hi = scratch[(g + 8) * 8 + k];
+        const float b0 = scratch[128 + k * 8 + 2 * t], b1 = scratch[128 + k * 8 + 2 * t + 1];
+        d[0] += lo * b0; d[1] += lo * b1; d[2] += hi * b0; d[3] += hi * b1;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+#define MMA(d, a, b) mma_16x8x8(d, a, b, mmaScratch + warp * 192, g, t)
+#else
+static inline uint to_tf32(const float x)
+{
+    uint r;
+    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+    return r;
+}
+#define MMA(d, a, b) asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};" \
+                         : "+f"((d)[0]), "+f"((d)[1]), "+f"((d)[2]), "+f"((d)[3])                                               \
+                         : "r"((a)[0]), "r"((a)[1]), "r"((a)[2]), "r"((a)[3]), "r"((b)[0]), "r"((b)[1]))
+#endif
+
+// Splits x into TF32 parts: big = tf32(x), small = tf32(x − big) (small stays 0 with GEMM_MMA=1).
+#define MMA_SPLIT(x, big, small) do {                                    \
+        big = to_tf32(x);                                                \
+        small = GEMM_MMA == 3 ? to_tf32((x) - as_float(big)) : 0u;       \
+    } while (0)
+
+// Launch: global (tilePad / GEMM_RN, outPad / GEMM_RM, 36), local (32, WARPS, 1).
+__kernel __attribute__((reqd_work_group_size(GEMM_ITEMS_N, GEMM_ITEMS_M, 1)))
+void winograd_gemm(__global const float* restrict u, __global const float* v, const int vOffset, __global float* m,
+                   const int mOffset, const int channelPad, const int outPad, const int tilePad)
+{
+    __local float4 uTile4[GEMM_D * U_STRIDE / 4];
+    __local float4 vTile4[GEMM_D * V_STRIDE / 4];
+    __local float* uTile = (__local float*)uTile4;
+    __local float* vTile = (__local float*)vTile4;
+#if MMA_EMULATE
+    __local float mmaScratch[MMA_WARPS * 192];
+#endif
+
+    const int lane = (int)get_local_id(0), warp = (int)get_local_id(1);
+    const int lid = warp * 32 + lane, g = lane >> 2, t = lane & 3;
+    const int wm = (warp / MMA_WARPS_N) * (GEMM_M / MMA_WARPS_M), wn = (warp % MMA_WARPS_N) * 32;
+    const int n0 = (int)get_group_id(0) * GEMM_N, m0 = (int)get_group_id(1) * GEMM_M, xi = (int)get_group_id(2);
+    u += xi * channelPad * outPad;
+    v += vOffset + xi * channelPad * tilePad;
+    m += mOffset + xi * outPad * tilePad;
+
+    float acc[MMA_TILES_M][4][4];
+    for (int i = 0; i < MMA_TILES_M; ++i)
+        for (int j = 0; j < 4; ++j)
+            for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.0f;
+
+    float4 ur[U_LOADS], vr[V_LOADS];
+    gemm_fetch(u, v, 0, outPad, tilePad, m0, n0, lid, ur, vr);
+    for (int d0 = 0; d0 < channelPad; d0 += GEMM_D) {
+        gemm_stage(uTile, vTile, lid, ur, vr);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (d0 + GEMM_D < channelPad) gemm_fetch(u, v, d0 + GEMM_D, outPad, tilePad, m0, n0, lid, ur, vr);
+        for (int k0 = 0; k0 < GEMM_D; k0 += 8) {
+            __local const float* uLo = uTile + (k0 + t) * U_STRIDE + wm + g;   // A[m][k] = U[k][m]
+            __local const float* uHi = uLo + 4 * U_STRIDE;
+            __local const float* vLo = vTile + (k0 + t) * V_STRIDE + wn + g;   // B[k][n] = V[k][n]
+            __local const float* vHi = vLo + 4 * V_STRIDE;
+            uint aBig[MMA_TILES_M][4], aSmall[MMA_TILES_M][4], bBig[4][2], bSmall[4][2];
+            for (int i = 0; i < MMA_TILES_M; ++i) {
+                MMA_SPLIT(uLo[16 * i], aBig[i][0], aSmall[i][0]);
+                MMA_SPLIT(uLo[16 * i + 8], aBig[i][1], aSmall[i][1]);
+                MMA_SPLIT(uHi[16 * i], aBig[i][2], aSmall[i][2]);
+                MMA_SPLIT(uHi[16 * i + 8], aBig[i][3], aSmall[i][3]);
+            }
+            for (int j = 0; j < 4; ++j) {
+                MMA_SPLIT(vLo[8 * j], bBig[j][0], bSmall[j][0]);
+                MMA_SPLIT(vHi[8 * j], bBig[j][1], bSmall[j][1]);
+            }
+            for (int i = 0; i < MMA_TILES_M; ++i)
+                for (int j = 0; j < 4; ++j) {
+#if GEMM_MMA == 3
+                    MMA(acc[i][j], aSmall[i], bBig[j]);
+                    MMA(acc[i][j], aBig[i], bSmall[j]);
+#endif
+                    MMA(acc[i][j], aBig[i], bBig[j]);
+                }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int i = 0; i < MMA_TILES_M; ++i)
+        for (int j = 0; j < 4; ++j) {
+            __global float* out = m + (m0 + wm + 16 * i + g) * tilePad + n0 + wn + 8 * j + 2 * t;
+            vstore2((float2)(acc[i][j][0], acc[i][j][1]), 0, out);
+            vstore2((float2)(acc[i][j][2], acc[i][j][3]), 0, out + 8 * tilePad);
+        }
+}
+#endif  // GEMM_MMA
 
 // flags: bit 0 adds the bias, bit 1 applies ReLU (negative results become 0; NaN and -0 pass through).
 // Launch: global (tiles, channels); any local size.

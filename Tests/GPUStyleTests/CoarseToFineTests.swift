@@ -45,6 +45,7 @@ final class CoarseToFineTests: XCTestCase {
         XCTAssertEqual(report.scales.map(\.height), [21, 43])
         XCTAssertEqual(report.scales.map(\.iterations), [40, 3])
         XCTAssertEqual([report.width, report.height, report.iterations], [64, 43, 43])
+        XCTAssertEqual(report.precision, "fp32")
         XCTAssertEqual(seen.map(\.scale), Array(repeating: 0, count: 40) + [1, 1, 1])
         let written = try ImageIO.read(path: options.outputImage)
         XCTAssertEqual([written.width, written.height], [64, 43], "rendered on a 64×44 canvas, cropped to the asked size")

@@ -3,17 +3,21 @@ import XCTest
 @testable import GPUStyle
 
 final class OpenCLEngineParityTests: XCTestCase {
-    func image(_ width: Int, _ height: Int, seed: UInt64) -> RGBImage {
-        RGBImage(width: width, height: height, pixels: randomValues(3 * width * height, seed: seed, in: 0...1))
-    }
-
     /// Issue 3's check in miniature: first-iteration losses within 1e-4 relative, final losses after 20 within 1%.
     func testTwentyIterationsAgreeWithCPU() throws {
-        let gpu = try OpenCLTestDevice.backend()
+        try Self.assertTwentyIterationsAgree(try OpenCLTestDevice.backend(), optimizers: OptimizerKind.allCases)
+    }
+
+    /// The check above for `gpu` with each of `optimizers`.
+    static func assertTwentyIterationsAgree(_ gpu: OpenCLBackend, optimizers: [OptimizerKind], label: String = "",
+                                            file: StaticString = #filePath, line: UInt = #line) throws {
+        func image(_ width: Int, _ height: Int, seed: UInt64) -> RGBImage {
+            RGBImage(width: width, height: height, pixels: randomValues(3 * width * height, seed: seed, in: 0...1))
+        }
         let model = Model.random(.vgg16, seed: 9, upTo: "conv3_1")
         let weights = LossWeights(content: 5, style: 100, tv: 1e-3, contentLayers: ["relu2_2"],
                                   styleLayers: ["relu1_1", "relu2_1", "relu3_1"])
-        for optimizer in OptimizerKind.allCases {
+        for optimizer in optimizers {
             var settings = RenderSettings(weights: weights, iterations: 20)
             settings.optimizer = optimizer
             settings.seed = 11
@@ -27,10 +31,10 @@ final class OpenCLEngineParityTests: XCTestCase {
             let (cpu, cl) = (histories[0], histories[1])
             for (a, b) in [(cl[0].losses.content, cpu[0].losses.content), (cl[0].losses.style, cpu[0].losses.style),
                            (cl[0].losses.tv, cpu[0].losses.tv)] {
-                assertRelative(a, b, 1e-4, "\(optimizer) first-iteration loss")
+                assertRelative(a, b, 1e-4, "\(label)\(optimizer) first-iteration loss", file: file, line: line)
             }
-            assertRelative(cl.last!.losses.total, cpu.last!.losses.total, 1e-2, "\(optimizer) loss after 20 iterations")
-            XCTAssertLessThan(cl.last!.losses.total, cl[0].losses.total, "\(optimizer) optimises on OpenCL")
+            assertRelative(cl.last!.losses.total, cpu.last!.losses.total, 1e-2, "\(label)\(optimizer) loss after 20 iterations", file: file, line: line)
+            XCTAssertLessThan(cl.last!.losses.total, cl[0].losses.total, "\(label)\(optimizer) optimises on OpenCL", file: file, line: line)
         }
     }
 }

@@ -22,6 +22,8 @@ public struct LossRecord: Codable, Sendable, Equatable {
 public struct RunReport: Codable, Sendable {
     public var backend: String
     public var device: String
+    /// How the convolutions multiplied: "fp32", or OpenCL's `--precision` ("tf32x3", "tf32").
+    public var precision: String
     public var model: String
     public var width: Int
     public var height: Int
@@ -43,7 +45,7 @@ public struct RunReport: Codable, Sendable {
     public var scales: [ScaleReport]
 
     enum CodingKeys: String, CodingKey {
-        case backend, device, model, width, height, iterations, seconds
+        case backend, device, precision, model, width, height, iterations, seconds
         case secondsPerIteration = "seconds_per_iteration"
         case peakDeviceMemoryBytes = "peak_device_memory_bytes"
         case history, final, seed, optimizer, output, recoveries, scales

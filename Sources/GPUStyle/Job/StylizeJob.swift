@@ -47,7 +47,7 @@ public final class StylizeJob {
         var done = 0, lastSaved: String?
         for (index, step) in schedule.enumerated() {
             sizedContent = try content.map { try $0.resized(longestSide: step.longestSide) }
-            let (width, height) = try sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
+            let (width, height) = sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
             let styleSide = max(16, Int((options.styleScale * Float(step.longestSide)).rounded(.up)))
             let styles = try styleOriginals.map { try $0.resized(longestSide: styleSide) }
             try checkImagesReachTheLayers(width: width, height: height, styles: styles,
@@ -133,7 +133,8 @@ public final class StylizeJob {
         }.map { LossRecord(iteration: $0.iteration, losses: $0.losses) }
         let iterations = scales.reduce(0) { $0 + $1.iterations }
         let seconds = scales.reduce(0) { $0 + $1.seconds }
-        return RunReport(backend: backend.kind, device: backend.deviceName, model: model.name, width: width,
+        let precision = (backend as? OpenCLBackend)?.convTuning.gemm.precision ?? .fp32
+        return RunReport(backend: backend.kind, device: backend.deviceName, precision: precision.rawValue, model: model.name, width: width,
                          height: height, iterations: iterations, seconds: seconds,
                          secondsPerIteration: seconds / Double(max(iterations, 1)), peakDeviceMemoryBytes: backend.memory.peakBytes,
                          history: history, final: history.last!, seed: options.seed, optimizer: options.optimizer.rawValue,

@@ -1,5 +1,6 @@
 // OpenCLBackend.swift — the OpenCL backend: device selection, buffers and transfers, kernel launch helpers.
 import COpenCL
+import Foundation
 
 /// The backend that runs every op as an OpenCL C 1.2 kernel on one device, with the CPU backend's semantics.
 /// Work is queued in order and runs asynchronously; only `download`, `dot`, `sumAbs`, `bankDots` and `finish` wait.
@@ -44,17 +45,27 @@ public final class OpenCLBackend: Backend {
     /// `nil` picks the first GPU, else the first device. The convolution tiling is the one `gpustyle tune`
     /// stored for this device and driver, else the default; `convolution` overrides its algorithm. Throws `.opencl`
     /// when there is no OpenCL device and `.usage` for an index out of range.
-    /// `profiling` lets `startKernelProfile`/`stopKernelProfile` time each kernel on the device.
-    public convenience init(deviceIndex: Int? = nil, convolution: ConvAlgorithm? = nil, profiling: Bool = false) throws {
-        try self.init(deviceIndex: deviceIndex, convTuning: nil, algorithm: convolution, profiling: profiling)
+    /// `profiling` lets `startKernelProfile`/`stopKernelProfile` time each kernel on the device. `precision` other than
+    /// `.fp32` runs the Winograd GEMMs on tensor cores (`.usage` error on devices without them).
+    public convenience init(deviceIndex: Int? = nil, convolution: ConvAlgorithm? = nil, precision: GemmPrecision = .fp32,
+                            profiling: Bool = false) throws {
+        try self.init(deviceIndex: deviceIndex, convTuning: nil, algorithm: convolution, precision: precision, profiling: profiling)
     }
+
+    /// `GPUSTYLE_EMULATE_TENSOR_CORES=1`: let `--precision tf32x3|tf32` run on any device through winograd.cl's
+    /// emulation of the tensor-core fragments (slow; for testing the kernel's indexing off NVIDIA hardware).
+    static var emulatesTensorCores: Bool { ProcessInfo.processInfo.environment["GPUSTYLE_EMULATE_TENSOR_CORES"] == "1" }
 
     /// - Parameters:
     ///   - convTuning: the tiling to use; `nil` takes the one `tuningStore` holds for the device, else the default.
     ///   - algorithm: replaces the tiling's convolution algorithm.
+    ///   - precision: other than `.fp32`, replaces the tiling's GEMM with `GemmTiling.tensorCores` (Winograd only)
+    ///     unless it already is a tensor-core GEMM of that precision.
+    ///   - emulateTensorCores: builds that GEMM with `MMA_EMULATE` (any device; tests).
     ///   - maxAllocationBytes: a lower single-buffer limit than the device's (tests use it to split banks).
     ///   - cache: where built program binaries are kept.
-    init(deviceIndex: Int?, convTuning: ConvTuning?, algorithm: ConvAlgorithm? = nil, maxAllocationBytes: Int? = nil,
+    init(deviceIndex: Int?, convTuning: ConvTuning?, algorithm: ConvAlgorithm? = nil, precision: GemmPrecision = .fp32,
+         emulateTensorCores: Bool = OpenCLBackend.emulatesTensorCores, maxAllocationBytes: Int? = nil,
          cache: KernelBinaryCache = .fromEnvironment(), tuningStore: ConvTuningStore = .fromEnvironment(), profiling: Bool = false,
          gramTiling: GramTiling? = nil) throws {
         let handles = try OpenCLDevices.handles()
@@ -86,6 +97,17 @@ public final class OpenCLBackend: Backend {
             tuning.algorithm = algorithm
             source += ", \(algorithm.rawValue) asked for"
         }
+        if precision != .fp32 {
+            guard algorithm != .direct else {
+                throw GPUStyleError(.usage, "--precision \(precision.rawValue) runs the Winograd convolutions on tensor cores: drop --opencl-convolution direct (or use --precision fp32)")
+            }
+            try precision.checkSupport(on: info, emulated: emulateTensorCores)
+            tuning.algorithm = .winograd  // even where `gpustyle tune` found the direct kernel faster in FP32
+            if tuning.gemm.precision != precision {  // a given tensor-core tiling (tests) stays
+                tuning.gemm = try .tensorCores(precision, environment: ProcessInfo.processInfo.environment)
+            }
+            source += ", tensor cores \(precision.rawValue)" + (emulateTensorCores ? " (emulated)" : "")
+        }
         self.convTuning = tuning
         convTuningSource = source
         deviceName = "\(info.name) (\(info.platformName), driver \(info.driverVersion))"
@@ -102,9 +124,11 @@ public final class OpenCLBackend: Backend {
         self.profiling = profiling
         queue = try CLQueue(context: context, profiling: profiling)
         let reduce = "-D REDUCE_WG=\(groupSize)"
+        let emulation = precision != .fp32 && emulateTensorCores ? " -D MMA_EMULATE=1" : ""
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
-                                  options: [.conv: tuning.buildOptions, .convNarrow: tuning.narrowOutput.buildOptions, .winograd: tuning.gemm.buildOptions,
-                                            .winogradNarrow: tuning.gemm.narrow.buildOptions, .gram: self.gramTiling.buildOptions,
+                                  options: [.conv: tuning.buildOptions, .convNarrow: tuning.narrowOutput.buildOptions,
+                                            .winograd: tuning.gemm.buildOptions + emulation,
+                                            .winogradNarrow: tuning.gemm.narrow.buildOptions + emulation, .gram: self.gramTiling.buildOptions,
                                             .loss: reduce, .vector: reduce])
         if source.hasPrefix("tuned") {
             // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.

@@ -34,11 +34,15 @@ public struct OpenCLDeviceInfo: Sendable, Equatable, CustomStringConvertible {
     public let maxWorkGroupSize: Int
     /// `CL_DEVICE_MEM_BASE_ADDR_ALIGN` converted from bits to bytes: sub-buffer offsets must be multiples of it.
     public let baseAddressAlignmentBytes: Int
+    /// NVIDIA's compute capability as major × 10 + minor (90 for an H100), from `cl_nv_device_attribute_query`;
+    /// nil on other devices.
+    public var computeCapability: Int? = nil
 
     /// "#0 GPU NVIDIA H100 80GB HBM3 (NVIDIA CUDA, driver 580.65): 79.1 GiB, max buffer 19.8 GiB, 132 compute units, OpenCL C 1.2"
     public var description: String {
         "#\(index) \(type.rawValue) \(name) (\(platformName), driver \(driverVersion)): \(gib(globalMemoryBytes)) GiB, "
             + "max buffer \(gib(maxAllocationBytes)) GiB, \(computeUnits) compute units, \(openCLCVersion)"
+            + (computeCapability.map { ", compute capability \($0 / 10).\($0 % 10)" } ?? "")
             + (available ? "" : ", not available")
     }
 
@@ -129,7 +133,17 @@ public enum OpenCLDevices {
             openCLCVersion: (try? deviceString(device, CL_DEVICE_OPENCL_C_VERSION)) ?? "OpenCL C 1.0",
             computeUnits: Int(try deviceValue(device, CL_DEVICE_MAX_COMPUTE_UNITS, as: cl_uint.self)),
             maxWorkGroupSize: try deviceValue(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, as: Int.self),
-            baseAddressAlignmentBytes: max(4, Int(try deviceValue(device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, as: cl_uint.self)) / 8))
+            baseAddressAlignmentBytes: max(4, Int(try deviceValue(device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, as: cl_uint.self)) / 8),
+            computeCapability: nvidiaComputeCapability(device))
+    }
+
+    /// `CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV` × 10 + `…MINOR_NV` where the device has `cl_nv_device_attribute_query`.
+    private static func nvidiaComputeCapability(_ device: cl_device_id) -> Int? {
+        guard let extensions = try? deviceString(device, CL_DEVICE_EXTENSIONS),
+              extensions.split(separator: " ").contains("cl_nv_device_attribute_query"),
+              let major = try? deviceValue(device, 0x4000, as: cl_uint.self),
+              let minor = try? deviceValue(device, 0x4001, as: cl_uint.self) else { return nil }
+        return Int(major) * 10 + Int(minor)
     }
 
     private static func clampedInt(_ value: cl_ulong) -> Int { value > cl_ulong(Int.max) ? Int.max : Int(value) }
