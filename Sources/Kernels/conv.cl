@@ -70,9 +70,11 @@ void conv3x3(__global const float* restrict input, const int inChannels, const i
 
     float acc[WPT_P][WPT_K];
     int haloBase[WPT_P];
+    #pragma unroll
     for (int i = 0; i < WPT_P; ++i) {
         const int p = pixelGroup + PIXEL_GROUPS * i;
         haloBase[i] = (p / TILE_W) * HALO_W + (p % TILE_W);
+        #pragma unroll
         for (int j = 0; j < WPT_K; ++j) acc[i][j] = 0.0f;
     }
 
@@ -103,15 +105,19 @@ void conv3x3(__global const float* restrict input, const int inChannels, const i
                 float w[WPT_K];
 #if (WPT_K % 4) == 0
                 // 128-bit local loads (the offset is a multiple of 4 floats): fewer load instructions per FMA.
+                #pragma unroll
                 for (int j = 0; j < WPT_K; j += 4) {
                     const float4 v = *(__local const float4*)(wC + tap * TILE_K + j);
                     w[j] = v.x; w[j + 1] = v.y; w[j + 2] = v.z; w[j + 3] = v.w;
                 }
 #else
+                #pragma unroll
                 for (int j = 0; j < WPT_K; ++j) w[j] = wC[tap * TILE_K + j];
 #endif
+                #pragma unroll
                 for (int i = 0; i < WPT_P; ++i) {
                     const float x = inC[haloBase[i] + shift];
+                    #pragma unroll
                     for (int j = 0; j < WPT_K; ++j) acc[i][j] += x * w[j];
                 }
             }
@@ -119,11 +125,13 @@ void conv3x3(__global const float* restrict input, const int inChannels, const i
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
+    #pragma unroll
     for (int i = 0; i < WPT_P; ++i) {
         const int p = pixelGroup + PIXEL_GROUPS * i;
         const int y = y0 + p / TILE_W;
         const int x = x0 + p % TILE_W;
         if (y >= height || x >= width) continue;
+        #pragma unroll
         for (int j = 0; j < WPT_K; ++j) {
             const int k = k0 + channelGroup * WPT_K + j;
             if (k >= outChannels) continue;

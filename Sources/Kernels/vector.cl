@@ -94,12 +94,13 @@ __kernel void bank_combine(__global const float* bank, const long stride, const 
 {
     const size_t i = get_global_id(0);
     if (i >= (size_t)length) return;
-    int rows[16];
-    float coefficients[16];
-    vstore16(rowList, 0, rows);
-    vstore16(coefficientList, 0, coefficients);
     __global float* target = out + outOffset;
     float acc = start ? (hasOwn ? ownCoefficient * target[i] : 0.0f) : target[i];
-    for (int t = 0; t < count; ++t) acc += coefficients[t] * bank[(size_t)rows[t] * (size_t)stride + i];
+    // The listed rows in order, through the vectors' components (an indexed private array would live in slow memory).
+#define BANK_TERM(t, s) if (t < count) acc += coefficientList.s * bank[(size_t)rowList.s * (size_t)stride + i];
+    BANK_TERM(0, s0) BANK_TERM(1, s1) BANK_TERM(2, s2) BANK_TERM(3, s3) BANK_TERM(4, s4) BANK_TERM(5, s5)
+    BANK_TERM(6, s6) BANK_TERM(7, s7) BANK_TERM(8, s8) BANK_TERM(9, s9) BANK_TERM(10, sa) BANK_TERM(11, sb)
+    BANK_TERM(12, sc) BANK_TERM(13, sd) BANK_TERM(14, se) BANK_TERM(15, sf)
+#undef BANK_TERM
     target[i] = acc;
 }
