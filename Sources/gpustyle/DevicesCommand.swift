@@ -12,9 +12,12 @@ struct DevicesCommand: ParsableCommand {
         let devices = try OpenCLDevices.list()
         if json {
             let rows: [[String: Any]] = devices.map {
-                ["index": $0.index, "platform": $0.platformName, "name": $0.name, "type": $0.type.rawValue,
-                 "global_memory_bytes": $0.globalMemoryBytes, "max_allocation_bytes": $0.maxAllocationBytes,
-                 "driver": $0.driverVersion, "opencl_c": $0.openCLCVersion, "compute_units": $0.computeUnits]
+                var row: [String: Any] = [
+                    "index": $0.index, "platform": $0.platformName, "name": $0.name, "type": $0.type.rawValue,
+                    "global_memory_bytes": $0.globalMemoryBytes, "max_allocation_bytes": $0.maxAllocationBytes,
+                    "driver": $0.driverVersion, "opencl_c": $0.openCLCVersion, "compute_units": $0.computeUnits]
+                if let capability = $0.computeCapability { row["compute_capability"] = "\(capability / 10).\(capability % 10)" }
+                return row
             }
             let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -28,6 +31,10 @@ struct DevicesCommand: ParsableCommand {
             print("[\(d.index)] \(d.name) — \(d.type.rawValue), \(d.platformName)")
             print("    memory \(formatBytes(d.globalMemoryBytes)), max allocation \(formatBytes(d.maxAllocationBytes)), \(d.computeUnits) compute units")
             print("    driver \(d.driverVersion), \(d.openCLCVersion)")
+            if let capability = d.computeCapability {
+                let tensor = capability >= GemmPrecision.minimumComputeCapability ? "--precision tf32x3|tf32 available" : "no TF32 tensor cores (--precision fp32 only)"
+                print("    compute capability \(capability / 10).\(capability % 10): \(tensor)")
+            }
         }
         let auto = devices.first(where: { $0.type == .gpu }).map { "device \($0.index)" } ?? "the CPU backend (no OpenCL GPU)"
         print("--backend auto would use \(auto).")

@@ -22,7 +22,7 @@ public enum GemmPrecision: String, Sendable, Codable, CaseIterable {
     }
 
     /// Lowest NVIDIA compute capability (major × 10 + minor) with TF32 `mma.sync`.
-    static let minimumComputeCapability = 80
+    public static let minimumComputeCapability = 80
 
     /// Throws `.usage` unless `device` has TF32 tensor cores (`emulated` lets any device run the kernels' emulation).
     func checkSupport(on device: OpenCLDeviceInfo, emulated: Bool) throws {
