@@ -82,7 +82,7 @@ if [ "${HIGHRES:-0}" = 1 ]; then
   step highres 90 env OUT="$WORK/highres" IMAGES="$OUT" benchmarks/highres_gpu_check.sh
 fi
 # Gram tilings (GPUSTYLE_GRAM_TILING) against the default, device time per kernel at GRAM_SIZE: which to make the default.
-for tiling in default ${GRAM_TILINGS:-64,16,4,4,4,16,16 64,16,8,4,8,16,16 128,8,8,8,8,16,8}; do
+for tiling in default ${GRAM_TILINGS:-32,16,2,2,4,16,16 64,16,4,4,4,16,16 128,8,8,8,8,16,8}; do
   step "gram_${tiling//,/-}" 20 env GPUSTYLE_GRAM_TILING="${tiling/default/}" "$GPUSTYLE" bench --backend opencl --size "${GRAM_SIZE:-1024}" \
     --iterations 3 --no-phases --profile-kernels --lbfgs-history 10 --report "$WORK/gram_${tiling//,/-}.json"
 done

@@ -13,6 +13,17 @@
 // Weights are pre-arranged on the host as [inPad][9][outPad] (inPad a multiple of CHUNK_C, outPad a
 // multiple of TILE_K, zero padded), so the kernel reads them without bounds checks.
 
+// Loops over a work-item's register block carry UNROLL, so their arrays stay in registers (scripts/ptx_check finds
+// them on the stack otherwise); the host sets UNROLL_LOOPS=0 for CPU devices, where PoCL vectorises better without.
+#ifndef UNROLL_LOOPS
+#define UNROLL_LOOPS 1
+#endif
+#if UNROLL_LOOPS
+#define UNROLL _Pragma("unroll")
+#else
+#define UNROLL
+#endif
+
 #ifndef TILE_W
 #define TILE_W 16
 #endif
@@ -70,11 +81,11 @@ void conv3x3(__global const float* restrict input, const int inChannels, const i
 
     float acc[WPT_P][WPT_K];
     int haloBase[WPT_P];
-    #pragma unroll
+    UNROLL
     for (int i = 0; i < WPT_P; ++i) {
         const int p = pixelGroup + PIXEL_GROUPS * i;
         haloBase[i] = (p / TILE_W) * HALO_W + (p % TILE_W);
-        #pragma unroll
+        UNROLL
         for (int j = 0; j < WPT_K; ++j) acc[i][j] = 0.0f;
     }
 
@@ -105,19 +116,19 @@ void conv3x3(__global const float* restrict input, const int inChannels, const i
                 float w[WPT_K];
 #if (WPT_K % 4) == 0
                 // 128-bit local loads (the offset is a multiple of 4 floats): fewer load instructions per FMA.
-                #pragma unroll
+                UNROLL
                 for (int j = 0; j < WPT_K; j += 4) {
                     const float4 v = *(__local const float4*)(wC + tap * TILE_K + j);
                     w[j] = v.x; w[j + 1] = v.y; w[j + 2] = v.z; w[j + 3] = v.w;
                 }
 #else
-                #pragma unroll
+                UNROLL
                 for (int j = 0; j < WPT_K; ++j) w[j] = wC[tap * TILE_K + j];
 #endif
-                #pragma unroll
+                UNROLL
                 for (int i = 0; i < WPT_P; ++i) {
                     const float x = inC[haloBase[i] + shift];
-                    #pragma unroll
+                    UNROLL
                     for (int j = 0; j < WPT_K; ++j) acc[i][j] += x * w[j];
                 }
             }
@@ -125,13 +136,13 @@ void conv3x3(__global const float* restrict input, const int inChannels, const i
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
-    #pragma unroll
+    UNROLL
     for (int i = 0; i < WPT_P; ++i) {
         const int p = pixelGroup + PIXEL_GROUPS * i;
         const int y = y0 + p / TILE_W;
         const int x = x0 + p % TILE_W;
         if (y >= height || x >= width) continue;
-        #pragma unroll
+        UNROLL
         for (int j = 0; j < WPT_K; ++j) {
             const int k = k0 + channelGroup * WPT_K + j;
             if (k >= outChannels) continue;

@@ -1,13 +1,24 @@
 // gram.cl — Gram matrix F·Fᵀ/(C·pixels) as split-K tiled partials plus a reduction, and its backward pass.
 
+// Loops over a work-item's register block carry UNROLL, so their arrays stay in registers (scripts/ptx_check finds
+// them on the stack otherwise); the host sets UNROLL_LOOPS=0 for CPU devices, where PoCL vectorises better without.
+#ifndef UNROLL_LOOPS
+#define UNROLL_LOOPS 1
+#endif
+#if UNROLL_LOOPS
+#define UNROLL _Pragma("unroll")
+#else
+#define UNROLL
+#endif
+
 #ifndef GRAM_TILE
-#define GRAM_TILE 32
+#define GRAM_TILE 64
 #endif
 #ifndef GRAM_K
 #define GRAM_K 16
 #endif
 #ifndef GRAM_WPT
-#define GRAM_WPT 2
+#define GRAM_WPT 8
 #endif
 #define GRAM_SIDE (GRAM_TILE / GRAM_WPT)
 #define GRAM_THREADS (GRAM_SIDE * GRAM_SIDE)
@@ -33,6 +44,7 @@ void gram_partial(__global const float* restrict features, const int channels, c
     const int pEnd = min(pixels, pBegin + pixelsPerSplit);
 
     float acc[GRAM_WPT][GRAM_WPT];
+    UNROLL
     for (int a = 0; a < GRAM_WPT; ++a) for (int b = 0; b < GRAM_WPT; ++b) acc[a][b] = 0.0f;
 
     for (int p0 = pBegin; p0 < pEnd; p0 += GRAM_K) {
@@ -44,15 +56,20 @@ void gram_partial(__global const float* restrict features, const int channels, c
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int k = 0; k < GRAM_K; ++k) {
             float fi[GRAM_WPT], fj[GRAM_WPT];
+            UNROLL
             for (int a = 0; a < GRAM_WPT; ++a) fi[a] = rowsI[k][ty + GRAM_SIDE * a];
+            UNROLL
             for (int b = 0; b < GRAM_WPT; ++b) fj[b] = rowsJ[k][tx + GRAM_SIDE * b];
+            UNROLL
             for (int a = 0; a < GRAM_WPT; ++a) for (int b = 0; b < GRAM_WPT; ++b) acc[a][b] += fi[a] * fj[b];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    UNROLL
     for (int a = 0; a < GRAM_WPT; ++a) {
         const int i = i0 + ty + GRAM_SIDE * a;
         if (i >= channels) continue;
+        UNROLL
         for (int b = 0; b < GRAM_WPT; ++b) {
             const int j = j0 + tx + GRAM_SIDE * b;
             if (j < channels) partials[(split * channels + i) * channels + j] = acc[a][b];
@@ -74,10 +91,10 @@ __kernel void gram_reduce(__global const float* restrict partials, const int cha
 }
 
 #ifndef GRADF_ROWS
-#define GRADF_ROWS 2
+#define GRADF_ROWS 4
 #endif
 #ifndef GRADF_COLS
-#define GRADF_COLS 4
+#define GRADF_COLS 8
 #endif
 #ifndef GRADF_SIDE
 #define GRADF_SIDE 16
@@ -103,6 +120,7 @@ void gram_backward(__global const float* restrict gradGram, __global const float
     const int i0 = (int)get_group_id(1) * GRADF_TM;
 
     float acc[GRADF_ROWS][GRADF_COLS];
+    UNROLL
     for (int a = 0; a < GRADF_ROWS; ++a) for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] = 0.0f;
 
     for (int k0 = 0; k0 < channels; k0 += GRADF_K) {
@@ -119,15 +137,20 @@ void gram_backward(__global const float* restrict gradGram, __global const float
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < GRADF_K; ++kk) {
             float s[GRADF_ROWS], f[GRADF_COLS];
+            UNROLL
             for (int a = 0; a < GRADF_ROWS; ++a) s[a] = sym[kk][ty + GRADF_SIDE * a];
+            UNROLL
             for (int b = 0; b < GRADF_COLS; ++b) f[b] = feat[kk][tx + GRADF_SIDE * b];
+            UNROLL
             for (int a = 0; a < GRADF_ROWS; ++a) for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] += s[a] * f[b];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    UNROLL
     for (int a = 0; a < GRADF_ROWS; ++a) {
         const int i = i0 + ty + GRADF_SIDE * a;
         if (i >= channels) continue;
+        UNROLL
         for (int b = 0; b < GRADF_COLS; ++b) {
             const int p = p0 + tx + GRADF_SIDE * b;
             if (p < pixels) gradFeatures[i * pixels + p] += scale * acc[a][b];

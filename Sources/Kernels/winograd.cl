@@ -23,6 +23,17 @@
 // big·big (3×TF32: FP32-accurate products, ~2⁻²¹ relative); GEMM_MMA=1 takes big·big alone (TF32, ~2⁻¹¹, as PyTorch's
 // default). MMA_EMULATE=1 computes the same fragments through local memory, so other devices can test the indexing.
 
+// Loops over a work-item's register block carry UNROLL, so their arrays stay in registers (scripts/ptx_check finds
+// them on the stack otherwise); the host sets UNROLL_LOOPS=0 for CPU devices, where PoCL vectorises better without.
+#ifndef UNROLL_LOOPS
+#define UNROLL_LOOPS 1
+#endif
+#if UNROLL_LOOPS
+#define UNROLL _Pragma("unroll")
+#else
+#define UNROLL
+#endif
+
 #ifndef GEMM_M
 #define GEMM_M 64
 #endif
@@ -103,21 +114,21 @@ __kernel void winograd_input(__global const float* restrict input, const int cha
     const int y0 = (t / tilesX) * 4 - 1, x0 = (t % tilesX) * 4 - 1;
     __global const float* src = input + c * height * width;
     float d[6][6];
-    #pragma unroll
+    UNROLL
     for (int i = 0; i < 6; ++i) {
         const int y = y0 + i;
         const bool rowInside = y >= 0 && y < height;
-        #pragma unroll
+        UNROLL
         for (int j = 0; j < 6; ++j) {
             const int x = x0 + j;
             d[i][j] = (rowInside && x >= 0 && x < width) ? src[y * width + x] : 0.0f;
         }
     }
     float s[6][6];
-    #pragma unroll
+    UNROLL
     for (int j = 0; j < 6; ++j)
         WINOGRAD_BT(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]);
-    #pragma unroll
+    UNROLL
     for (int i = 0; i < 6; ++i) {
         float r0, r1, r2, r3, r4, r5;
         WINOGRAD_BT(s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], r0, r1, r2, r3, r4, r5);
@@ -130,12 +141,12 @@ __kernel void winograd_input(__global const float* restrict input, const int cha
 static inline void gemm_fetch(__global const float* u, __global const float* v, const int d0, const int outPad, const int tilePad,
                        const int m0, const int n0, const int lid, float4* ur, float4* vr)
 {
-    #pragma unroll
+    UNROLL
     for (int l = 0; l < U_LOADS; ++l) {
         const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_M / 4);
         if (idx < U_VECS) ur[l] = vload4(0, u + (d0 + r) * outPad + m0 + 4 * (idx - r * (GEMM_M / 4)));
     }
-    #pragma unroll
+    UNROLL
     for (int l = 0; l < V_LOADS; ++l) {
         const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_N / 4);
         if (idx < V_VECS) vr[l] = vload4(0, v + (d0 + r) * tilePad + n0 + 4 * (idx - r * (GEMM_N / 4)));
@@ -145,12 +156,12 @@ static inline void gemm_fetch(__global const float* u, __global const float* v, 
 // Stores the registers gemm_fetch filled into the local tiles.
 static inline void gemm_stage(__local float* uTile, __local float* vTile, const int lid, const float4* ur, const float4* vr)
 {
-    #pragma unroll
+    UNROLL
     for (int l = 0; l < U_LOADS; ++l) {
         const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_M / 4);
         if (idx < U_VECS) vstore4(ur[l], 0, uTile + r * U_STRIDE + 4 * (idx - r * (GEMM_M / 4)));
     }
-    #pragma unroll
+    UNROLL
     for (int l = 0; l < V_LOADS; ++l) {
         const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_N / 4);
         if (idx < V_VECS) vstore4(vr[l], 0, vTile + r * V_STRIDE + 4 * (idx - r * (GEMM_N / 4)));
@@ -176,9 +187,9 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
     m += mOffset + xi * outPad * tilePad;
 
     float acc[GEMM_RM][GEMM_RN];
-    #pragma unroll
+    UNROLL
     for (int i = 0; i < GEMM_RM; ++i)
-        #pragma unroll
+        UNROLL
         for (int j = 0; j < GEMM_RN; ++j) acc[i][j] = 0.0f;
 
     float4 ur[U_LOADS], vr[V_LOADS];
@@ -193,20 +204,20 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
             float a[GEMM_RM], b[GEMM_RN];
             __local const float* uRow = uTile + d * GEMM_M + tm * GEMM_RM;
 #if (GEMM_RM % 4) == 0
-            #pragma unroll
+            UNROLL
             for (int i = 0; i < GEMM_RM; i += 4) {
                 const float4 w = *(__local const float4*)(uRow + i);
                 a[i] = w.x; a[i + 1] = w.y; a[i + 2] = w.z; a[i + 3] = w.w;
             }
 #else
-            #pragma unroll
+            UNROLL
             for (int i = 0; i < GEMM_RM; ++i) a[i] = uRow[i];
 #endif
-            #pragma unroll
+            UNROLL
             for (int j = 0; j < GEMM_RN; ++j) b[j] = vTile[d * GEMM_N + tn + j * GEMM_ITEMS_N];
-            #pragma unroll
+            UNROLL
             for (int i = 0; i < GEMM_RM; ++i)
-                #pragma unroll
+                UNROLL
                 for (int j = 0; j < GEMM_RN; ++j) acc[i][j] += a[i] * b[j];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -214,10 +225,10 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
         if (d0 + GEMM_D < channelPad) gemm_fetch(u, v, d0 + GEMM_D, outPad, tilePad, m0, n0, lid, ur, vr);
 #endif
     }
-    #pragma unroll
+    UNROLL
     for (int i = 0; i < GEMM_RM; ++i) {
         __global float* row = m + (m0 + tm * GEMM_RM + i) * tilePad + n0 + tn;
-        #pragma unroll
+        UNROLL
         for (int j = 0; j < GEMM_RN; ++j) row[j * GEMM_ITEMS_N] = acc[i][j];
     }
 }
@@ -250,7 +261,7 @@ static inline void mma_16x8x8(float* d, const uint* a, const uint* b, __local fl
     scratch[g * 8 + t + 4] = as_float(a[2]); scratch[(g + 8) * 8 + t + 4] = as_float(a[3]);
     scratch[128 + t * 8 + g] = as_float(b[0]); scratch[128 + (t + 4) * 8 + g] = as_float(b[1]);
     barrier(CLK_LOCAL_MEM_FENCE);
-    #pragma unroll
+    UNROLL
     for (int k = 0; k < 8; ++k) {
         const float lo = scratch[g * 8 + k], hi = scratch[(g + 8) * 8 + k];
         const float b0 = scratch[128 + k * 8 + 2 * t], b1 = scratch[128 + k * 8 + 2 * t + 1];
@@ -270,7 +281,7 @@ static inline uint to_tf32(const float x)
 #define MMA(d, a, b) __asm__("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};" \
                          : "+f"((d)[0]), "+f"((d)[1]), "+f"((d)[2]), "+f"((d)[3])                                               \
                          : "r"((a)[0]), "r"((a)[1]), "r"((a)[2]), "r"((a)[3]), "r"((b)[0]), "r"((b)[1]))
-#define MMA_UNROLL _Pragma("unroll")  // so the accumulators stay in registers
+#define MMA_UNROLL UNROLL
 #endif
 
 // Splits x into TF32 parts: big = tf32(x), small = tf32(x − big) (small stays 0 with GEMM_MMA=1).
@@ -301,11 +312,11 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
     m += mOffset + xi * outPad * tilePad;
 
     float acc[MMA_TILES_M][4][4];
-    #pragma unroll
+    UNROLL
     for (int i = 0; i < MMA_TILES_M; ++i)
-        #pragma unroll
+        UNROLL
         for (int j = 0; j < 4; ++j)
-            #pragma unroll
+            UNROLL
             for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.0f;
 
     float4 ur[U_LOADS], vr[V_LOADS];
@@ -320,14 +331,14 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
             __local const float* vLo = vTile + (k0 + t) * V_STRIDE + wn + g;   // B[k][n] = V[k][n]
             __local const float* vHi = vLo + 4 * V_STRIDE;
             uint aBig[MMA_TILES_M][4], aSmall[MMA_TILES_M][4], bBig[4][2], bSmall[4][2];
-            #pragma unroll
+            UNROLL
             for (int i = 0; i < MMA_TILES_M; ++i) {
                 MMA_SPLIT(uLo[16 * i], aBig[i][0], aSmall[i][0]);
                 MMA_SPLIT(uLo[16 * i + 8], aBig[i][1], aSmall[i][1]);
                 MMA_SPLIT(uHi[16 * i], aBig[i][2], aSmall[i][2]);
                 MMA_SPLIT(uHi[16 * i + 8], aBig[i][3], aSmall[i][3]);
             }
-            #pragma unroll
+            UNROLL
             for (int j = 0; j < 4; ++j) {
                 MMA_SPLIT(vLo[8 * j], bBig[j][0], bSmall[j][0]);
                 MMA_SPLIT(vHi[8 * j], bBig[j][1], bSmall[j][1]);
@@ -345,9 +356,9 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    #pragma unroll
+    UNROLL
     for (int i = 0; i < MMA_TILES_M; ++i)
-        #pragma unroll
+        UNROLL
         for (int j = 0; j < 4; ++j) {
             __global float* out = m + (m0 + wm + 16 * i + g) * tilePad + n0 + wn + 8 * j + 2 * t;
             vstore2((float2)(acc[i][j][0], acc[i][j][1]), 0, out);
@@ -369,7 +380,7 @@ __kernel void winograd_output(__global const float* restrict m, const int mOffse
     const int plane = outPad * tilePad;
     __global const float* src = m + k * tilePad + p;
     float s[6][4];
-    #pragma unroll
+    UNROLL
     for (int i = 0; i < 6; ++i) {
         __global const float* row = src + 6 * i * plane;
         WINOGRAD_AT(row[0], row[plane], row[2 * plane], row[3 * plane], row[4 * plane], row[5 * plane],
@@ -379,13 +390,13 @@ __kernel void winograd_output(__global const float* restrict m, const int mOffse
     const int y0 = (t / tilesX) * 4, x0 = (t % tilesX) * 4;
     __global float* dst = output + k * height * width;
     const float b = (flags & 1) ? bias[k] : 0.0f;
-    #pragma unroll
+    UNROLL
     for (int j = 0; j < 4; ++j) {
         float r[4];
         WINOGRAD_AT(s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j], r[0], r[1], r[2], r[3]);
         const int x = x0 + j;
         if (x >= width) break;
-        #pragma unroll
+        UNROLL
         for (int i = 0; i < 4; ++i) {
             const int y = y0 + i;
             if (y >= height) break;
