@@ -92,7 +92,7 @@ final class OpenCLNetworkOpsTests: XCTestCase {
         let device = try OpenCLTestDevice.backend().device.index
         for tiling in ["64,16,8,4,8,16,16", "32,16,2,2,4,16,16", "64,16,4,4,4,16,16", "64,8,8,4,8,8,8", "16,4,1,1,2,8,32"] {
             let gpu = try OpenCLBackend(deviceIndex: device, convTuning: ConvTuning(), gramTiling: try GramTiling(parsing: tiling))
-            try checkGram(try BackendPair(gpu: gpu), shapes: gpu.gramTiling == GramTiling() ? [(1, 7), (3, 300), (5, 1000), (17, 77), (70, 531), (33, 4099)]
+            try BackendPair(gpu: gpu).checkGram(shapes: gpu.gramTiling == GramTiling() ? [(1, 7), (3, 300), (5, 1000), (17, 77), (70, 531), (33, 4099)]
                                                                                     : [(3, 300), (70, 531), (33, 4099)])
         }
         XCTAssertEqual(try GramTiling(parsing: "64,16,8,4,8,16,16"), GramTiling(), "the default")
@@ -101,26 +101,6 @@ final class OpenCLNetworkOpsTests: XCTestCase {
         }
         XCTAssertThrowsError(try GramTiling(parsing: "256,16,1,2,4,16,16").validate(maxWorkGroupSize: 1024, localMemoryBytes: 49152),
                              "256×256 work-items")
-    }
-
-    private func checkGram(_ pair: BackendPair, shapes: [(Int, Int)]) throws {
-        for (c, p) in shapes {
-            let seed = UInt64(c * 7 + p)
-            let features = try pair.buffers(randomValues(c * p, seed: seed))
-            let gram = try pair.buffers([Float](repeating: 5, count: c * c))
-            try pair.cpu.gram(features: features.cpu, gram: gram.cpu, channels: c, pixels: p)
-            try pair.gpu.gram(features: features.gpu, gram: gram.gpu, channels: c, pixels: p)
-            var (expected, actual) = try pair.download(gram)
-            assertClose(actual, expected, tolerance: 1e-5, "gram \(c)×\(p)")
-            let asymmetric = (0..<c * c).filter { actual[$0] != actual[($0 % c) * c + $0 / c] }
-            XCTAssertEqual(asymmetric.count, 0, "gram \(c)×\(p) not symmetric at \(asymmetric.prefix(3))")
-            let gradGram = try pair.buffers(randomValues(c * c, seed: seed + 1))
-            let gradFeatures = try pair.buffers(randomValues(c * p, seed: seed + 2, in: -0.001...0.001))
-            try pair.cpu.gramBackward(gradGram: gradGram.cpu, features: features.cpu, gradFeatures: gradFeatures.cpu, channels: c, pixels: p)
-            try pair.gpu.gramBackward(gradGram: gradGram.gpu, features: features.gpu, gradFeatures: gradFeatures.gpu, channels: c, pixels: p)
-            (expected, actual) = try pair.download(gradFeatures)
-            assertClose(actual, expected, tolerance: 1e-5, "gram backward \(c)×\(p)")
-        }
     }
 
     /// Weight arrangement: the forward set is [c][tap][k], the input-gradient set is [k][8 − tap][c], both zero padded.

@@ -75,6 +75,29 @@ struct BackendPair {
     }
 }
 
+extension BackendPair {
+    /// For each (channels, pixels): the Gram matches the CPU within 1e-5 and is exactly symmetric; its gradient matches.
+    func checkGram(shapes: [(Int, Int)], file: StaticString = #filePath, line: UInt = #line) throws {
+        for (c, p) in shapes {
+            let seed = UInt64(c * 7 + p)
+            let features = try buffers(randomValues(c * p, seed: seed))
+            let gram = try buffers([Float](repeating: 5, count: c * c))
+            try cpu.gram(features: features.cpu, gram: gram.cpu, channels: c, pixels: p)
+            try gpu.gram(features: features.gpu, gram: gram.gpu, channels: c, pixels: p)
+            var (expected, actual) = try download(gram)
+            assertClose(actual, expected, tolerance: 1e-5, "gram \(c)×\(p)", file: file, line: line)
+            let asymmetric = (0..<c * c).filter { actual[$0] != actual[($0 % c) * c + $0 / c] }
+            XCTAssertEqual(asymmetric.count, 0, "gram \(c)×\(p) not symmetric at \(asymmetric.prefix(3))", file: file, line: line)
+            let gradGram = try buffers(randomValues(c * c, seed: seed + 1))
+            let gradFeatures = try buffers(randomValues(c * p, seed: seed + 2, in: -0.001...0.001))
+            try cpu.gramBackward(gradGram: gradGram.cpu, features: features.cpu, gradFeatures: gradFeatures.cpu, channels: c, pixels: p)
+            try gpu.gramBackward(gradGram: gradGram.gpu, features: features.gpu, gradFeatures: gradFeatures.gpu, channels: c, pixels: p)
+            (expected, actual) = try download(gradFeatures)
+            assertClose(actual, expected, tolerance: 1e-5, "gram backward \(c)×\(p)", file: file, line: line)
+        }
+    }
+}
+
 /// A 5×6 convolution from `inChannels` to `outChannels` into a buffer 40 floats longer than its output: the kernels
 /// must not write past the output's C×H×W, so the tail keeps its fill.
 func assertConvolutionLeavesTheBufferTail(_ gpu: OpenCLBackend, inChannels c: Int, outChannels k: Int,

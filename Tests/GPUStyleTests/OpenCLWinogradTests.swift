@@ -31,6 +31,17 @@ final class OpenCLWinogradTests: XCTestCase {
         }
     }
 
+    /// The builds a GPU gets (register-block loops unrolled; CPU devices build them rolled) compute the same.
+    func testUnrolledBuildsMatchTheReference() throws {
+        _ = try OpenCLTestDevice.backend()
+        for algorithm in ConvAlgorithm.allCases {
+            let gpu = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(algorithm: algorithm), unrollLoops: true)
+            let pair = try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: gpu)
+            try pair.checkConvolutions([(20, 40, 37, 29), (3, 64, 9, 17), (64, 3, 9, 17)], seed: 320, label: "unrolled \(algorithm)")
+            try pair.checkGram(shapes: [(70, 531)])
+        }
+    }
+
     /// Convolutions with fewer than 16 channels on a side (the RGB layer) take the direct kernel; `.direct` never
     /// takes Winograd.
     func testWhichConvolutionsUseWinograd() throws {
