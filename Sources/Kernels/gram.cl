@@ -124,15 +124,23 @@ void gram_backward(__global const float* restrict gradGram, __global const float
     for (int a = 0; a < GRADF_ROWS; ++a) for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] = 0.0f;
 
     for (int k0 = 0; k0 < channels; k0 += GRADF_K) {
+        // sym = gradGram + gradGramᵀ over this tile, in two passes that each read gradGram along its rows (one read
+        // of the transpose would stride by `channels` across neighbouring work-items).
         for (int idx = lid; idx < GRADF_TM * GRADF_K; idx += GRADF_THREADS) {
             const int r = idx / GRADF_K, kk = idx % GRADF_K;
             const int i = i0 + r, k = k0 + kk;
-            sym[kk][r] = (i < channels && k < channels) ? gradGram[i * channels + k] + gradGram[k * channels + i] : 0.0f;
+            sym[kk][r] = (i < channels && k < channels) ? gradGram[i * channels + k] : 0.0f;
         }
         for (int idx = lid; idx < GRADF_K * GRADF_TN; idx += GRADF_THREADS) {
             const int kk = idx / GRADF_TN, q = idx % GRADF_TN;
             const int k = k0 + kk, p = p0 + q;
             feat[kk][q] = (k < channels && p < pixels) ? features[k * pixels + p] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int idx = lid; idx < GRADF_TM * GRADF_K; idx += GRADF_THREADS) {
+            const int kk = idx / GRADF_TM, r = idx % GRADF_TM;
+            const int i = i0 + r, k = k0 + kk;
+            if (i < channels && k < channels) sym[kk][r] += gradGram[k * channels + i];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < GRADF_K; ++kk) {
