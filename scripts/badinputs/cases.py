@@ -270,6 +270,8 @@ def option_cases(c):
     o("margin-huge", ["--margin", "100000"], ["--margin"], ["0…256"])
     o("opencl-convolution-on-cpu", ["--opencl-convolution", "direct"], ["--opencl-convolution"],
       ["--backend cpu"])
+    o("precision-on-cpu", ["--precision", "tf32x3"], ["--precision"], ["--backend cpu"])
+    o("bad-precision", ["--precision", "fp16"], ["--precision"], ["invalid"])
     o("neural-style-gpu-list", ["-gpu", "0,1"], ["-gpu"], ["one device"])
     o("neural-style-multigpu", ["-multigpu_strategy", "2"], ["-multigpu_strategy"], ["one device"])
     o("neural-style-original-colors-text", ["-original_colors", "yes"], ["-original_colors"], ["0 or 1"])
