@@ -128,7 +128,7 @@ public final class OpenCLBackend: Backend {
         let emulation = precision != .fp32 && emulateTensorCores ? " -D MMA_EMULATE=1" : ""
         // Unrolled register-block loops keep a GPU's accumulators in registers; on a CPU device PoCL's vectoriser
         // does better with the loops as written (unrolled: GEMM and Gram gradient ~2× slower at 256²).
-        let unroll = unrollLoops ?? (info.type != .cpu) ? "" : " -D UNROLL_LOOPS=0"
+        let unroll = (unrollLoops ?? (info.type != .cpu)) ? "" : " -D UNROLL_LOOPS=0"
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
                                   options: [.conv: tuning.buildOptions + unroll, .convNarrow: tuning.narrowOutput.buildOptions + unroll,
                                             .winograd: tuning.gemm.buildOptions + emulation + unroll,
