@@ -23,6 +23,7 @@ if [ "${1:-}" = --rehearse ]; then
   export CROP=${CROP:-48} MAX_MEMORY=${MAX_MEMORY:-4GB} PLAN_SIZE=${PLAN_SIZE:-1024}
   export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/device_rehearsal_cache}  # keep this machine's stored tiling
   export GPUSTYLE_EMULATE_TENSOR_CORES=1  # PoCL has no tensor cores: --precision runs winograd.cl's emulation
+  export REHEARSAL=1
 fi
 export DEADLINE=${DEADLINE:-550} PROFILE_SIZES=${PROFILE_SIZES:-512,2048} SIZES=${SIZES:-512,1024,2048}
 rm -rf "$WORK" && mkdir -p "$OUT" "$WORK"
@@ -59,6 +60,14 @@ step() {
 
 step gpu 5 sh -c 'command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || echo "no nvidia-smi"'
 step devices 10 "$GPUSTYLE" devices
+# Everything below needs the vendor's OpenCL GPU: without one the steps would time PoCL on the CPU until the deadline.
+if [ "${REHEARSAL:-0}" != 1 ] && ! "$GPUSTYLE" devices --json | python3 -c 'import json, sys
+sys.exit(0 if any(d["type"] == "GPU" and "Portable" not in d["platform"] for d in json.load(sys.stdin)) else 1)'; then
+  { echo "device_run: no vendor OpenCL GPU is listed, so nothing was timed. ICD files and OpenCL libraries:"
+    ls -la /etc/OpenCL/vendors; head -n 3 /etc/OpenCL/vendors/*; ldconfig -p | grep -iE "opencl|nvidia"; } 2>&1 | tee "$WORK/no_gpu.txt"
+  save
+  exit 69
+fi
 # Parity: the same small job on both backends (first-iteration losses within 1e-4, losses within 1% later).
 step parity 30 "$GPUSTYLE" bench --compare --size "${PARITY_SIZE:-64}" --iterations 20 --lbfgs-history 10 --architecture vgg19
 # Tensor cores (--precision): the same check; a PTX the driver refuses fails here in seconds, with the build log.

@@ -111,7 +111,8 @@ def highres(folder):
 
 
 def main(folder):
-    for title, path, pattern in [("GPU", "gpu.txt", None), ("devices", "devices.txt", r"^#"),
+    for title, path, pattern in [("GPU", "gpu.txt", None), ("devices", "devices.txt", r"^\[|compute capability"),
+                                 ("no GPU", "no_gpu.txt", None),
                                  ("parity (Winograd)", "parity.txt", r"^(cpu|opencl) on|per iteration|relative loss|conv tiling"),
                                  ("parity (Winograd on tensor cores, 3×TF32)", "parity_tf32x3.txt", r"^opencl on|relative loss|conv tiling"),
                                  ("parity (Winograd on tensor cores, TF32)", "parity_tf32.txt", r"^opencl on|relative loss"),

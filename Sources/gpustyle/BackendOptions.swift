@@ -41,7 +41,7 @@ struct BackendOptions: ParsableArguments {
         case .auto:
             if let device { return try OpenCLBackend(deviceIndex: device, convolution: openclConvolution, precision: precision, profiling: profiling) }
             let devices = (try? OpenCLDevices.list()) ?? []
-            guard let gpu = devices.first(where: { $0.type == .gpu && $0.available }) else {
+            guard let index = OpenCLDevices.defaultIndex(in: devices), case let gpu = devices[index], gpu.type == .gpu else {
                 if openclConvolution != nil { printError("gpustyle: warning: --opencl-convolution is ignored: there is no OpenCL GPU, so the CPU backend runs") }
                 if precision != .fp32 { printError("gpustyle: warning: --precision \(precision.rawValue) is ignored: there is no OpenCL GPU, so the CPU backend runs in FP32") }
                 return CPUBackend(threads: threads, convolution: cpuConvolution)

@@ -36,7 +36,8 @@ struct DevicesCommand: ParsableCommand {
                 print("    compute capability \(capability / 10).\(capability % 10): \(tensor)")
             }
         }
-        let auto = devices.first(where: { $0.type == .gpu }).map { "device \($0.index)" } ?? "the CPU backend (no OpenCL GPU)"
+        let auto = OpenCLDevices.defaultIndex(in: devices).flatMap { devices[$0].type == .gpu ? "device \($0)" : nil }
+            ?? "the CPU backend (no OpenCL GPU)"
         print("--backend auto would use \(auto).")
     }
 }

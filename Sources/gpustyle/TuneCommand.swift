@@ -15,7 +15,7 @@ struct TuneCommand: ParsableCommand {
             device use it; GPUSTYLE_NO_TUNING=1 ignores it. Takes about a minute on a GPU.
             """)
 
-    @Option(help: "OpenCL device index from `gpustyle devices` (default: the first GPU, else the first device).")
+    @Option(help: "OpenCL device index from `gpustyle devices` (default: the first GPU, a vendor driver's before PoCL's, else the first device).")
     var device: Int?
     @Option(help: "Image side the workload is timed at.") var size = 512
     @Option(help: "Timed passes per tiling (the fastest counts).") var repeats = 3

@@ -33,10 +33,11 @@ final class OpenCLDeviceTests: XCTestCase {
         XCTAssertTrue(backend.deviceName.contains(backend.device.name))
     }
 
-    /// nil picks the first available GPU, else the first available device; nothing available gives nil.
+    /// nil picks the first available GPU (a vendor platform's before PoCL's), else the first available device; nothing
+    /// available gives nil.
     func testDefaultDeviceRule() {
-        func device(_ index: Int, _ type: OpenCLDeviceInfo.DeviceType, available: Bool = true) -> OpenCLDeviceInfo {
-            OpenCLDeviceInfo(index: index, platformName: "p", platformVersion: "OpenCL 3.0", name: "d\(index)", vendor: "v",
+        func device(_ index: Int, _ type: OpenCLDeviceInfo.DeviceType, available: Bool = true, platform: String = "p") -> OpenCLDeviceInfo {
+            OpenCLDeviceInfo(index: index, platformName: platform, platformVersion: "OpenCL 3.0", name: "d\(index)", vendor: "v",
                              type: type, available: available, globalMemoryBytes: 1 << 30, maxAllocationBytes: 1 << 28,
                              localMemoryBytes: 1 << 15, driverVersion: "1", deviceVersion: "OpenCL 3.0",
                              openCLCVersion: "OpenCL C 1.2", computeUnits: 4, maxWorkGroupSize: 256, baseAddressAlignmentBytes: 128)
@@ -45,6 +46,11 @@ final class OpenCLDeviceTests: XCTestCase {
         XCTAssertEqual(OpenCLDevices.defaultIndex(in: [device(0, .cpu, available: false), device(1, .accelerator)]), 1)
         XCTAssertNil(OpenCLDevices.defaultIndex(in: [device(0, .gpu, available: false)]))
         XCTAssertNil(OpenCLDevices.defaultIndex(in: []))
+        // A vendor's GPU before the same card through PoCL, whatever the platform order.
+        let pocl = "Portable Computing Language"
+        XCTAssertEqual(OpenCLDevices.defaultIndex(in: [device(0, .cpu, platform: pocl), device(1, .gpu, platform: pocl),
+                                                       device(2, .gpu, platform: "NVIDIA CUDA")]), 2)
+        XCTAssertEqual(OpenCLDevices.defaultIndex(in: [device(0, .cpu, platform: pocl), device(1, .gpu, platform: pocl)]), 1)
     }
 
     func testUnknownDeviceIndexIsAUsageError() throws {

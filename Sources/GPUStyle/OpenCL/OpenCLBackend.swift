@@ -42,7 +42,7 @@ public final class OpenCLBackend: Backend {
     var profiledLaunches: [(kernel: String, event: cl_event)]?
 
     /// Opens a device. `deviceIndex` counts devices across all platforms as `OpenCLDevices.list()` does;
-    /// `nil` picks the first GPU, else the first device. The convolution tiling is the one `gpustyle tune`
+    /// `nil` picks as `OpenCLDevices.defaultIndex` does (a vendor's GPU first). The convolution tiling is the one `gpustyle tune`
     /// stored for this device and driver, else the default; `convolution` overrides its algorithm. Throws `.opencl`
     /// when there is no OpenCL device and `.usage` for an index out of range.
     /// `profiling` lets `startKernelProfile`/`stopKernelProfile` time each kernel on the device. `precision` other than

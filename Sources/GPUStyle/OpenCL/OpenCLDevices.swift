@@ -72,9 +72,13 @@ public enum OpenCLDevices {
         ((try? list()) ?? []).contains { $0.type == .gpu && $0.available }
     }
 
-    /// The device `OpenCLBackend(deviceIndex: nil)` picks: the first available GPU, else the first available device.
+    /// The device `OpenCLBackend(deviceIndex: nil)` and `--backend auto` pick: the first available GPU of a vendor's
+    /// platform, else the first available GPU (PoCL's CUDA or Level Zero device: the same card through a slower
+    /// path), else the first available device.
     public static func defaultIndex(in devices: [OpenCLDeviceInfo]) -> Int? {
-        (devices.first { $0.type == .gpu && $0.available } ?? devices.first { $0.available })?.index
+        let gpus = devices.filter { $0.type == .gpu && $0.available }
+        return (gpus.first { !$0.platformName.contains("Portable Computing Language") } ?? gpus.first
+            ?? devices.first { $0.available })?.index
     }
 
     static func handles() throws -> [OpenCLDeviceHandle] {
