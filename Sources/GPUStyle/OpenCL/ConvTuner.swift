@@ -222,8 +222,9 @@ public enum ConvTuner {
     }
 
     /// Small convolutions with shapes that are not multiples of any tile, both ways, compared with the CPU backend:
-    /// 19 → 45 channels at 13×21 (24 tiles: the narrow Winograd GEMM) and 21 → 37 at 36×40 (90 tiles: the full GEMM
-    /// for every candidate tile count).
+    /// 19 → 45 channels at 13×21 (24 tiles: the narrow Winograd GEMM), 21 → 37 at 36×40 (90 tiles: the full GEMM
+    /// for every candidate tile count) and 3 → 29 at 11×19 (the direct kernel, whose input gradient to 3 channels is
+    /// the narrow-output build with the candidate's chunk).
     private struct CorrectnessCheck {
         struct Case {
             let inChannels, outChannels, height, width: Int
@@ -235,7 +236,7 @@ public enum ConvTuner {
         init() throws {
             var rng = SplitMix64(seed: 11)
             let reference = CPUBackend(threads: 1, convolution: .im2col)
-            cases = try [(19, 45, 13, 21), (21, 37, 36, 40)].map { (c, k, h, w) in
+            cases = try [(19, 45, 13, 21), (21, 37, 36, 40), (3, 29, 11, 19)].map { (c, k, h, w) in
                 let weights = (0..<(k * c * 9)).map { _ in rng.nextGaussian() * 0.2 }
                 let bias = (0..<k).map { _ in rng.nextGaussian() * 0.1 }
                 let input = (0..<(c * h * w)).map { _ in rng.nextGaussian() }
