@@ -27,6 +27,7 @@ let package = Package(
             .embedInCode("loss.cl"),
             .embedInCode("vector.cl"),
             .embedInCode("winograd.cl"),
+            .embedInCode("prelude.cl"),
         ]),
         .target(name: "GPUStyle", dependencies: ["COpenCL", "CPNG", "CJPEG", "CBLAS", "CImageCodecs", "Kernels"]),
         .executableTarget(name: "gpustyle", dependencies: [

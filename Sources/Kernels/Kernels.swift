@@ -12,5 +12,14 @@ public enum KernelSources {
         "winograd": text(PackageResources.winograd_cl),
     ]
 
+    /// prelude.cl: definitions every kernel file uses (the `UNROLL` switch).
+    public static let prelude = text(PackageResources.prelude_cl)
+
+    /// What the host builds for the file `name`: the prelude, then the file (its lines numbered from 1 again, so
+    /// build logs point into it); nil for an unknown name.
+    public static func program(_ name: String) -> String? {
+        all[name].map { prelude + "\n#line 1\n" + $0 }
+    }
+
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -13,17 +13,6 @@
 // Weights are pre-arranged on the host as [inPad][9][outPad] (inPad a multiple of CHUNK_C, outPad a
 // multiple of TILE_K, zero padded), so the kernel reads them without bounds checks.
 
-// Loops over a work-item's register block carry UNROLL, so their arrays stay in registers (scripts/ptx_check finds
-// them on the stack otherwise); the host sets UNROLL_LOOPS=0 for CPU devices, where PoCL vectorises better without.
-#ifndef UNROLL_LOOPS
-#define UNROLL_LOOPS 1
-#endif
-#if UNROLL_LOOPS
-#define UNROLL _Pragma("unroll")
-#else
-#define UNROLL
-#endif
-
 #ifndef TILE_W
 #define TILE_W 16
 #endif

@@ -23,17 +23,6 @@
 // big·big (3×TF32: FP32-accurate products, ~2⁻²¹ relative); GEMM_MMA=1 takes big·big alone (TF32, ~2⁻¹¹, as PyTorch's
 // default). MMA_EMULATE=1 computes the same fragments through local memory, so other devices can test the indexing.
 
-// Loops over a work-item's register block carry UNROLL, so their arrays stay in registers (scripts/ptx_check finds
-// them on the stack otherwise); the host sets UNROLL_LOOPS=0 for CPU devices, where PoCL vectorises better without.
-#ifndef UNROLL_LOOPS
-#define UNROLL_LOOPS 1
-#endif
-#if UNROLL_LOOPS
-#define UNROLL _Pragma("unroll")
-#else
-#define UNROLL
-#endif
-
 #ifndef GEMM_M
 #define GEMM_M 64
 #endif

@@ -16,7 +16,7 @@ struct DevicesCommand: ParsableCommand {
                     "index": $0.index, "platform": $0.platformName, "name": $0.name, "type": $0.type.rawValue,
                     "global_memory_bytes": $0.globalMemoryBytes, "max_allocation_bytes": $0.maxAllocationBytes,
                     "driver": $0.driverVersion, "opencl_c": $0.openCLCVersion, "compute_units": $0.computeUnits]
-                if let capability = $0.computeCapability { row["compute_capability"] = "\(capability / 10).\(capability % 10)" }
+                if let capability = $0.computeCapabilityName { row["compute_capability"] = capability }
                 return row
             }
             let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys])
@@ -31,9 +31,9 @@ struct DevicesCommand: ParsableCommand {
             print("[\(d.index)] \(d.name) — \(d.type.rawValue), \(d.platformName)")
             print("    memory \(formatBytes(d.globalMemoryBytes)), max allocation \(formatBytes(d.maxAllocationBytes)), \(d.computeUnits) compute units")
             print("    driver \(d.driverVersion), \(d.openCLCVersion)")
-            if let capability = d.computeCapability {
+            if let capability = d.computeCapability, let name = d.computeCapabilityName {
                 let tensor = capability >= GemmPrecision.minimumComputeCapability ? "--precision tf32x3|tf32 available" : "no TF32 tensor cores (--precision fp32 only)"
-                print("    compute capability \(capability / 10).\(capability % 10): \(tensor)")
+                print("    compute capability \(name): \(tensor)")
             }
         }
         let auto = OpenCLDevices.defaultIndex(in: devices).flatMap { devices[$0].type == .gpu ? "device \($0)" : nil }

@@ -87,11 +87,11 @@ public struct ConvTuning: Sendable, Equatable, Codable {
             throw GPUStyleError(.opencl, "the convolution tiling \(t.buildOptions) needs \(t.threads) work-items and \(t.localBytes) bytes of local memory per work-group; this device allows \(maxWorkGroupSize) and \(localMemoryBytes)")
         }
         guard algorithm == .winograd else { return }
-        for g in [gemm, gemm.narrow] where !g.isValid {
-            throw GPUStyleError(.internal, "invalid Winograd GEMM tiling \(g.buildOptions)")
-        }
-        for g in [gemm, gemm.narrow] where g.threads > maxWorkGroupSize || g.localBytes > localMemoryBytes {
-            throw GPUStyleError(.opencl, "the Winograd GEMM tiling \(g.buildOptions) needs \(g.threads) work-items and \(g.localBytes) bytes of local memory per work-group; this device allows \(maxWorkGroupSize) and \(localMemoryBytes)")
+        for g in [gemm, gemm.narrow] {
+            guard g.isValid else { throw GPUStyleError(.internal, "invalid Winograd GEMM tiling \(g.buildOptions)") }
+            if g.threads > maxWorkGroupSize || g.localBytes > localMemoryBytes {
+                throw GPUStyleError(.opencl, "the Winograd GEMM tiling \(g.buildOptions) needs \(g.threads) work-items and \(g.localBytes) bytes of local memory per work-group; this device allows \(maxWorkGroupSize) and \(localMemoryBytes)")
+            }
         }
     }
 

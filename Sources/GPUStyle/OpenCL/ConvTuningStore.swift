@@ -37,7 +37,7 @@ public struct ConvTuningStore: Sendable {
 
     /// The file for `device`: a hash of its name, platform, driver and the convolution kernels' sources.
     public func fileURL(for device: OpenCLDeviceInfo) -> URL? {
-        let sources = (KernelSources.all["conv"] ?? "") + "\u{0}" + (KernelSources.all["winograd"] ?? "")
+        let sources = (KernelSources.program("conv") ?? "") + "\u{0}" + (KernelSources.program("winograd") ?? "")
         let key = SHA256("gpustyle-conv-tuning-v2\u{0}\(device.platformName)\u{0}\(device.name)\u{0}\(device.driverVersion)\u{0}\(sources)").hex
         return directory?.appendingPathComponent("conv-\(key.prefix(32)).json")
     }

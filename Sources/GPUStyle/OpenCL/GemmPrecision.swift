@@ -28,7 +28,7 @@ public enum GemmPrecision: String, Sendable, Codable, CaseIterable {
     func checkSupport(on device: OpenCLDeviceInfo, emulated: Bool) throws {
         guard self != .fp32, !emulated else { return }
         guard let capability = device.computeCapability, capability >= Self.minimumComputeCapability else {
-            let has = device.computeCapability.map { "compute capability \($0 / 10).\($0 % 10)" }
+            let has = device.computeCapabilityName.map { "compute capability \($0)" }
                 ?? "no NVIDIA compute capability (cl_nv_device_attribute_query)"
             throw GPUStyleError(.usage, "--precision \(rawValue) needs NVIDIA tensor cores with TF32 (compute capability 8.0 or newer, e.g. A100, H100); \(device.name) (\(device.platformName)) has \(has): use --precision fp32")
         }

@@ -38,11 +38,14 @@ public struct OpenCLDeviceInfo: Sendable, Equatable, CustomStringConvertible {
     /// nil on other devices.
     public var computeCapability: Int? = nil
 
+    /// The compute capability as NVIDIA writes it ("9.0"); nil on other devices.
+    public var computeCapabilityName: String? { computeCapability.map { "\($0 / 10).\($0 % 10)" } }
+
     /// "#0 GPU NVIDIA H100 80GB HBM3 (NVIDIA CUDA, driver 580.65): 79.1 GiB, max buffer 19.8 GiB, 132 compute units, OpenCL C 1.2"
     public var description: String {
         "#\(index) \(type.rawValue) \(name) (\(platformName), driver \(driverVersion)): \(gib(globalMemoryBytes)) GiB, "
             + "max buffer \(gib(maxAllocationBytes)) GiB, \(computeUnits) compute units, \(openCLCVersion)"
-            + (computeCapability.map { ", compute capability \($0 / 10).\($0 % 10)" } ?? "")
+            + (computeCapabilityName.map { ", compute capability \($0)" } ?? "")
             + (available ? "" : ", not available")
     }
 

@@ -44,7 +44,7 @@ final class OpenCLPrograms {
         if let built = programs[family] {
             program = built
         } else {
-            guard let source = KernelSources.all[family.sourceName] else {
+            guard let source = KernelSources.program(family.sourceName) else {
                 throw GPUStyleError(.internal, "no embedded kernel source \(family.sourceName).cl")
             }
             program = try build(source: source, options: options[family] ?? "", label: "\(family.sourceName).cl")
