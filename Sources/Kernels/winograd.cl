@@ -234,21 +234,17 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
 #endif
 
 #if MMA_EMULATE
-// cvt.rna.tf32.f32: round to 10 mantissa bits, ties away from zero; Inf and NaN unchanged.
-static inline uint to_tf32(const float x)
-{
-    const uint bits = as_uint(x);
-    return (bits & 0x7f800000u) == 0x7f800000u ? bits : (bits + 0x1000u) & 0xffffe000u;
-}
+// The tensor cores read a TF32 operand's top 19 bits and ignore the low 13 (truncation); the emulation does the same.
+static inline float tf32_operand(const uint bits) { return as_float(bits & 0xffffe000u); }
 
 // d += A·B for one 16×8×8 step as mma.sync distributes it over a warp's lanes (g = lane / 4, t = lane % 4):
 // a = A[g][t], A[g+8][t], A[g][t+4], A[g+8][t+4]; b = B[t][g], B[t+4][g]; d = D[g][2t], D[g][2t+1], D[g+8][2t],
 // D[g+8][2t+1]. The warp's operands meet in `scratch` (16×8 A, then 8×8 B); every work-item of the group calls it.
 static inline void mma_16x8x8(float* d, const uint* a, const uint* b, __local float* scratch, const int g, const int t)
 {
-    scratch[g * 8 + t] = as_float(a[0]); scratch[(g + 8) * 8 + t] = as_float(a[1]);
-    scratch[g * 8 + t + 4] = as_float(a[2]); scratch[(g + 8) * 8 + t + 4] = as_float(a[3]);
-    scratch[128 + t * 8 + g] = as_float(b[0]); scratch[128 + (t + 4) * 8 + g] = as_float(b[1]);
+    scratch[g * 8 + t] = tf32_operand(a[0]); scratch[(g + 8) * 8 + t] = tf32_operand(a[1]);
+    scratch[g * 8 + t + 4] = tf32_operand(a[2]); scratch[(g + 8) * 8 + t + 4] = tf32_operand(a[3]);
+    scratch[128 + t * 8 + g] = tf32_operand(b[0]); scratch[128 + (t + 4) * 8 + g] = tf32_operand(b[1]);
     barrier(CLK_LOCAL_MEM_FENCE);
     UNROLL
     for (int k = 0; k < 8; ++k) {
@@ -261,23 +257,27 @@ static inline void mma_16x8x8(float* d, const uint* a, const uint* b, __local fl
 #define MMA(d, a, b) mma_16x8x8(d, a, b, mmaScratch + warp * 192, g, t)
 #define MMA_UNROLL  // unrolled, the barriers inside would make PoCL's compile take minutes
 #else
-static inline uint to_tf32(const float x)
-{
-    uint r;
-    __asm__("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-    return r;
-}
 #define MMA(d, a, b) __asm__("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};" \
                          : "+f"((d)[0]), "+f"((d)[1]), "+f"((d)[2]), "+f"((d)[3])                                               \
                          : "r"((a)[0]), "r"((a)[1]), "r"((a)[2]), "r"((a)[3]), "r"((b)[0]), "r"((b)[1]))
 #define MMA_UNROLL UNROLL
 #endif
 
-// Splits x into TF32 parts: big = tf32(x), small = tf32(x − big) (small stays 0 with GEMM_MMA=1).
+// Splits x into TF32 operands as CUTLASS's fast 3×TF32 does, with integer operations only (cvt.rna.tf32.f32 costs
+// ptxas four instructions for its Inf/NaN checks): big = x truncated to TF32 (exact, so x − big is exact too);
+// small = x − big plus half a TF32 ulp, which the tensor cores' truncation turns into round-to-nearest. With
+// GEMM_MMA=1 big alone, likewise rounded (small stays 0). An Inf operand gives NaN with GEMM_MMA=3 (Inf − Inf).
+#if GEMM_MMA == 3
 #define MMA_SPLIT(x, big, small) do {                                    \
-        big = to_tf32(x);                                                \
-        small = GEMM_MMA == 3 ? to_tf32((x) - as_float(big)) : 0u;       \
+        big = as_uint(x) & 0xffffe000u;                                  \
+        small = as_uint((x) - as_float(big)) + 0x1000u;                  \
     } while (0)
+#else
+#define MMA_SPLIT(x, big, small) do {                                    \
+        big = as_uint(x) + 0x1000u;                                      \
+        small = 0u;                                                      \
+    } while (0)
+#endif
 
 // Launch: global (tilePad / GEMM_RN, outPad / GEMM_RM, 36), local (32, WARPS, 1).
 __kernel __attribute__((reqd_work_group_size(GEMM_ITEMS_N, GEMM_ITEMS_M, 1)))
@@ -314,6 +314,7 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
         gemm_stage(uTile, vTile, lid, ur, vr);
         barrier(CLK_LOCAL_MEM_FENCE);
         if (d0 + GEMM_D < channelPad) gemm_fetch(u, v, d0 + GEMM_D, outPad, tilePad, m0, n0, lid, ur, vr);
+        UNROLL
         for (int k0 = 0; k0 < GEMM_D; k0 += 8) {
             __local const float* uLo = uTile + (k0 + t) * U_STRIDE + wm + g;   // A[m][k] = U[k][m]
             __local const float* uHi = uLo + 4 * U_STRIDE;
