@@ -62,11 +62,12 @@ public final class OpenCLBackend: Backend {
     ///   - precision: other than `.fp32`, replaces the tiling's GEMM with `GemmTiling.tensorCores` (Winograd only)
     ///     unless it already is a tensor-core GEMM of that precision.
     ///   - emulateTensorCores: builds that GEMM with `MMA_EMULATE` (any device; tests).
-    ///   - unrollLoops: builds with unrolled register-block loops (`UNROLL_LOOPS`); nil: on GPUs, not on CPU devices.
+    ///   - gpuKernelShapes: builds the kernels' GPU loop shapes (unrolled register blocks, 128-bit GEMM loads) rather
+    ///     than `CPU_DEVICE`'s; nil: on GPUs, not on CPU devices.
     ///   - maxAllocationBytes: a lower single-buffer limit than the device's (tests use it to split banks).
     ///   - cache: where built program binaries are kept.
     init(deviceIndex: Int?, convTuning: ConvTuning?, algorithm: ConvAlgorithm? = nil, precision: GemmPrecision = .fp32,
-         emulateTensorCores: Bool = OpenCLBackend.emulatesTensorCores, unrollLoops: Bool? = nil, maxAllocationBytes: Int? = nil,
+         emulateTensorCores: Bool = OpenCLBackend.emulatesTensorCores, gpuKernelShapes: Bool? = nil, maxAllocationBytes: Int? = nil,
          cache: KernelBinaryCache = .fromEnvironment(), tuningStore: ConvTuningStore = .fromEnvironment(), profiling: Bool = false,
          gramTiling: GramTiling? = nil) throws {
         let handles = try OpenCLDevices.handles()
@@ -128,7 +129,7 @@ public final class OpenCLBackend: Backend {
         let emulation = precision != .fp32 && emulateTensorCores ? " -D MMA_EMULATE=1" : ""
         // Unrolled register-block loops keep a GPU's accumulators in registers; on a CPU device PoCL's vectoriser
         // does better with the loops as written (unrolled: GEMM and Gram gradient ~2× slower at 256²).
-        let unroll = (unrollLoops ?? (info.type != .cpu)) ? "" : " -D UNROLL_LOOPS=0"
+        let unroll = (gpuKernelShapes ?? (info.type != .cpu)) ? "" : " -D CPU_DEVICE=1"
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
                                   options: [.conv: tuning.buildOptions + unroll, .convNarrow: tuning.narrowOutput.buildOptions + unroll,
                                             .winograd: tuning.gemm.buildOptions + emulation + unroll,
