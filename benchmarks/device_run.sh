@@ -2,13 +2,14 @@
 # device_run.sh — the one command for a lent GPU machine, after `WITH_MODEL=1 benchmarks/pack_for_device.sh` here:
 #   run(command: "HIGHRES=1 benchmarks/device_run.sh", carry: [".device"], timeout_s: 600)
 # Steps in order of importance, each cut off at what is left of DEADLINE seconds (default 550, inside one 600-s call):
-#   1. GPU and OpenCL devices;  2. CPU/OpenCL parity (Winograd);  3. gpustyle tune --quick (TUNE_SECONDS, 120);
+#   1. GPU and OpenCL devices;  2. CPU/OpenCL parity (Winograd);  3. gpustyle tune --quick (TUNE_SECONDS, 120),
+#      then the tensor-core GEMM's tilings (tune --precision tf32x3 --quick, TENSOR_TUNE_SECONDS, 45);
 #   4. benchmarks/gpu_compare.sh: gpustyle vs PyTorch + cuDNN, TF32 off/on, at SIZES (512,1024,2048) — issue 6's table,
 #      with gpustyle's tensor-core rows (--precision tf32x3, tf32; their parity runs after step 2), then device time per
 #      kernel at PROFILE_SIZES (512,2048);
 #   5. HIGHRES=1: benchmarks/highres_gpu_check.sh — an 8192² coarse-to-fine run and measured peaks (issue 8);
-#   6. if time is left: Gram tilings against the default (GRAM_TILINGS at GRAM_SIZE, 1024), tensor-core tilings
-#      likewise (TENSOR_TILINGS), parity with direct convolutions, both algorithms untuned at 512².
+#   6. if time is left: Gram tilings against the default (GRAM_TILINGS at GRAM_SIZE, 1024), parity with direct
+#      convolutions, both algorithms untuned at 512².
 # The device tool returns at most 8 files from $OUT, so everything lands in: log.txt (all output), summary.txt (the
 # tables, rewritten after every step), results.tar.gz (every report and log, rewritten after every step) and the
 # high-resolution check's images. A step cut off by the deadline still leaves what it wrote.
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 export OUT=${OUT:-/tmp/device_out} WORK=${WORK:-/tmp/device_work}
 if [ "${1:-}" = --rehearse ]; then
   export SIZES=${SIZES:-64} PROFILE_SIZES=${PROFILE_SIZES:-64} GRAM_SIZE=${GRAM_SIZE:-64} TUNE_SIZE=${TUNE_SIZE:-32} TUNE_SECONDS=${TUNE_SECONDS:-20} PARITY_SIZE=${PARITY_SIZE:-32}
+  export TENSOR_TUNE_SECONDS=${TENSOR_TUNE_SECONDS:-10}
   export TORCH_ARGS=${TORCH_ARGS:---device cpu --tf32 off,on --optimizer gd} HIGHRES=${HIGHRES:-1}
   export PEAK_SIZES=${PEAK_SIZES:-64,128} CHAIN_SCALES=${CHAIN_SCALES:-64,128} CHAIN_ITERATIONS=${CHAIN_ITERATIONS:-3,2}
   export CROP=${CROP:-48} MAX_MEMORY=${MAX_MEMORY:-4GB} PLAN_SIZE=${PLAN_SIZE:-1024}
@@ -75,6 +77,9 @@ for precision in tf32x3 tf32; do
   step "parity_$precision" 30 "$GPUSTYLE" bench --compare --precision $precision --size "${PARITY_SIZE:-64}" --iterations 20 --lbfgs-history 10 --architecture vgg19
 done
 step tune 60 "$GPUSTYLE" tune --quick --size "${TUNE_SIZE:-512}" --time-limit "${TUNE_SECONDS:-120}" --report "$WORK/tune.json"
+# The tensor-core GEMM's tilings (3×TF32), stored for the --precision tf32x3 rows below: which to make the default.
+step tune_tf32x3 30 "$GPUSTYLE" tune --precision tf32x3 --quick --size "${TUNE_SIZE:-512}" --time-limit "${TENSOR_TUNE_SECONDS:-45}" \
+  --report "$WORK/tune_tf32x3.json"
 step compare 60 env OUT="$WORK/compare" benchmarks/gpu_compare.sh
 # The Winograd products on tensor cores at the table's sizes: 3×TF32 (FP32-accurate) and TF32, beside the FP32 rows.
 for precision in tf32x3 tf32; do
@@ -94,11 +99,6 @@ fi
 for tiling in default ${GRAM_TILINGS:-32,16,2,2,4,16,16 64,16,4,4,4,16,16 128,8,8,8,8,16,8}; do
   step "gram_${tiling//,/-}" 20 env GPUSTYLE_GRAM_TILING="${tiling/default/}" "$GPUSTYLE" bench --backend opencl --size "${GRAM_SIZE:-1024}" \
     --iterations 3 --no-phases --profile-kernels --lbfgs-history 10 --report "$WORK/gram_${tiling//,/-}.json"
-done
-# Tensor-core tilings (GPUSTYLE_TENSOR_TILING=CHANNELS,TILES,DEPTH,WARPS) against the default 64,64,16,4, 3×TF32 at GRAM_SIZE.
-for tiling in default ${TENSOR_TILINGS:-64,128,16,4 64,64,32,4 128,64,16,8}; do
-  step "tensor_tiling_${tiling//,/-}" 15 env GPUSTYLE_TENSOR_TILING="${tiling/default/}" "$GPUSTYLE" bench --backend opencl --precision tf32x3 \
-    --size "${GRAM_SIZE:-1024}" --iterations 5 --no-phases --lbfgs-history 10 --report "$WORK/tensor_tiling_${tiling//,/-}.json"
 done
 step parity_direct 30 "$GPUSTYLE" bench --compare --size "${PARITY_SIZE:-64}" --iterations 20 --lbfgs-history 10 --architecture vgg19 --opencl-convolution direct
 for algorithm in winograd direct; do

@@ -88,11 +88,12 @@ def gram_tilings(folder):
 
 
 def tensor_tilings(folder):
-    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"tensor_tiling_.*\.json", n)):
-        r = load(f"{folder}/{name}")
-        if r:
-            print(f"{name[14:-5].replace('-', ','):16} {r['width']}²: {r['seconds_per_iteration'] * 1e3:9.2f} ms per iteration "
-                  f"({r.get('conv_tiling', '?').split(';')[0]})")
+    r = load(f"{folder}/tune_tf32x3.json")
+    if not r:
+        return
+    for t in sorted(r["trials"], key=lambda t: (t["milliseconds"] is None, t["milliseconds"] or 0)):
+        time = f"{t['milliseconds']:9.2f} ms" if t["milliseconds"] is not None else "  rejected"
+        print(f"{time}  {t['tuning']}" + (f": {t['rejection'][:160]}" if t["rejection"] else ""))
 
 
 def highres(folder):
@@ -117,6 +118,7 @@ def main(folder):
                                  ("parity (Winograd on tensor cores, 3×TF32)", "parity_tf32x3.txt", r"^opencl on|relative loss|conv tiling"),
                                  ("parity (Winograd on tensor cores, TF32)", "parity_tf32.txt", r"^opencl on|relative loss"),
                                  ("tune", "tune.txt", r"^best on|^stored"),
+                                 ("tune (tensor cores, 3×TF32)", "tune_tf32x3.txt", r"^best on|^stored|error"),
                                  ("parity (direct)", "parity_direct.txt", r"^(cpu|opencl) on|per iteration|relative loss"),
                                  ("untuned Winograd", "untuned_winograd.txt", r"per iteration|phases"),
                                  ("untuned direct", "untuned_direct.txt", r"per iteration|phases"),
@@ -127,7 +129,7 @@ def main(folder):
             print(f"## {title}"); print("\n".join(found))
     for sub, title, show, pattern in [(".", "device time per kernel", kernel_profiles, r"profile_\d+\.json"),
                                       (".", "Gram tilings (GPUSTYLE_GRAM_TILING)", gram_tilings, r"gram_.*\.json"),
-                                      (".", "tensor-core tilings (GPUSTYLE_TENSOR_TILING, 3×TF32)", tensor_tilings, r"tensor_tiling_.*\.json"),
+                                      (".", "tensor-core GEMM tilings (tune --precision tf32x3, fastest first)", tensor_tilings, r"tune_tf32x3\.json"),
                                       (".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_(tf32x3_|tf32_)?\d+\.json|torch\.jsonl"),
                                       ("compare", "gpustyle vs PyTorch", ratio_table, r"gpustyle_(tf32x3_|tf32_)?\d+\.json|torch\.jsonl"),
                                       (".", "high resolution", highres, r"chain\.json|bench_.*\.json"),

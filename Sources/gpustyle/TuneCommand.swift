@@ -12,7 +12,9 @@ struct TuneCommand: ParsableCommand {
             (to conv5_1, forward and input gradient) at --size², after checking each against the CPU backend, and \
             stores the fastest (algorithm and tile sizes) under \
             $XDG_CACHE_HOME/gpustyle/tuning (one file per device, driver and kernel source). Later runs on that \
-            device use it; GPUSTYLE_NO_TUNING=1 ignores it. Takes about a minute on a GPU.
+            device use it; GPUSTYLE_NO_TUNING=1 ignores it. Takes about a minute on a GPU. With --precision tf32x3 \
+            or tf32 it times the tensor-core GEMM's tilings instead and stores the fastest for runs with that \
+            --precision (GPUSTYLE_TENSOR_TILING overrides it).
             """)
 
     @Option(help: "OpenCL device index from `gpustyle devices` (default: the first GPU, a vendor driver's before PoCL's, else the first device).")
@@ -20,6 +22,8 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Image side the workload is timed at.") var size = 512
     @Option(help: "Timed passes per tiling (the fastest counts).") var repeats = 3
     @Flag(help: "Try a short list of tilings only.") var quick = false
+    @Option(help: "fp32: tune the FP32 convolutions (the default); tf32x3 or tf32: tune the tensor-core GEMM for runs with that --precision (NVIDIA, compute capability 8.0+).")
+    var precision: GemmPrecision = .fp32
     @Option(help: "Stop starting new trials after this many seconds (the best so far is kept).") var timeLimit: Double?
     @Flag(help: "Measure and print, but do not store the result.") var dryRun = false
     @Option(help: "Write every trial and the result as JSON here.") var report: String?
@@ -36,23 +40,26 @@ struct TuneCommand: ParsableCommand {
             }
         }
         let started = Date()
-        let outcome = try ConvTuner.tune(deviceIndex: device, imageSize: size, repeats: repeats, quick: quick,
+        let outcome = try ConvTuner.tune(deviceIndex: device, imageSize: size, repeats: repeats, quick: quick, precision: precision,
                                          timeLimit: timeLimit ?? .infinity) { trial, number, planned in
             let time = trial.milliseconds.map { String(format: "%9.2f ms", $0) } ?? "  rejected"
-            print(String(format: "[%3d/%3d] ", number, planned) + "\(time)  \(trial.tuning.summary)"
+            let what = precision == .fp32 ? trial.tuning.summary : "winograd GEMM \(trial.tuning.gemm.summary)"
+            print(String(format: "[%3d/%3d] ", number, planned) + "\(time)  \(what)"
                   + (trial.rejection.map { ": \($0)" } ?? ""))
             fflush(nil)
         }
         let best = outcome.best
         let versus = best.defaultMilliseconds.map { String(format: "default %.2f ms, %.2f× faster", $0, $0 / best.milliseconds) }
             ?? "the default tiling was not timed"
-        print(String(format: "best on %@: %@, %.2f ms (%@), %d tilings in %.0f s", best.device, best.tuning.summary,
+        let bestWhat = precision == .fp32 ? best.tuning.summary : "winograd GEMM \(best.tuning.gemm.summary)"
+        print(String(format: "best on %@: %@, %.2f ms (%@), %d tilings in %.0f s", best.device, bestWhat,
                      best.milliseconds, versus, best.candidatesTried, Date().timeIntervalSince(started)))
         if !dryRun {
             let info = try OpenCLDevices.list().first { $0.name == best.device && $0.driverVersion == best.driver && $0.platformName == best.platform }
             guard let info else { throw GPUStyleError(.internal, "the tuned device disappeared from the device list") }
             let path = try ConvTuningStore.fromEnvironment().save(best, for: info)
-            print("stored in \(path); later runs on this device use it (GPUSTYLE_NO_TUNING=1 ignores it)")
+            let runs = precision == .fp32 ? "later runs on this device" : "later --precision \(precision.rawValue) runs on this device"
+            print("stored in \(path); \(runs) use it (GPUSTYLE_NO_TUNING=1 ignores it)")
         }
         if let report {
             let trials: [[String: Any]] = outcome.trials.map {

@@ -130,4 +130,69 @@ final class ConvTuningTests: XCTestCase {
         XCTAssertNil(withoutDefault.best.defaultMilliseconds)
         XCTAssertNoThrow(try ConvTuningStore(directory: try temporaryFolder()).save(withoutDefault.best, for: device))
     }
+
+    /// `tune --precision` searches tensor-core GEMM tilings: the default first, each one the kernel takes (narrow
+    /// variant too) and the device fits, no warp tile above 64 channels × 32 tiles.
+    func testTensorCoreCandidates() {
+        for precision in [GemmPrecision.tf32x3, .tf32] {
+            for quick in [false, true] {
+                let list = GemmTiling.tensorCandidates(precision, maxWorkGroupSize: 1024, localMemoryBytes: 48 * 1024, quick: quick)
+                XCTAssertEqual(list.first, GemmTiling.tensorCores(precision))
+                XCTAssertEqual(Set(list.map(\.buildOptions)).count, list.count, "no tiling twice")
+                XCTAssertGreaterThan(list.count, quick ? 8 : 30)
+                for g in list {
+                    XCTAssertEqual(g.precision, precision)
+                    XCTAssertTrue(g.isValid && g.narrow.isValid, g.buildOptions)
+                    XCTAssertTrue((64...256).contains(g.threads), g.buildOptions)
+                    XCTAssertLessThanOrEqual(g.localBytes, 48 * 1024)
+                    XCTAssertNoThrow(try ConvTuning(gemm: g).validate(maxWorkGroupSize: 1024, localMemoryBytes: 48 * 1024), g.buildOptions)
+                }
+            }
+        }
+        let small = GemmTiling.tensorCandidates(.tf32x3, maxWorkGroupSize: 128, localMemoryBytes: 8 * 1024)
+        XCTAssertTrue(small.dropFirst().allSatisfy { $0.threads <= 128 && $0.localBytes <= 8 * 1024 })
+    }
+
+    /// Tensor-core tunings are stored beside the FP32 one, per precision; a --precision run takes the stored GEMM
+    /// and keeps the FP32 tuning's direct tiles.
+    func testTensorCoreTuningIsStoredPerPrecisionAndUsed() throws {
+        let device = try OpenCLTestDevice.backend().device
+        let store = ConvTuningStore(directory: try temporaryFolder())
+        let fp32 = ConvTuning(tileWidth: 8, tileHeight: 8, tileOutChannels: 16, chunkInChannels: 4, pixelsPerItem: 4, channelsPerItem: 4)
+        let gemm = GemmTiling.tensorCores(.tf32x3, outChannels: 64, tiles: 64, depth: 8, warps: 2)
+        let fp32Path = try store.save(stored(for: device, fp32), for: device)
+        let tensorPath = try store.save(stored(for: device, ConvTuning(gemm: gemm)), for: device)
+        XCTAssertNotEqual(fp32Path, tensorPath)
+        XCTAssertEqual(store.load(for: device)?.tuning, fp32)
+        XCTAssertEqual(store.load(for: device, precision: .tf32x3)?.tuning.gemm, gemm)
+        XCTAssertNil(store.load(for: device, precision: .tf32))
+
+        let backend = try OpenCLBackend(deviceIndex: device.index, convTuning: nil, precision: .tf32x3, emulateTensorCores: true,
+                                        tuningStore: store)
+        XCTAssertEqual(backend.convTuning.gemm, gemm)
+        XCTAssertEqual(backend.convTuning.tileWidth, 8, "the FP32 tuning's direct tiles stay")
+        XCTAssertEqual(backend.convTuning.algorithm, .winograd)
+        XCTAssertTrue(backend.convTuningSource.contains("tensor cores tf32x3 (emulated) tuned (\(tensorPath))"), backend.convTuningSource)
+        // TF32 has no stored GEMM: the default one.
+        let tf32 = try OpenCLBackend(deviceIndex: device.index, convTuning: nil, precision: .tf32, emulateTensorCores: true, tuningStore: store)
+        XCTAssertEqual(tf32.convTuning.gemm, .tensorCores(.tf32))
+    }
+
+    /// The tuner times tensor-core GEMMs (emulated here) and checks them against the CPU: TF32's rounding passes its
+    /// looser check, a 3×TF32 tiling the kernel gets wrong would not.
+    func testTunerTimesTensorCoreTilings() throws {
+        let device = try OpenCLTestDevice.backend().device
+        for precision in [GemmPrecision.tf32x3, .tf32] {
+            let other = ConvTuning(gemm: .tensorCores(precision, outChannels: 32, tiles: 32, depth: 8, warps: 2))
+            let candidates = [ConvTuning(gemm: .tensorCores(precision))] + (precision == .tf32x3 ? [other] : [])
+            let outcome = try ConvTuner.tune(deviceIndex: device.index, imageSize: 16, repeats: 1, precision: precision,
+                                             emulateTensorCores: true, candidates: candidates)
+            XCTAssertEqual(outcome.trials.compactMap(\.milliseconds).count, candidates.count, "\(outcome.trials.map { $0.rejection ?? "ok" })")
+            XCTAssertEqual(outcome.best.tuning.gemm.precision, precision)
+            XCTAssertNotNil(outcome.best.defaultMilliseconds)
+        }
+        XCTAssertThrowsError(try ConvTuner.tune(deviceIndex: device.index, imageSize: 16, precision: .tf32x3, emulateTensorCores: false)) {
+            XCTAssertTrue("\($0)".contains("compute capability"), "\($0)")
+        }
+    }
 }

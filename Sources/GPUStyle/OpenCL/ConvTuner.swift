@@ -23,7 +23,8 @@ public struct ConvTuningOutcome: Sendable {
 ///
 /// Stages: the built-in default; Winograd GEMM shapes (depth 8); direct shapes for every layer (8 input channels per
 /// chunk); the fastest `refine` of each family again with other depths and prefetching / chunks; finally the fastest GEMM with the
-/// fastest direct tiling (which the Winograd path uses for the RGB layer).
+/// fastest direct tiling (which the Winograd path uses for the RGB layer). For tensor cores (`precision`): their GEMM
+/// tilings only, which runs with that precision then use.
 public enum ConvTuner {
     /// First-stage candidates that fit the device: the default, Winograd GEMM shapes, then direct shapes; 64–256
     /// work-items, at most 64 accumulators per item.
@@ -102,35 +103,48 @@ public enum ConvTuner {
     }
 
     /// Tunes the device `deviceIndex` (nil: the default device) and returns every trial and the best tiling
-    /// (not yet saved). `candidates` replaces the built-in search (tests use it). Stops starting new trials after
-    /// `timeLimit` seconds. `progress` sees each trial as it finishes, with its number and the planned count.
+    /// (not yet saved). With a tensor-core `precision` only the Winograd GEMM's tiling is searched
+    /// (`GemmTiling.tensorCandidates`), on tensor cores (`emulateTensorCores`: their emulation, for tests).
+    /// `candidates` replaces the built-in search (tests use it). Stops starting new trials after `timeLimit` seconds.
+    /// `progress` sees each trial as it finishes, with its number and the planned count.
     public static func tune(deviceIndex: Int?, imageSize: Int, repeats: Int = 3, quick: Bool = false, refine: Int = 3,
+                            precision: GemmPrecision = .fp32, emulateTensorCores: Bool = OpenCLBackend.emulatesTensorCores,
                             timeLimit: Double = .infinity, candidates given: [ConvTuning]? = nil,
                             progress: (ConvTuningTrial, Int, Int) -> Void = { _, _, _ in }) throws -> ConvTuningOutcome {
         guard imageSize >= 16 && imageSize <= 4096 else {
             throw GPUStyleError(.usage, "--size \(imageSize): tune between 16 and 4096 pixels (512 is typical)")
         }
         guard repeats >= 1 else { throw GPUStyleError(.usage, "--repeats \(repeats): at least 1") }
-        let reference = try OpenCLBackend(deviceIndex: deviceIndex, convTuning: ConvTuning())
+        let defaultTuning = precision == .fp32 ? ConvTuning() : ConvTuning(gemm: .tensorCores(precision))
+        // Fails early with the usage error where the device has no tensor cores.
+        let reference = try OpenCLBackend(deviceIndex: deviceIndex, convTuning: defaultTuning, precision: precision,
+                                          emulateTensorCores: emulateTensorCores)
         let device = reference.device
         let started = Date()
         let workload = Workload(imageSize: imageSize)
         guard 4 * workload.largest <= reference.maxAllocationBytes else {
             throw GPUStyleError(.usage, "--size \(imageSize): the workload's largest activation (\(4 * workload.largest) bytes) exceeds \(device.name)'s largest buffer (\(reference.maxAllocationBytes) bytes); tune at a smaller size (512 is typical)")
         }
-        let check = try CorrectnessCheck()
+        // TF32 alone rounds every product to ~2⁻¹¹ (~1e-2 of the largest output through Winograd's transforms);
+        // what the check catches, wrong indexing, is off by the output's size.
+        let check = try CorrectnessCheck(tolerance: precision == .tf32 ? 5e-2 : 1e-4)
         var trials: [ConvTuningTrial] = []
 
         func run(_ list: [ConvTuning], planned: Int) {
             for t in list where !trials.contains(where: { $0.tuning == t }) {
                 if !trials.isEmpty && Date().timeIntervalSince(started) > timeLimit { return }
-                let trial = measure(t, deviceIndex: device.index, workload: workload, check: check, repeats: repeats)
+                let trial = measure(t, deviceIndex: device.index, precision: precision, emulateTensorCores: emulateTensorCores,
+                                    workload: workload, check: check, repeats: repeats)
                 trials.append(trial)
                 progress(trial, trials.count, planned)
             }
         }
         if let given {
             run(given, planned: given.count)
+        } else if precision != .fp32 {
+            let gemms = GemmTiling.tensorCandidates(precision, maxWorkGroupSize: device.maxWorkGroupSize,
+                                                    localMemoryBytes: device.localMemoryBytes, quick: quick)
+            run(gemms.map { ConvTuning(gemm: $0) }, planned: gemms.count)
         } else {
             let shapes = shapeCandidates(maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes, quick: quick)
             let planned = shapes.count + refine * 5 + 1
@@ -144,7 +158,7 @@ public enum ConvTuner {
             let reasons = Set(trials.compactMap(\.rejection)).sorted().prefix(3).joined(separator: "; ")
             throw GPUStyleError(.opencl, "no convolution tiling worked on \(device.name): \(reasons)")
         }
-        let defaultTime = trials.first(where: { $0.tuning == ConvTuning() })?.milliseconds
+        let defaultTime = trials.first(where: { $0.tuning == defaultTuning })?.milliseconds
         let stored = StoredConvTuning(
             device: device.name, platform: device.platformName, driver: device.driverVersion, tuning: best.tuning,
             imageSize: imageSize, milliseconds: best.milliseconds!, defaultMilliseconds: defaultTime,
@@ -153,10 +167,11 @@ public enum ConvTuner {
     }
 
     /// Builds, checks and times one tiling on a fresh backend (its own context and program).
-    private static func measure(_ t: ConvTuning, deviceIndex: Int, workload: Workload, check: CorrectnessCheck,
-                                repeats: Int) -> ConvTuningTrial {
+    private static func measure(_ t: ConvTuning, deviceIndex: Int, precision: GemmPrecision, emulateTensorCores: Bool,
+                                workload: Workload, check: CorrectnessCheck, repeats: Int) -> ConvTuningTrial {
         do {
-            let backend = try OpenCLBackend(deviceIndex: deviceIndex, convTuning: t)
+            let backend = try OpenCLBackend(deviceIndex: deviceIndex, convTuning: t, precision: precision,
+                                            emulateTensorCores: emulateTensorCores)
             if let problem = try check.run(on: backend) {
                 return ConvTuningTrial(tuning: t, milliseconds: nil, rejection: problem)
             }
@@ -232,8 +247,11 @@ public enum ConvTuner {
             let forward, backward: [Float]
         }
         let cases: [Case]
+        /// Largest difference allowed, relative to the largest value.
+        let tolerance: Float
 
-        init() throws {
+        init(tolerance: Float) throws {
+            self.tolerance = tolerance
             var rng = SplitMix64(seed: 11)
             let reference = CPUBackend(threads: 1, convolution: .im2col)
             cases = try [(19, 45, 13, 21), (21, 37, 36, 40), (3, 29, 11, 19)].map { (c, k, h, w) in
@@ -248,7 +266,7 @@ public enum ConvTuner {
             }
         }
 
-        /// nil when `backend` agrees with the CPU backend to 1e-4 of the largest value, else what differed.
+        /// nil when `backend` agrees with the CPU backend to `tolerance` of the largest value, else what differed.
         func run(on backend: Backend) throws -> String? {
             for t in cases {
                 let (f, b) = try CorrectnessCheck.convolve(on: backend, weights: t.weights, bias: t.bias, input: t.input, gradient: t.gradient,
@@ -256,7 +274,7 @@ public enum ConvTuner {
                 for (name, got, want) in [("forward", f, t.forward), ("input gradient", b, t.backward)] {
                     let scale = want.map { abs($0) }.max() ?? 1
                     let error = zip(got, want).map { abs($0 - $1) }.max() ?? 0
-                    if !(error <= 1e-4 * scale) {
+                    if !(error <= tolerance * scale) {
                         return "wrong \(name) results (largest difference \(error) of \(scale)) on \(t.inChannels)→\(t.outChannels) channels, \(t.height)×\(t.width)"
                     }
                 }

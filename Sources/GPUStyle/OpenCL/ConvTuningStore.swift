@@ -35,26 +35,30 @@ public struct ConvTuningStore: Sendable {
         return ConvTuningStore(directory: base.appendingPathComponent("gpustyle/tuning", isDirectory: true))
     }
 
-    /// The file for `device`: a hash of its name, platform, driver and the convolution kernels' sources.
-    public func fileURL(for device: OpenCLDeviceInfo) -> URL? {
+    /// The file for `device` and the GEMM's `precision`: a hash of its name, platform, driver and the convolution
+    /// kernels' sources. FP32 tunings hold the whole tiling; tensor-core ones (`tune --precision`) their GEMM.
+    public func fileURL(for device: OpenCLDeviceInfo, precision: GemmPrecision = .fp32) -> URL? {
         let sources = (KernelSources.program("conv") ?? "") + "\u{0}" + (KernelSources.program("winograd") ?? "")
         let key = SHA256("gpustyle-conv-tuning-v2\u{0}\(device.platformName)\u{0}\(device.name)\u{0}\(device.driverVersion)\u{0}\(sources)").hex
-        return directory?.appendingPathComponent("conv-\(key.prefix(32)).json")
+        let kind = precision == .fp32 ? "" : "\(precision.rawValue)-"
+        return directory?.appendingPathComponent("conv-\(kind)\(key.prefix(32)).json")
     }
 
-    /// The stored tiling for `device`, or nil when there is none, it is unreadable, or it names another device.
-    public func load(for device: OpenCLDeviceInfo) -> StoredConvTuning? {
-        guard let url = fileURL(for: device), let data = try? Data(contentsOf: url),
+    /// The stored tiling for `device` and `precision`, or nil when there is none, it is unreadable, or it names
+    /// another device or precision.
+    public func load(for device: OpenCLDeviceInfo, precision: GemmPrecision = .fp32) -> StoredConvTuning? {
+        guard let url = fileURL(for: device, precision: precision), let data = try? Data(contentsOf: url),
               let stored = try? JSONDecoder().decode(StoredConvTuning.self, from: data),
-              stored.device == device.name, stored.driver == device.driverVersion, stored.platform == device.platformName
+              stored.device == device.name, stored.driver == device.driverVersion, stored.platform == device.platformName,
+              stored.tuning.gemm.precision == precision
         else { return nil }
         return stored
     }
 
-    /// Writes `stored` for `device` atomically; returns the file's path.
+    /// Writes `stored` for `device` (under its GEMM's precision) atomically; returns the file's path.
     @discardableResult
     public func save(_ stored: StoredConvTuning, for device: OpenCLDeviceInfo) throws -> String {
-        guard let directory, let url = fileURL(for: device) else {
+        guard let directory, let url = fileURL(for: device, precision: stored.tuning.gemm.precision) else {
             throw GPUStyleError(.usage, "stored tilings are off (GPUSTYLE_NO_TUNING=1, or no HOME or XDG_CACHE_HOME): unset GPUSTYLE_NO_TUNING or set XDG_CACHE_HOME to save the tuning")
         }
         do {

@@ -47,6 +47,30 @@ public struct GemmTiling: Sendable, Equatable {
         return tiling
     }
 
+    /// Tensor-core tilings for `gpustyle tune --precision`: the default first, then 32–128 channels × 32–128 tiles,
+    /// depth 8–32 and 2–8 warps that the kernel takes and the device fits, 64–256 work-items, at most 64 accumulators
+    /// per work-item (warp tiles of at most 64 channels × 32 tiles).
+    public static func tensorCandidates(_ precision: GemmPrecision, maxWorkGroupSize: Int, localMemoryBytes: Int,
+                                        quick: Bool = false) -> [GemmTiling] {
+        var result = [tensorCores(precision)]
+        let sides = quick ? [64, 128] : [32, 64, 128]
+        for m in sides {
+            for n in sides {
+                for depth in quick ? [16, 32] : [8, 16, 32] {
+                    for warps in [2, 4, 8] {
+                        let t = tensorCores(precision, outChannels: m, tiles: n, depth: depth, warps: warps)
+                        let warpsDown = warps / max(1, n / 32)  // warps along the channels; each covers 32 tiles
+                        guard warpsDown > 0, m / warpsDown <= 64, t.isValid, t.narrow.isValid, t.outChannels / t.channelsPerItem == warps, t.tiles == 32 * t.tilesPerItem,
+                              (64...256).contains(t.threads), t.threads <= maxWorkGroupSize, t.narrow.threads <= maxWorkGroupSize,
+                              t.localBytes <= localMemoryBytes, !result.contains(t) else { continue }
+                        result.append(t)
+                    }
+                }
+            }
+        }
+        return result
+    }
+
     /// The same GEMM for 32 tiles at a time (4 per item; tensor cores: one warp across), for layers with few tiles:
     /// it shares the channel tile and depth, so it runs on the same padded weights.
     public var narrow: GemmTiling {
@@ -71,9 +95,11 @@ public struct GemmTiling: Sendable, Equatable {
             + (precision == .fp32 ? "" : " -D GEMM_MMA=\(precision.tensorProducts)")
     }
 
-    /// "64 ch × 128 tiles × 8, 8×8 per item" (+ ", prefetch"; + ", tensor cores tf32x3").
+    /// "64 ch × 128 tiles × 8, 8×8 per item" (+ ", prefetch"); tensor cores: "64 ch × 64 tiles × 16, 4 warps, prefetch,
+    /// tensor cores tf32x3".
     public var summary: String {
-        "\(outChannels) ch × \(tiles) tiles × \(depth), \(channelsPerItem)×\(tilesPerItem) per item" + (prefetch ? ", prefetch" : "")
+        let items = precision == .fp32 ? "\(channelsPerItem)×\(tilesPerItem) per item" : "\(threads / 32) warps"
+        return "\(outChannels) ch × \(tiles) tiles × \(depth), \(items)" + (prefetch ? ", prefetch" : "")
             + (precision == .fp32 ? "" : ", tensor cores \(precision.rawValue)")
     }
 

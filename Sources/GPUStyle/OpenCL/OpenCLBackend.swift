@@ -54,7 +54,7 @@ public final class OpenCLBackend: Backend {
 
     /// `GPUSTYLE_EMULATE_TENSOR_CORES=1`: let `--precision tf32x3|tf32` run on any device through winograd.cl's
     /// emulation of the tensor-core fragments (slow; for testing the kernel's indexing off NVIDIA hardware).
-    static var emulatesTensorCores: Bool { ProcessInfo.processInfo.environment["GPUSTYLE_EMULATE_TENSOR_CORES"] == "1" }
+    public static var emulatesTensorCores: Bool { ProcessInfo.processInfo.environment["GPUSTYLE_EMULATE_TENSOR_CORES"] == "1" }
 
     /// - Parameters:
     ///   - convTuning: the tiling to use; `nil` takes the one `tuningStore` holds for the device, else the default.
@@ -90,10 +90,12 @@ public final class OpenCLBackend: Backend {
         device = info
         var tuning = convTuning ?? ConvTuning()
         var source = convTuning == nil ? "default" : "given"
-        if convTuning == nil, let stored = tuningStore.load(for: info),
-           (try? stored.tuning.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)) != nil {
+        var storedFiles: [String] = []  // stored tilings in use: named if they do not build
+        let fits = { (t: ConvTuning) in (try? t.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)) != nil }
+        if convTuning == nil, let stored = tuningStore.load(for: info), fits(stored.tuning) {
             tuning = stored.tuning
-            source = "tuned (\(tuningStore.fileURL(for: info)?.path ?? "?"))"
+            storedFiles.append(tuningStore.fileURL(for: info)?.path ?? "?")
+            source = "tuned (\(storedFiles[0]))"
         }
         if let algorithm, algorithm != tuning.algorithm {
             tuning.algorithm = algorithm
@@ -105,10 +107,23 @@ public final class OpenCLBackend: Backend {
             }
             try precision.checkSupport(on: info, emulated: emulateTensorCores)
             tuning.algorithm = .winograd  // even where `gpustyle tune` found the direct kernel faster in FP32
-            if tuning.gemm.precision != precision {  // a given tensor-core tiling (tests) stays
-                tuning.gemm = try .tensorCores(precision, environment: ProcessInfo.processInfo.environment)
-            }
             source += ", tensor cores \(precision.rawValue)" + (emulateTensorCores ? " (emulated)" : "")
+            if tuning.gemm.precision != precision {  // a given tensor-core tiling (tests) stays
+                // GPUSTYLE_TENSOR_TILING, else the GEMM `gpustyle tune --precision` stored, else the default.
+                let environment = ProcessInfo.processInfo.environment
+                var tuned = tuning
+                if convTuning == nil, (environment["GPUSTYLE_TENSOR_TILING"] ?? "").isEmpty,
+                   let stored = tuningStore.load(for: info, precision: precision) {
+                    tuned.gemm = stored.tuning.gemm
+                }
+                if tuned.gemm.precision == precision, fits(tuned) {
+                    tuning = tuned
+                    storedFiles.append(tuningStore.fileURL(for: info, precision: precision)?.path ?? "?")
+                    source += " tuned (\(storedFiles.last!))"
+                } else {
+                    tuning.gemm = try .tensorCores(precision, environment: environment)
+                }
+            }
         }
         self.convTuning = tuning
         convTuningSource = source
@@ -136,7 +151,7 @@ public final class OpenCLBackend: Backend {
                                             .winogradNarrow: tuning.gemm.narrow.buildOptions + emulation + unroll,
                                             .gram: self.gramTiling.buildOptions + unroll,
                                             .loss: reduce, .vector: reduce])
-        if source.hasPrefix("tuned") {
+        if !storedFiles.isEmpty {
             // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.
             do {
                 _ = try programs.kernel("conv3x3", in: .conv)
@@ -146,7 +161,7 @@ public final class OpenCLBackend: Backend {
                     _ = try programs.kernel("winograd_gemm", in: .winogradNarrow)
                 }
             } catch {
-                throw GPUStyleError(.opencl, "the convolution tiling stored by `gpustyle tune` (\(source.dropFirst("tuned (".count).dropLast())) does not build on this device: \(error). Delete that file and run `gpustyle tune` again, or set GPUSTYLE_NO_TUNING=1")
+                throw GPUStyleError(.opencl, "the convolution tiling stored by `gpustyle tune` (\(storedFiles.joined(separator: ", "))) does not build on this device: \(error). Delete that file and run `gpustyle tune` again, or set GPUSTYLE_NO_TUNING=1")
             }
         }
     }
