@@ -16,6 +16,32 @@
 #error "GRAM_TILE must be a multiple of GRAM_WPT"
 #endif
 
+// GRAM_VEC: a work-item's rows (and columns) come in runs of 4, read from local memory as float4 (GPUs: a quarter of
+// the load instructions); otherwise strided by the work-items across (CPU devices: PoCL vectorises across them, and
+// register blocks that are not multiples of 4).
+#ifndef GRAM_VEC
+#define GRAM_VEC !CPU_DEVICE
+#endif
+#define GRAM_RUNS (GRAM_VEC && (GRAM_WPT % 4) == 0)
+#define GRADF_RUNS (GRAM_VEC && (GRADF_ROWS % 4) == 0 && (GRADF_COLS % 4) == 0)
+// Where a work-item's a-th value lies among `side` work-items (`runs`: in runs of 4), and the local row padding
+// (4 keeps float4 alignment; 1 avoids bank conflicts in the strided layout).
+#define RUN_INDEX(runs, item, a, side) ((runs) ? 4 * (item) + ((a) & 3) + 4 * (side) * ((a) >> 2) : (item) + (side) * (a))
+#define RUN_PAD(runs) ((runs) ? 4 : 1)
+// Loads `per` values of the local row `row` (float*) for work-item `item` of `side` into `out`.
+#define LOAD_RUNS(runs, out, row, item, side, per) do {                                            \
+        if (runs) {                                                                                \
+            UNROLL                                                                                 \
+            for (int a_ = 0; a_ < (per); a_ += 4) {                                                \
+                const float4 v_ = *(__local const float4*)((row) + 4 * (item) + (side) * a_);      \
+                (out)[a_] = v_.x; (out)[a_ + 1] = v_.y; (out)[a_ + 2] = v_.z; (out)[a_ + 3] = v_.w; \
+            }                                                                                      \
+        } else {                                                                                   \
+            UNROLL                                                                                 \
+            for (int a_ = 0; a_ < (per); ++a_) (out)[a_] = (row)[(item) + (side) * a_];          \
+        }                                                                                          \
+    } while (0)
+
 // partials[split][i][j] = Σ_{p in split} F[i][p]·F[j][p] for the upper-triangle tiles (tile row ≤ tile column).
 // Launch: global (tiles·GRAM_SIDE, tiles·GRAM_SIDE, splits), local (GRAM_SIDE, GRAM_SIDE, 1).
 __kernel __attribute__((reqd_work_group_size(GRAM_SIDE, GRAM_SIDE, 1)))
@@ -24,8 +50,9 @@ void gram_partial(__global const float* restrict features, const int channels, c
 {
     const int tileJ = (int)get_group_id(0), tileI = (int)get_group_id(1), split = (int)get_group_id(2);
     if (tileI > tileJ) return;   // the whole group leaves together: the lower triangle mirrors the upper
-    __local float rowsI[GRAM_K][GRAM_TILE + 1];
-    __local float rowsJ[GRAM_K][GRAM_TILE + 1];
+    __local float4 rowsI4[(GRAM_K * (GRAM_TILE + 4) + 3) / 4], rowsJ4[(GRAM_K * (GRAM_TILE + 4) + 3) / 4];  // float4-aligned
+    __local float (*rowsI)[GRAM_TILE + RUN_PAD(GRAM_RUNS)] = (__local float (*)[GRAM_TILE + RUN_PAD(GRAM_RUNS)])rowsI4;
+    __local float (*rowsJ)[GRAM_TILE + RUN_PAD(GRAM_RUNS)] = (__local float (*)[GRAM_TILE + RUN_PAD(GRAM_RUNS)])rowsJ4;
     const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);
     const int lid = ty * GRAM_SIDE + tx;
     const int i0 = tileI * GRAM_TILE, j0 = tileJ * GRAM_TILE;
@@ -43,12 +70,11 @@ void gram_partial(__global const float* restrict features, const int channels, c
             rowsJ[k][r] = (j0 + r < channels && p < pEnd) ? features[(j0 + r) * pixels + p] : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
+        UNROLL
         for (int k = 0; k < GRAM_K; ++k) {
             float fi[GRAM_WPT], fj[GRAM_WPT];
-            UNROLL
-            for (int a = 0; a < GRAM_WPT; ++a) fi[a] = rowsI[k][ty + GRAM_SIDE * a];
-            UNROLL
-            for (int b = 0; b < GRAM_WPT; ++b) fj[b] = rowsJ[k][tx + GRAM_SIDE * b];
+            LOAD_RUNS(GRAM_RUNS, fi, rowsI[k], ty, GRAM_SIDE, GRAM_WPT);
+            LOAD_RUNS(GRAM_RUNS, fj, rowsJ[k], tx, GRAM_SIDE, GRAM_WPT);
             UNROLL
             for (int a = 0; a < GRAM_WPT; ++a) for (int b = 0; b < GRAM_WPT; ++b) acc[a][b] += fi[a] * fj[b];
         }
@@ -56,11 +82,11 @@ void gram_partial(__global const float* restrict features, const int channels, c
     }
     UNROLL
     for (int a = 0; a < GRAM_WPT; ++a) {
-        const int i = i0 + ty + GRAM_SIDE * a;
+        const int i = i0 + RUN_INDEX(GRAM_RUNS, ty, a, GRAM_SIDE);
         if (i >= channels) continue;
         UNROLL
         for (int b = 0; b < GRAM_WPT; ++b) {
-            const int j = j0 + tx + GRAM_SIDE * b;
+            const int j = j0 + RUN_INDEX(GRAM_RUNS, tx, b, GRAM_SIDE);
             if (j < channels) partials[(split * channels + i) * channels + j] = acc[a][b];
         }
     }
@@ -101,8 +127,9 @@ __kernel __attribute__((reqd_work_group_size(GRADF_SIDE, GRADF_SIDE, 1)))
 void gram_backward(__global const float* restrict gradGram, __global const float* restrict features,
                    const int channels, const int pixels, const float scale, __global float* restrict gradFeatures)
 {
-    __local float sym[GRADF_K][GRADF_TM + 1];
-    __local float feat[GRADF_K][GRADF_TN];
+    __local float4 sym4[(GRADF_K * (GRADF_TM + 4) + 3) / 4], feat4[(GRADF_K * GRADF_TN + 3) / 4];  // float4-aligned
+    __local float (*sym)[GRADF_TM + RUN_PAD(GRADF_RUNS)] = (__local float (*)[GRADF_TM + RUN_PAD(GRADF_RUNS)])sym4;
+    __local float (*feat)[GRADF_TN] = (__local float (*)[GRADF_TN])feat4;
     const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);
     const int lid = ty * GRADF_SIDE + tx;
     const int p0 = (int)get_group_id(0) * GRADF_TN;
@@ -132,12 +159,11 @@ void gram_backward(__global const float* restrict gradGram, __global const float
             if (i < channels && k < channels) sym[kk][r] += gradGram[k * channels + i];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
+        UNROLL
         for (int kk = 0; kk < GRADF_K; ++kk) {
             float s[GRADF_ROWS], f[GRADF_COLS];
-            UNROLL
-            for (int a = 0; a < GRADF_ROWS; ++a) s[a] = sym[kk][ty + GRADF_SIDE * a];
-            UNROLL
-            for (int b = 0; b < GRADF_COLS; ++b) f[b] = feat[kk][tx + GRADF_SIDE * b];
+            LOAD_RUNS(GRADF_RUNS, s, sym[kk], ty, GRADF_SIDE, GRADF_ROWS);
+            LOAD_RUNS(GRADF_RUNS, f, feat[kk], tx, GRADF_SIDE, GRADF_COLS);
             UNROLL
             for (int a = 0; a < GRADF_ROWS; ++a) for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] += s[a] * f[b];
         }
@@ -145,11 +171,11 @@ void gram_backward(__global const float* restrict gradGram, __global const float
     }
     UNROLL
     for (int a = 0; a < GRADF_ROWS; ++a) {
-        const int i = i0 + ty + GRADF_SIDE * a;
+        const int i = i0 + RUN_INDEX(GRADF_RUNS, ty, a, GRADF_SIDE);
         if (i >= channels) continue;
         UNROLL
         for (int b = 0; b < GRADF_COLS; ++b) {
-            const int p = p0 + tx + GRADF_SIDE * b;
+            const int p = p0 + RUN_INDEX(GRADF_RUNS, tx, b, GRADF_SIDE);
             if (p < pixels) gradFeatures[i * pixels + p] += scale * acc[a][b];
         }
     }

@@ -42,6 +42,11 @@ final class OpenCLWinogradTests: XCTestCase {
                                        label: "GPU shapes, \(algorithm)")
             try pair.checkGram(shapes: [(70, 531)])
         }
+        // Gram tilings in runs of 4 (the default; larger blocks) and ones the GPU layout cannot take (strided).
+        for tiling in ["128,8,8,8,8,16,8", "64,16,4,4,4,16,16", "32,16,2,2,4,16,16"] {
+            let gpu = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(), gpuKernelShapes: true, gramTiling: try GramTiling(parsing: tiling))
+            try BackendPair(gpu: gpu).checkGram(shapes: [(70, 531), (33, 4099)])
+        }
     }
 
     /// Convolutions with fewer than 16 channels on a side (the RGB layer) take the direct kernel; `.direct` never
