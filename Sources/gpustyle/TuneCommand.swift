@@ -28,6 +28,11 @@ struct TuneCommand: ParsableCommand {
     @Flag(help: "Measure and print, but do not store the result.") var dryRun = false
     @Option(help: "Write every trial and the result as JSON here.") var report: String?
 
+    /// What a trial varies: the whole tiling, or with tensor cores the GEMM's.
+    private func describe(_ tuning: ConvTuning) -> String {
+        precision == .fp32 ? tuning.summary : "winograd GEMM \(tuning.gemm.summary)"
+    }
+
     func run() throws {
         guard !(try OpenCLDevices.list()).isEmpty else {
             throw GPUStyleError(.opencl, "tune: no OpenCL platform is installed (install the GPU driver's ICD, or pocl-opencl-icd); there is nothing to tune")
@@ -43,16 +48,14 @@ struct TuneCommand: ParsableCommand {
         let outcome = try ConvTuner.tune(deviceIndex: device, imageSize: size, repeats: repeats, quick: quick, precision: precision,
                                          timeLimit: timeLimit ?? .infinity) { trial, number, planned in
             let time = trial.milliseconds.map { String(format: "%9.2f ms", $0) } ?? "  rejected"
-            let what = precision == .fp32 ? trial.tuning.summary : "winograd GEMM \(trial.tuning.gemm.summary)"
-            print(String(format: "[%3d/%3d] ", number, planned) + "\(time)  \(what)"
+            print(String(format: "[%3d/%3d] ", number, planned) + "\(time)  \(describe(trial.tuning))"
                   + (trial.rejection.map { ": \($0)" } ?? ""))
             fflush(nil)
         }
         let best = outcome.best
         let versus = best.defaultMilliseconds.map { String(format: "default %.2f ms, %.2f× faster", $0, $0 / best.milliseconds) }
             ?? "the default tiling was not timed"
-        let bestWhat = precision == .fp32 ? best.tuning.summary : "winograd GEMM \(best.tuning.gemm.summary)"
-        print(String(format: "best on %@: %@, %.2f ms (%@), %d tilings in %.0f s", best.device, bestWhat,
+        print(String(format: "best on %@: %@, %.2f ms (%@), %d tilings in %.0f s", best.device, describe(best.tuning),
                      best.milliseconds, versus, best.candidatesTried, Date().timeIntervalSince(started)))
         if !dryRun {
             let info = try OpenCLDevices.list().first { $0.name == best.device && $0.driverVersion == best.driver && $0.platformName == best.platform }
@@ -63,7 +66,8 @@ struct TuneCommand: ParsableCommand {
         }
         if let report {
             let trials: [[String: Any]] = outcome.trials.map {
-                ["tuning": $0.tuning.buildOptions, "milliseconds": $0.milliseconds ?? NSNull(), "rejection": $0.rejection ?? NSNull()]
+                ["tuning": describe($0.tuning), "build_options": "\($0.tuning.buildOptions) \($0.tuning.gemm.buildOptions)",
+                 "milliseconds": $0.milliseconds ?? NSNull(), "rejection": $0.rejection ?? NSNull()]
             }
             let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(best))
             let data = try JSONSerialization.data(withJSONObject: ["best": encoded, "trials": trials], options: [.prettyPrinted, .sortedKeys])

@@ -59,8 +59,9 @@ public final class OpenCLBackend: Backend {
     /// - Parameters:
     ///   - convTuning: the tiling to use; `nil` takes the one `tuningStore` holds for the device, else the default.
     ///   - algorithm: replaces the tiling's convolution algorithm.
-    ///   - precision: other than `.fp32`, replaces the tiling's GEMM with `GemmTiling.tensorCores` (Winograd only)
-    ///     unless it already is a tensor-core GEMM of that precision.
+    ///   - precision: other than `.fp32`, replaces the tiling's GEMM (Winograd only), unless it already is a
+    ///     tensor-core GEMM of that precision, with `GPUSTYLE_TENSOR_TILING`'s, else the one `gpustyle tune
+    ///     --precision` stored for the device, else `GemmTiling.tensorCores`.
     ///   - emulateTensorCores: builds that GEMM with `MMA_EMULATE` (any device; tests).
     ///   - gpuKernelShapes: builds the kernels' GPU loop shapes (unrolled register blocks, 128-bit GEMM loads) rather
     ///     than `CPU_DEVICE`'s; nil: on GPUs, not on CPU devices.
@@ -142,14 +143,15 @@ public final class OpenCLBackend: Backend {
         queue = try CLQueue(context: context, profiling: profiling)
         let reduce = "-D REDUCE_WG=\(groupSize)"
         let emulation = precision != .fp32 && emulateTensorCores ? " -D MMA_EMULATE=1" : ""
-        // Unrolled register-block loops keep a GPU's accumulators in registers; on a CPU device PoCL's vectoriser
-        // does better with the loops as written (unrolled: GEMM and Gram gradient ~2× slower at 256²).
-        let unroll = (gpuKernelShapes ?? (info.type != .cpu)) ? "" : " -D CPU_DEVICE=1"
+        // Unrolled register-block loops keep a GPU's accumulators in registers and runs of 4 halve its local loads;
+        // on a CPU device PoCL's vectoriser does better with the loops as written (unrolled: GEMM and Gram gradient
+        // ~2× slower at 256²; runs of 4: GEMM 15% slower).
+        let shapes = (gpuKernelShapes ?? (info.type != .cpu)) ? "" : " -D CPU_DEVICE=1"
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
-                                  options: [.conv: tuning.buildOptions + unroll, .convNarrow: tuning.narrowOutput.buildOptions + unroll,
-                                            .winograd: tuning.gemm.buildOptions + emulation + unroll,
-                                            .winogradNarrow: tuning.gemm.narrow.buildOptions + emulation + unroll,
-                                            .gram: self.gramTiling.buildOptions + unroll,
+                                  options: [.conv: tuning.buildOptions + shapes, .convNarrow: tuning.narrowOutput.buildOptions + shapes,
+                                            .winograd: tuning.gemm.buildOptions + emulation + shapes,
+                                            .winogradNarrow: tuning.gemm.narrow.buildOptions + emulation + shapes,
+                                            .gram: self.gramTiling.buildOptions + shapes,
                                             .loss: reduce, .vector: reduce])
         if !storedFiles.isEmpty {
             // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.
