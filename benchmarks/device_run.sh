@@ -8,8 +8,8 @@
 #      with gpustyle's tensor-core rows (--precision tf32x3, tf32; their parity runs after step 2), then device time per
 #      kernel at PROFILE_SIZES (512,2048);
 #   5. HIGHRES=1: benchmarks/highres_gpu_check.sh — an 8192² coarse-to-fine run and measured peaks (issue 8);
-#   6. if time is left: Gram tilings against the default (GRAM_TILINGS at GRAM_SIZE, 1024), parity with direct
-#      convolutions, both algorithms untuned at 512².
+#   6. if time is left: Gram tilings against the default (GRAM_TILINGS at GRAM_SIZE, 1024), device time per kernel
+#      with 3×TF32 at the largest PROFILE_SIZES, parity with direct convolutions, both algorithms untuned at 512².
 # The device tool returns at most 8 files from $OUT, so everything lands in: log.txt (all output), summary.txt (the
 # tables, rewritten after every step), results.tar.gz (every report and log, rewritten after every step) and the
 # high-resolution check's images. A step cut off by the deadline still leaves what it wrote.
@@ -100,6 +100,9 @@ for tiling in default ${GRAM_TILINGS:-32,16,2,2,4,16,16 64,16,4,4,4,16,16 128,8,
   step "gram_${tiling//,/-}" 20 env GPUSTYLE_GRAM_TILING="${tiling/default/}" "$GPUSTYLE" bench --backend opencl --size "${GRAM_SIZE:-1024}" \
     --iterations 3 --no-phases --profile-kernels --lbfgs-history 10 --report "$WORK/gram_${tiling//,/-}.json"
 done
+# Device time per kernel with the products on tensor cores (3×TF32) at the largest profile size.
+step "profile_tf32x3_${PROFILE_SIZES##*,}" 20 "$GPUSTYLE" bench --backend opencl --precision tf32x3 --size "${PROFILE_SIZES##*,}" --iterations 3 \
+  --no-phases --profile-kernels --lbfgs-history 10 --report "$WORK/profile_tf32x3_${PROFILE_SIZES##*,}.json"
 step parity_direct 30 "$GPUSTYLE" bench --compare --size "${PARITY_SIZE:-64}" --iterations 20 --lbfgs-history 10 --architecture vgg19 --opencl-convolution direct
 for algorithm in winograd direct; do
   step "untuned_${algorithm}" 30 env GPUSTYLE_NO_TUNING=1 "$GPUSTYLE" bench --backend opencl --size "${SIZES%%,*}" --iterations 10 --opencl-convolution $algorithm

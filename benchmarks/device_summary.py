@@ -63,13 +63,14 @@ def ratio_table(folder):
 
 
 def kernel_profiles(folder):
-    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"profile_\d+\.json", n)):
+    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"profile_(tf32x3_)?\d+\.json", n)):
         r = load(f"{folder}/{name}")
         if not r or not r.get("kernel_profile"):
             continue
         n, profile = r["kernel_profile_iterations"], r["kernel_profile"]
         total = sum(k["seconds"] for k in profile)
-        print(f"{r['width']}×{r['height']}: {r['seconds_per_iteration'] * 1e3:.2f} ms per iteration, kernels {total * 1e3 / n:.2f} ms of device time, "
+        precision = " (3×TF32)" if "tf32x3" in name else ""
+        print(f"{r['width']}×{r['height']}{precision}: {r['seconds_per_iteration'] * 1e3:.2f} ms per iteration, kernels {total * 1e3 / n:.2f} ms of device time, "
               f"{r.get('kernel_launches_per_iteration', 0):.0f} launches, {r.get('host_waits_per_iteration', 0):.0f} host waits")
         for k in profile[:8]:
             print(f"  {k['kernel']:32} {k['seconds'] * 1e3 / n:9.3f} ms {100 * k['seconds'] / max(total, 1e-30):5.1f}%  {k['launches'] / n:6.1f} launches")
@@ -127,7 +128,7 @@ def main(folder):
         found = lines(f"{folder}/{path}", pattern)
         if found:
             print(f"## {title}"); print("\n".join(found))
-    for sub, title, show, pattern in [(".", "device time per kernel", kernel_profiles, r"profile_\d+\.json"),
+    for sub, title, show, pattern in [(".", "device time per kernel", kernel_profiles, r"profile_(tf32x3_)?\d+\.json"),
                                       (".", "Gram tilings (GPUSTYLE_GRAM_TILING)", gram_tilings, r"gram_.*\.json"),
                                       (".", "tensor-core GEMM tilings (tune --precision tf32x3, fastest first)", tensor_tilings, r"tune_tf32x3\.json"),
                                       (".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_(tf32x3_|tf32_)?\d+\.json|torch\.jsonl"),
