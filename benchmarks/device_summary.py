@@ -119,7 +119,7 @@ def main(folder):
                                  ("parity (Winograd on tensor cores, 3×TF32)", "parity_tf32x3.txt", r"^opencl on|relative loss|conv tiling"),
                                  ("parity (Winograd on tensor cores, TF32)", "parity_tf32.txt", r"^opencl on|relative loss"),
                                  ("tune", "tune.txt", r"^best on|^stored"),
-                                 ("tune (tensor cores, 3×TF32)", "tune_tf32x3.txt", r"^best on|^stored|error"),
+                                 ("tune (tensor cores, 3×TF32)", "tune_tf32x3.txt", r"^best on|^stored|^gpustyle: error"),
                                  ("parity (direct)", "parity_direct.txt", r"^(cpu|opencl) on|per iteration|relative loss"),
                                  ("untuned Winograd", "untuned_winograd.txt", r"per iteration|phases"),
                                  ("untuned direct", "untuned_direct.txt", r"per iteration|phases"),

@@ -12,16 +12,18 @@
 //
 // GEMM tiling: a work-group computes GEMM_M output channels × GEMM_N tiles, stepping GEMM_D input channels at a time
 // through local memory; each work-item accumulates GEMM_RM channels × GEMM_RN tiles in registers (its channels
-// contiguous, read as float4 broadcasts; its tiles GEMM_N / GEMM_RN apart, so neighbouring items read neighbouring
-// words). Host padding makes every dimension a multiple of its tile: no bounds checks in the GEMM. Tiles move from
-// global memory as float4 through registers; with GEMM_PREFETCH the next step's loads are issued before this step's
-// arithmetic, so their latency hides behind it.
+// contiguous, read as float4 broadcasts; its tiles in runs of 4, read as float4 — or, with GEMM_VN=0 as on CPU
+// devices, GEMM_N / GEMM_RN apart, so neighbouring items read neighbouring words). Host padding makes every dimension
+// a multiple of its tile, and every row start a multiple of 4 floats: no bounds checks in the GEMM, and its global
+// loads and stores are 16-byte aligned float4s. With GEMM_PREFETCH the next step's loads are issued before this
+// step's arithmetic, so their latency hides behind it.
 //
 // With GEMM_MMA (NVIDIA, compute capability 8.0+) the GEMM runs on tensor cores through inline PTX instead:
 // mma.sync m16n8k8 with TF32 operands and FP32 accumulation, one warp per GEMM_M / WARPS channels × 32 tiles.
-// GEMM_MMA=3 splits every operand x into big = tf32(x) and small = tf32(x − big) and adds small·big + big·small +
-// big·big (3×TF32: FP32-accurate products, ~2⁻²¹ relative); GEMM_MMA=1 takes big·big alone (TF32, ~2⁻¹¹, as PyTorch's
-// default). MMA_EMULATE=1 computes the same fragments through local memory, so other devices can test the indexing.
+// GEMM_MMA=3 splits every operand x into big (x truncated to TF32) and small (x − big rounded to TF32) and adds
+// small·big + big·small + big·big (3×TF32: FP32-class products, at worst ~2⁻²⁰ relative from the small·small term it
+// drops); GEMM_MMA=1 takes big·big alone with big rounded (TF32, ~2⁻¹¹, as PyTorch's default). MMA_EMULATE=1 computes
+// the same fragments through local memory, so other devices can test the indexing.
 
 #ifndef GEMM_M
 #define GEMM_M 64
@@ -66,6 +68,11 @@
 #define V_VECS (GEMM_D * GEMM_N / 4)
 #define U_LOADS ((U_VECS + GEMM_ITEMS - 1) / GEMM_ITEMS)
 #define V_LOADS ((V_VECS + GEMM_ITEMS - 1) / GEMM_ITEMS)
+// Whether every work-item moves all its U_LOADS / V_LOADS (the bounds check can go). Only on tensor cores: the FP32
+// GEMM without the check has its loads hoisted into the arithmetic and needs 149 registers instead of 128 (sm_90,
+// scripts/ptx_check), three work-groups per SM instead of four.
+#define U_EVEN (GEMM_MMA && (U_VECS % GEMM_ITEMS) == 0)
+#define V_EVEN (GEMM_MMA && (V_VECS % GEMM_ITEMS) == 0)
 // Row strides of the local tiles: the tensor-core path pads each row by 8 words, so a fragment's reads (rows t, t+4,
 // columns g: 8t + g mod 32) hit 32 different banks.
 #if GEMM_MMA
@@ -138,14 +145,27 @@ static inline void gemm_fetch(__global const float* u, __global const float* v, 
     UNROLL
     for (int l = 0; l < U_LOADS; ++l) {
         const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_M / 4);
-        if (idx < U_VECS) ur[l] = vload4(0, u + (d0 + r) * outPad + m0 + 4 * (idx - r * (GEMM_M / 4)));
+        if (U_EVEN || idx < U_VECS) ur[l] = *(__global const float4*)(u + (d0 + r) * outPad + m0 + 4 * (idx - r * (GEMM_M / 4)));
     }
     UNROLL
     for (int l = 0; l < V_LOADS; ++l) {
         const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_N / 4);
-        if (idx < V_VECS) vr[l] = vload4(0, v + (d0 + r) * tilePad + n0 + 4 * (idx - r * (GEMM_N / 4)));
+        if (V_EVEN || idx < V_VECS) vr[l] = *(__global const float4*)(v + (d0 + r) * tilePad + n0 + 4 * (idx - r * (GEMM_N / 4)));
     }
 }
+
+#if GEMM_MMA == 1
+// TF32 alone: every operand is rounded once, as it enters local memory (rather than in each warp that reads it):
+// half a TF32 ulp added, which the tensor cores' truncation of the low 13 bits completes to round-to-nearest. NaNs
+// stay as they are (the addition could carry one into ±0).
+static inline float4 tf32_round(const float4 x)
+{
+    const uint4 bits = as_uint4(x);
+    return as_float4(select(bits + 0x1000u, bits, as_uint4(isnan(x))));
+}
+#else
+#define tf32_round(x) (x)
+#endif
 
 // Stores the registers gemm_fetch filled into the local tiles.
 static inline void gemm_stage(__local float* uTile, __local float* vTile, const int lid, const float4* ur, const float4* vr)
@@ -153,12 +173,12 @@ static inline void gemm_stage(__local float* uTile, __local float* vTile, const 
     UNROLL
     for (int l = 0; l < U_LOADS; ++l) {
         const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_M / 4);
-        if (idx < U_VECS) vstore4(ur[l], 0, uTile + r * U_STRIDE + 4 * (idx - r * (GEMM_M / 4)));
+        if (U_EVEN || idx < U_VECS) vstore4(tf32_round(ur[l]), 0, uTile + r * U_STRIDE + 4 * (idx - r * (GEMM_M / 4)));
     }
     UNROLL
     for (int l = 0; l < V_LOADS; ++l) {
         const int idx = lid + l * GEMM_ITEMS, r = idx / (GEMM_N / 4);
-        if (idx < V_VECS) vstore4(vr[l], 0, vTile + r * V_STRIDE + 4 * (idx - r * (GEMM_N / 4)));
+        if (V_EVEN || idx < V_VECS) vstore4(tf32_round(vr[l]), 0, vTile + r * V_STRIDE + 4 * (idx - r * (GEMM_N / 4)));
     }
 }
 
@@ -234,7 +254,7 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
         __global float* row = m + (m0 + tm * GEMM_RM + i) * tilePad + n0 + 4 * tn;
         UNROLL
         for (int j = 0; j < GEMM_RN; j += 4)
-            vstore4((float4)(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]), 0, row + j * GEMM_ITEMS_N);
+            *(__global float4*)(row + j * GEMM_ITEMS_N) = (float4)(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
 #else
         __global float* row = m + (m0 + tm * GEMM_RM + i) * tilePad + n0 + tn;
         UNROLL
@@ -284,10 +304,11 @@ static inline void mma_16x8x8(float* d, const uint* a, const uint* b, __local fl
 #define MMA_UNROLL UNROLL
 #endif
 
-// Splits x into TF32 operands as CUTLASS's fast 3×TF32 does, with integer operations only (cvt.rna.tf32.f32 costs
-// ptxas four instructions for its Inf/NaN checks): big = x truncated to TF32 (exact, so x − big is exact too);
-// small = x − big plus half a TF32 ulp, which the tensor cores' truncation turns into round-to-nearest. With
-// GEMM_MMA=1 big alone, likewise rounded (small stays 0). An Inf operand gives NaN with GEMM_MMA=3 (Inf − Inf).
+// Splits x into TF32 operands as CUTLASS's fast 3×TF32 does, with integer operations (cvt.rna.tf32.f32 costs ptxas
+// four instructions with its Inf/NaN checks): big = x truncated to TF32 (exact, so x − big is exact too; small is
+// then up to one TF32 ulp of x rather than half, the price of the cheaper split); small = x − big plus half a TF32
+// ulp, which the tensor cores' truncation of the low 13 bits turns into round-to-nearest. A NaN x keeps a NaN big.
+// With GEMM_MMA=1 big alone, rounded already by gemm_stage (small stays 0).
 #if GEMM_MMA == 3
 #define MMA_SPLIT(x, big, small) do {                                    \
         big = as_uint(x) & 0xffffe000u;                                  \
@@ -295,7 +316,7 @@ static inline void mma_16x8x8(float* d, const uint* a, const uint* b, __local fl
     } while (0)
 #else
 #define MMA_SPLIT(x, big, small) do {                                    \
-        big = as_uint(x) + 0x1000u;                                      \
+        big = as_uint(x);                                                \
         small = 0u;                                                      \
     } while (0)
 #endif
@@ -335,7 +356,7 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
         gemm_stage(uTile, vTile, lid, ur, vr);
         barrier(CLK_LOCAL_MEM_FENCE);
         if (d0 + GEMM_D < channelPad) gemm_fetch(u, v, d0 + GEMM_D, outPad, tilePad, m0, n0, lid, ur, vr);
-        UNROLL
+        MMA_UNROLL
         for (int k0 = 0; k0 < GEMM_D; k0 += 8) {
             __local const float* uLo = uTile + (k0 + t) * U_STRIDE + wm + g;   // A[m][k] = U[k][m]
             __local const float* uHi = uLo + 4 * U_STRIDE;
@@ -372,8 +393,8 @@ void winograd_gemm(__global const float* restrict u, __global const float* v, co
         UNROLL
         for (int j = 0; j < 4; ++j) {
             __global float* out = m + (m0 + wm + 16 * i + g) * tilePad + n0 + wn + 8 * j + 2 * t;
-            vstore2((float2)(acc[i][j][0], acc[i][j][1]), 0, out);
-            vstore2((float2)(acc[i][j][2], acc[i][j][3]), 0, out + 8 * tilePad);
+            *(__global float2*)out = (float2)(acc[i][j][0], acc[i][j][1]);  // 8-byte aligned: even offsets
+            *(__global float2*)(out + 8 * tilePad) = (float2)(acc[i][j][2], acc[i][j][3]);
         }
 }
 #endif  // GEMM_MMA

@@ -11,7 +11,7 @@ struct TuneCommand: ParsableCommand {
             Times candidate tilings of winograd.cl's GEMM and of conv.cl's direct kernel on VGG19's convolutions \
             (to conv5_1, forward and input gradient) at --size², after checking each against the CPU backend, and \
             stores the fastest (algorithm and tile sizes) under \
-            $XDG_CACHE_HOME/gpustyle/tuning (one file per device, driver and kernel source). Later runs on that \
+            $XDG_CACHE_HOME/gpustyle/tuning (one file per device, driver, kernel source and precision). Later runs on that \
             device use it; GPUSTYLE_NO_TUNING=1 ignores it. Takes about a minute on a GPU. With --precision tf32x3 \
             or tf32 it times the tensor-core GEMM's tilings instead and stores the fastest for runs with that \
             --precision (GPUSTYLE_TENSOR_TILING overrides it).

@@ -74,6 +74,27 @@ final class OpenCLTensorCoreTests: XCTestCase {
         XCTAssertGreaterThan(single, 20 * split, "TF32 \(single) vs 3×TF32 \(split): the emulation should round operands")
     }
 
+    /// A NaN input stays NaN through the tensor-core GEMM in both precisions, including NVIDIA's canonical NaN
+    /// 0x7fffffff, which adding half a TF32 ulp would carry into −0 (and so into finite outputs) without the guard.
+    func testNaNInputsStayNaN() throws {
+        let (c, k, h, w) = (20, 24, 8, 8)
+        var input = randomValues(c * h * w, seed: 940)
+        input[3 * h * w + 2 * w + 5] = Float(bitPattern: 0x7fff_ffff)  // channel 3, pixel (2, 5)
+        for precision in [GemmPrecision.tf32x3, .tf32] {
+            let gpu = try emulated(precision)
+            let conv = try gpu.prepareConv(weights: randomValues(k * c * 9, seed: 941), bias: [Float](repeating: 0, count: k),
+                                           inChannels: c, outChannels: k)
+            let x = try gpu.makeBuffer(count: c * h * w), y = try gpu.makeBuffer(count: k * h * w)
+            try gpu.upload(input, to: x)
+            try gpu.conv3x3(input: x, conv: conv, output: y, height: h, width: w, relu: false)
+            let output = try gpu.download(y)
+            for channel in 0..<k {
+                XCTAssertTrue(output[channel * h * w + 2 * w + 5].isNaN, "\(precision): channel \(channel) at the NaN pixel")
+                XCTAssertFalse(output[channel * h * w + 7 * w + 0].isNaN, "\(precision): channel \(channel) far from it")
+            }
+        }
+    }
+
     /// The tensor-core tiling: one warp of 32 work-items across, four warps, local tiles padded by 8 words per row,
     /// the kernel switch in the build options; the narrow variant keeps the warp width.
     func testTensorCoreTiling() throws {

@@ -48,9 +48,10 @@ public struct GramTiling: Equatable, Sendable {
 
     /// Throws `.opencl` when a work-group would exceed the device's size or local memory.
     func validate(maxWorkGroupSize: Int, localMemoryBytes: Int) throws {
-        // gram.cl's local arrays: rows padded by 4 (the GPU layout's float4 alignment; CPU devices use 1 of them).
-        let forwardLocal = 2 * depth * (tile + 4) * 4
-        let backwardLocal = backwardDepth * (backwardSide * backwardRows + 4) * 4 + backwardDepth * backwardSide * backwardColumns * 4
+        // gram.cl's local arrays, in whole float4s: rows padded by 4 (the GPU layout's alignment; CPU devices use 1).
+        func float4Bytes(_ floats: Int) -> Int { (floats + 3) / 4 * 16 }
+        let forwardLocal = 2 * float4Bytes(depth * (tile + 4))
+        let backwardLocal = float4Bytes(backwardDepth * (backwardSide * backwardRows + 4)) + float4Bytes(backwardDepth * backwardSide * backwardColumns)
         guard side * side <= maxWorkGroupSize, backwardSide * backwardSide <= maxWorkGroupSize,
               max(forwardLocal, backwardLocal) <= localMemoryBytes else {
             throw GPUStyleError(.opencl, "Gram tiling (\(summary)) needs work-groups of \(max(side * side, backwardSide * backwardSide)) items and \(max(forwardLocal, backwardLocal)) bytes of local memory; this device allows \(maxWorkGroupSize) and \(localMemoryBytes): change GPUSTYLE_GRAM_TILING")

@@ -60,8 +60,8 @@ public final class OpenCLBackend: Backend {
     ///   - convTuning: the tiling to use; `nil` takes the one `tuningStore` holds for the device, else the default.
     ///   - algorithm: replaces the tiling's convolution algorithm.
     ///   - precision: other than `.fp32`, replaces the tiling's GEMM (Winograd only), unless it already is a
-    ///     tensor-core GEMM of that precision, with `GPUSTYLE_TENSOR_TILING`'s, else the one `gpustyle tune
-    ///     --precision` stored for the device, else `GemmTiling.tensorCores`.
+    ///     tensor-core GEMM of that precision, with `GPUSTYLE_TENSOR_TILING`'s, else (when `convTuning` is nil) the one
+    ///     `gpustyle tune --precision` stored for the device, else `GemmTiling.tensorCores`.
     ///   - emulateTensorCores: builds that GEMM with `MMA_EMULATE` (any device; tests).
     ///   - gpuKernelShapes: builds the kernels' GPU loop shapes (unrolled register blocks, 128-bit GEMM loads) rather
     ///     than `CPU_DEVICE`'s; nil: on GPUs, not on CPU devices.
@@ -91,12 +91,14 @@ public final class OpenCLBackend: Backend {
         device = info
         var tuning = convTuning ?? ConvTuning()
         var source = convTuning == nil ? "default" : "given"
-        var storedFiles: [String] = []  // stored tilings in use: named if they do not build
+        // The stored files the direct kernels' and the GEMM's tile sizes come from: named if those do not build.
+        var directFile: String?, gemmFile: String?
         let fits = { (t: ConvTuning) in (try? t.validate(maxWorkGroupSize: info.maxWorkGroupSize, localMemoryBytes: info.localMemoryBytes)) != nil }
         if convTuning == nil, let stored = tuningStore.load(for: info), fits(stored.tuning) {
             tuning = stored.tuning
-            storedFiles.append(tuningStore.fileURL(for: info)?.path ?? "?")
-            source = "tuned (\(storedFiles[0]))"
+            directFile = tuningStore.fileURL(for: info)?.path ?? "?"
+            gemmFile = directFile
+            source = "tuned (\(directFile!))"
         }
         if let algorithm, algorithm != tuning.algorithm {
             tuning.algorithm = algorithm
@@ -112,17 +114,19 @@ public final class OpenCLBackend: Backend {
             if tuning.gemm.precision != precision {  // a given tensor-core tiling (tests) stays
                 // GPUSTYLE_TENSOR_TILING, else the GEMM `gpustyle tune --precision` stored, else the default.
                 let environment = ProcessInfo.processInfo.environment
+                let fromEnvironment = !(environment["GPUSTYLE_TENSOR_TILING"] ?? "").isEmpty
                 var tuned = tuning
-                if convTuning == nil, (environment["GPUSTYLE_TENSOR_TILING"] ?? "").isEmpty,
-                   let stored = tuningStore.load(for: info, precision: precision) {
+                if convTuning == nil, !fromEnvironment, let stored = tuningStore.load(for: info, precision: precision) {
                     tuned.gemm = stored.tuning.gemm
                 }
                 if tuned.gemm.precision == precision, fits(tuned) {
                     tuning = tuned
-                    storedFiles.append(tuningStore.fileURL(for: info, precision: precision)?.path ?? "?")
-                    source += " tuned (\(storedFiles.last!))"
+                    gemmFile = tuningStore.fileURL(for: info, precision: precision)?.path ?? "?"
+                    source += " tuned (\(gemmFile!))"
                 } else {
                     tuning.gemm = try .tensorCores(precision, environment: environment)
+                    gemmFile = nil
+                    if fromEnvironment { source += " (GPUSTYLE_TENSOR_TILING)" }
                 }
             }
         }
@@ -153,17 +157,14 @@ public final class OpenCLBackend: Backend {
                                             .winogradNarrow: tuning.gemm.narrow.buildOptions + emulation + shapes,
                                             .gram: self.gramTiling.buildOptions + shapes,
                                             .loss: reduce, .vector: reduce])
-        if !storedFiles.isEmpty {
-            // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.
+        // A stored tiling that passed `validate` may still fail to build with this driver: say which file to drop.
+        for (file, kernel, families) in [(directFile, "conv3x3", [KernelFamily.conv, .convNarrow]),
+                                         (tuning.algorithm == .winograd ? gemmFile : nil, "winograd_gemm", [.winograd, .winogradNarrow])] {
+            guard let file else { continue }
             do {
-                _ = try programs.kernel("conv3x3", in: .conv)
-                _ = try programs.kernel("conv3x3", in: .convNarrow)
-                if tuning.algorithm == .winograd {
-                    _ = try programs.kernel("winograd_gemm", in: .winograd)
-                    _ = try programs.kernel("winograd_gemm", in: .winogradNarrow)
-                }
+                for family in families { _ = try programs.kernel(kernel, in: family) }
             } catch {
-                throw GPUStyleError(.opencl, "the convolution tiling stored by `gpustyle tune` (\(storedFiles.joined(separator: ", "))) does not build on this device: \(error). Delete that file and run `gpustyle tune` again, or set GPUSTYLE_NO_TUNING=1")
+                throw GPUStyleError(.opencl, "the convolution tiling stored by `gpustyle tune` in \(file) does not build on this device: \(error). Delete that file and run `gpustyle tune` again, or set GPUSTYLE_NO_TUNING=1")
             }
         }
     }
