@@ -11,6 +11,17 @@ final class OpenCLTensorCoreTests: XCTestCase {
                                  emulateTensorCores: true)
     }
 
+    /// One forward convolution (no ReLU) of `input` (`c × h × w`) to `k` channels on `backend`.
+    private static func convolve(on backend: Backend, weights: [Float], bias: [Float], input: [Float],
+                                 shape: (c: Int, k: Int, h: Int, w: Int)) throws -> [Float] {
+        let (c, k, h, w) = shape
+        let conv = try backend.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
+        let x = try backend.makeBuffer(count: c * h * w), y = try backend.makeBuffer(count: k * h * w)
+        try backend.upload(input, to: x)
+        try backend.conv3x3(input: x, conv: conv, output: y, height: h, width: w, relu: false)
+        return try backend.download(y)
+    }
+
     /// 3×TF32 matches im2col as closely as the FP32 GEMM (1e-5 of the largest magnitude), forward and input gradient,
     /// through the wide GEMM (64 tiles: 240 and 60 tiles here) and the narrow one (32: 15 and 6 tiles), several
     /// channel tiles and steps, and chunks of one GEMM tile.
@@ -54,11 +65,7 @@ final class OpenCLTensorCoreTests: XCTestCase {
         let (c, k, h, w) = (48, 64, 24, 20)
         let weights = randomValues(k * c * 9, seed: 920), bias = randomValues(k, seed: 921), input = randomValues(c * h * w, seed: 922)
         func convolve(_ backend: Backend) throws -> [Float] {
-            let conv = try backend.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
-            let x = try backend.makeBuffer(count: c * h * w), y = try backend.makeBuffer(count: k * h * w)
-            try backend.upload(input, to: x)
-            try backend.conv3x3(input: x, conv: conv, output: y, height: h, width: w, relu: false)
-            return try backend.download(y)
+            try Self.convolve(on: backend, weights: weights, bias: bias, input: input, shape: (c, k, h, w))
         }
         let expected = try convolve(CPUBackend(threads: 1, convolution: .im2col))
         func worstError(_ actual: [Float]) -> Float {
@@ -81,13 +88,8 @@ final class OpenCLTensorCoreTests: XCTestCase {
         var input = randomValues(c * h * w, seed: 940)
         input[3 * h * w + 2 * w + 5] = Float(bitPattern: 0x7fff_ffff)  // channel 3, pixel (2, 5)
         for precision in [GemmPrecision.tf32x3, .tf32] {
-            let gpu = try emulated(precision)
-            let conv = try gpu.prepareConv(weights: randomValues(k * c * 9, seed: 941), bias: [Float](repeating: 0, count: k),
-                                           inChannels: c, outChannels: k)
-            let x = try gpu.makeBuffer(count: c * h * w), y = try gpu.makeBuffer(count: k * h * w)
-            try gpu.upload(input, to: x)
-            try gpu.conv3x3(input: x, conv: conv, output: y, height: h, width: w, relu: false)
-            let output = try gpu.download(y)
+            let output = try Self.convolve(on: try emulated(precision), weights: randomValues(k * c * 9, seed: 941),
+                                           bias: [Float](repeating: 0, count: k), input: input, shape: (c, k, h, w))
             for channel in 0..<k {
                 XCTAssertTrue(output[channel * h * w + 2 * w + 5].isNaN, "\(precision): channel \(channel) at the NaN pixel")
                 XCTAssertFalse(output[channel * h * w + 7 * w + 0].isNaN, "\(precision): channel \(channel) far from it")

@@ -46,8 +46,8 @@ struct BackendPair {
     }
 
     /// For each (inChannels, outChannels, height, width): forward with and without ReLU and the input gradient agree
-    /// within `tolerance` (1e-5) of the largest magnitude. `inspect` sees each OpenCL-prepared convolution first.
-    func checkConvolutions(_ shapes: [(Int, Int, Int, Int)], seed base: UInt64, label: String = "conv", tolerance: Float = 1e-5,
+    /// within 1e-5 of the largest magnitude. `inspect` sees each OpenCL-prepared convolution first.
+    func checkConvolutions(_ shapes: [(Int, Int, Int, Int)], seed base: UInt64, label: String = "conv",
                            inspect: (Int, Int, PreparedConv) throws -> Void = { _, _, _ in },
                            file: StaticString = #filePath, line: UInt = #line) throws {
         for (index, (c, k, h, w)) in shapes.enumerated() {
@@ -62,7 +62,7 @@ struct BackendPair {
                 try cpu.conv3x3(input: input.cpu, conv: cpuConv, output: output.cpu, height: h, width: w, relu: relu)
                 try gpu.conv3x3(input: input.gpu, conv: gpuConv, output: output.gpu, height: h, width: w, relu: relu)
                 let (expected, actual) = try download(output)
-                assertClose(actual, expected, tolerance: tolerance, "\(label) \(c)→\(k) \(h)×\(w) relu \(relu)", file: file, line: line)
+                assertClose(actual, expected, tolerance: 1e-5, "\(label) \(c)→\(k) \(h)×\(w) relu \(relu)", file: file, line: line)
                 if relu { XCTAssertFalse(actual.contains { $0 < 0 }, "ReLU output has negatives", file: file, line: line) }
             }
             let gradOutput = try buffers(randomValues(k * h * w, seed: seed + 4))
@@ -70,7 +70,7 @@ struct BackendPair {
             try cpu.conv3x3InputGradient(gradOutput: gradOutput.cpu, conv: cpuConv, gradInput: gradInput.cpu, height: h, width: w)
             try gpu.conv3x3InputGradient(gradOutput: gradOutput.gpu, conv: gpuConv, gradInput: gradInput.gpu, height: h, width: w)
             let (expected, actual) = try download(gradInput)
-            assertClose(actual, expected, tolerance: tolerance, "\(label) input gradient \(c)→\(k) \(h)×\(w)", file: file, line: line)
+            assertClose(actual, expected, tolerance: 1e-5, "\(label) input gradient \(c)→\(k) \(h)×\(w)", file: file, line: line)
         }
     }
 }

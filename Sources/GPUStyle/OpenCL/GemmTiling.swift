@@ -40,8 +40,7 @@ public struct GemmTiling: Sendable, Equatable {
         let numbers = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         let tiling = numbers.count == 4 && numbers.allSatisfy({ ($0 ?? 0) > 0 })
             ? tensorCores(precision, outChannels: numbers[0]!, tiles: numbers[1]!, depth: numbers[2]!, warps: numbers[3]!) : nil
-        guard let tiling, tiling.isValid, tiling.outChannels / tiling.channelsPerItem == numbers[3]!,
-              tiling.tiles == 32 * tiling.tilesPerItem else {
+        guard let tiling, tiling.isValid, tiling.warps == numbers[3]! else {
             throw GPUStyleError(.usage, "GPUSTYLE_TENSOR_TILING='\(text)' is not CHANNELS,TILES,DEPTH,WARPS with TILES a multiple of 32, DEPTH of 8, and CHANNELS a multiple of 16 × the warps down (WARPS / (TILES / 32)), e.g. 64,64,16,4")
         }
         return tiling
@@ -59,10 +58,10 @@ public struct GemmTiling: Sendable, Equatable {
                 for depth in quick ? [16, 32] : [8, 16, 32] {
                     for warps in [2, 4, 8] {
                         let t = tensorCores(precision, outChannels: m, tiles: n, depth: depth, warps: warps)
-                        let warpsDown = warps / max(1, n / 32)  // warps along the channels; each covers 32 tiles
-                        guard warpsDown > 0, m / warpsDown <= 64, t.isValid, t.narrow.isValid, t.outChannels / t.channelsPerItem == warps, t.tiles == 32 * t.tilesPerItem,
-                              (64...256).contains(t.threads), t.threads <= maxWorkGroupSize, t.narrow.threads <= maxWorkGroupSize,
-                              t.localBytes <= localMemoryBytes, !result.contains(t) else { continue }
+                        // Each warp covers 32 tiles and m / (warps / (n / 32)) channels.
+                        guard t.isValid, t.narrow.isValid, t.warps == warps, m * (n / 32) / warps <= 64,
+                              (64...256).contains(t.threads), t.threads <= maxWorkGroupSize, t.localBytes <= localMemoryBytes,
+                              !result.contains(t) else { continue }
                         result.append(t)
                     }
                 }
@@ -84,6 +83,8 @@ public struct GemmTiling: Sendable, Equatable {
 
     /// Work-items per work-group.
     public var threads: Int { (outChannels / channelsPerItem) * (tiles / tilesPerItem) }
+    /// Warps of 32 work-items per work-group (the tensor-core GEMM's unit).
+    public var warps: Int { threads / 32 }
     /// Local memory one work-group of the GEMM uses, in bytes (the tensor-core path pads each row by 8 words).
     public var localBytes: Int {
         let pad = precision == .fp32 ? 0 : 8
@@ -98,7 +99,7 @@ public struct GemmTiling: Sendable, Equatable {
     /// "64 ch × 128 tiles × 8, 8×8 per item" (+ ", prefetch"); tensor cores: "64 ch × 64 tiles × 16, 4 warps, prefetch,
     /// tensor cores tf32x3".
     public var summary: String {
-        let items = precision == .fp32 ? "\(channelsPerItem)×\(tilesPerItem) per item" : "\(threads / 32) warps"
+        let items = precision == .fp32 ? "\(channelsPerItem)×\(tilesPerItem) per item" : "\(warps) warps"
         return "\(outChannels) ch × \(tiles) tiles × \(depth), \(items)" + (prefetch ? ", prefetch" : "")
             + (precision == .fp32 ? "" : ", tensor cores \(precision.rawValue)")
     }
