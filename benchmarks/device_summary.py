@@ -74,6 +74,28 @@ def kernel_profiles(folder):
               f"{r.get('kernel_launches_per_iteration', 0):.0f} launches, {r.get('host_waits_per_iteration', 0):.0f} host waits")
         for k in profile[:8]:
             print(f"  {k['kernel']:32} {k['seconds'] * 1e3 / n:9.3f} ms {100 * k['seconds'] / max(total, 1e-30):5.1f}%  {k['launches'] / n:6.1f} launches")
+        if r.get("kernel_profile_span_seconds"):
+            print(f"  device busy {100 * total / r['kernel_profile_span_seconds']:.1f}% from the first kernel's start to the last one's end")
+        for k in r.get("kernel_profile_shapes", [])[:10]:
+            print(f"  {k['kernel'] + ' ' + k['shape']:54} {k['seconds'] * 1e3 / n:9.3f} ms {100 * k['seconds'] / max(total, 1e-30):5.1f}%  {k['launches'] / n:6.1f} launches")
+
+
+def chunk_sizes(folder):
+    """Winograd chunk sizes (GPUSTYLE_WINOGRAD_CHUNK) at one size: iteration time and the Winograd kernels' device time."""
+    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"chunk_.*\.json", n)):
+        r = load(f"{folder}/{name}")
+        if not r or not r.get("kernel_profile"):
+            continue
+        n = r["kernel_profile_iterations"]
+        times = {}
+        for k in r["kernel_profile"]:
+            base = k["kernel"].split(" ")[0]
+            times[base] = times.get(base, 0) + k["seconds"] * 1e3 / n
+        total = sum(k["seconds"] for k in r["kernel_profile"]) * 1e3 / n
+        span = r.get("kernel_profile_span_seconds", 0) * 1e3 / n
+        print(f"{name[6:-5]:14} {r['width']}²: {r['seconds_per_iteration'] * 1e3:9.2f} ms per iteration, Winograd input/GEMM/output "
+              f"{times.get('winograd_input', 0):.2f}/{times.get('winograd_gemm', 0):.2f}/{times.get('winograd_output', 0):.2f} ms, "
+              f"all kernels {total:.2f} of {span:.2f} ms, {r.get('kernel_launches_per_iteration', 0):.0f} launches")
 
 
 def gram_tilings(folder):
@@ -118,7 +140,7 @@ def main(folder):
                                  ("parity (Winograd)", "parity.txt", r"^(cpu|opencl) on|per iteration|relative loss|conv tiling"),
                                  ("parity (Winograd on tensor cores, 3×TF32)", "parity_tf32x3.txt", r"^opencl on|relative loss|conv tiling"),
                                  ("parity (Winograd on tensor cores, TF32)", "parity_tf32.txt", r"^opencl on|relative loss"),
-                                 ("tune", "tune.txt", r"^best on|^stored"),
+                                 ("tune", "tune.txt", r"^best on|^stored|tile chunks"),
                                  ("tune (tensor cores, 3×TF32)", "tune_tf32x3.txt", r"^best on|^stored|^gpustyle: error"),
                                  ("parity (direct)", "parity_direct.txt", r"^(cpu|opencl) on|per iteration|relative loss"),
                                  ("untuned Winograd", "untuned_winograd.txt", r"per iteration|phases"),
@@ -129,6 +151,7 @@ def main(folder):
         if found:
             print(f"## {title}"); print("\n".join(found))
     for sub, title, show, pattern in [(".", "device time per kernel", kernel_profiles, r"profile_(tf32x3_)?\d+\.json"),
+                                      (".", "Winograd chunk sizes (GPUSTYLE_WINOGRAD_CHUNK; tune's choice: see tune)", chunk_sizes, r"chunk_.*\.json"),
                                       (".", "Gram tilings (GPUSTYLE_GRAM_TILING)", gram_tilings, r"gram_.*\.json"),
                                       (".", "tensor-core GEMM tilings (tune --precision tf32x3, fastest first)", tensor_tilings, r"tune_tf32x3\.json"),
                                       (".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_(tf32x3_|tf32_)?\d+\.json|torch\.jsonl"),

@@ -105,9 +105,18 @@ struct BenchCommand: ParsableCommand {
         if let profile = r.kernelProfile, let n = r.kernelProfileIterations, n > 0 {
             let total = profile.reduce(0) { $0 + $1.seconds }
             print(String(format: "  kernels (device time per iteration, %d profiled iterations): %.2f ms in all", n, total * 1000 / Double(n)))
-            for k in profile {
-                print("    " + k.kernel.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.3f ms %5.1f%%  %6.1f launches", k.seconds * 1000 / Double(n),
-                             100 * k.seconds / max(total, 1e-30), Double(k.launches) / Double(n)))
+            func row(_ label: String, _ k: KernelTime) -> String {
+                "    " + label.padding(toLength: 54, withPad: " ", startingAt: 0) + String(format: "%9.3f ms %5.1f%%  %6.1f launches",
+                    k.seconds * 1000 / Double(n), 100 * k.seconds / max(total, 1e-30), Double(k.launches) / Double(n))
+            }
+            for k in profile { print(row(k.kernel, k)) }
+            if let span = r.kernelProfileSpanSeconds, span > 0 {
+                print(String(format: "  device busy %.1f%% of the %.2f ms per iteration from the first kernel's start to the last one's end",
+                             100 * total / span, span * 1000 / Double(n)))
+            }
+            if let shapes = r.kernelProfileShapes, !shapes.isEmpty {
+                print("  convolution kernels by layer shape (longest 12 of \(shapes.count)):")
+                for k in shapes.prefix(12) { print(row("\(k.kernel) \(k.shape ?? "")", k)) }
             }
         }
         if !r.phaseSeconds.isEmpty {

@@ -14,7 +14,9 @@ struct TuneCommand: ParsableCommand {
             $XDG_CACHE_HOME/gpustyle/tuning (one file per device, driver, kernel source and precision). Later runs on that \
             device use it; GPUSTYLE_NO_TUNING=1 ignores it. Takes about a minute on a GPU. With --precision tf32x3 \
             or tf32 it times the tensor-core GEMM's tilings instead and stores the fastest for runs with that \
-            --precision (GPUSTYLE_TENSOR_TILING overrides it).
+            --precision (GPUSTYLE_TENSOR_TILING overrides it). Last, even past --time-limit, the fastest Winograd \
+            tiling with the tiles cut into smaller chunks (64, 32, 16 MiB of scratch, which a GPU's L2 cache may hold \
+            between the three kernels; GPUSTYLE_WINOGRAD_CHUNK=SIZE or max overrides the stored choice).
             """)
 
     @Option(help: "OpenCL device index from `gpustyle devices` (default: the first GPU, a vendor driver's before PoCL's, else the first device).")
@@ -30,7 +32,7 @@ struct TuneCommand: ParsableCommand {
 
     /// What a trial varies: the whole tiling, or with tensor cores the GEMM's.
     private func describe(_ tuning: ConvTuning) -> String {
-        precision == .fp32 ? tuning.summary : "winograd GEMM \(tuning.gemm.summary)"
+        precision == .fp32 ? tuning.summary : tuning.winogradSummary
     }
 
     func run() throws {

@@ -58,6 +58,30 @@ final class ConvTuningTests: XCTestCase {
         XCTAssertNil(ConvTuner.combination(of: Array(trials.prefix(2))))
     }
 
+    /// The last stage tries the fastest timed Winograd tiling with each chunk size; none without one. A file stored
+    /// before chunk sizes existed reads as "no chunk size".
+    func testChunkVariantsOfTheFastestWinogradTiling() throws {
+        let gemm = GemmTiling(outChannels: 128, tiles: 64, depth: 8, channelsPerItem: 8, tilesPerItem: 4)
+        let trials = [ConvTuningTrial(tuning: ConvTuning(), milliseconds: 20, rejection: nil),
+                      ConvTuningTrial(tuning: ConvTuning(gemm: gemm), milliseconds: 10, rejection: nil),
+                      ConvTuningTrial(tuning: ConvTuning(algorithm: .direct), milliseconds: 5, rejection: nil),
+                      ConvTuningTrial(tuning: ConvTuning(gemm: GemmTiling(outChannels: 32)), milliseconds: nil, rejection: "wrong")]
+        let variants = ConvTuner.chunkVariants(of: trials)
+        XCTAssertEqual(variants.map(\.winogradChunkBytes), ConvTuner.chunkSizes.map { $0 })
+        XCTAssertTrue(variants.allSatisfy { $0.gemm == gemm && $0.algorithm == .winograd })
+        XCTAssertEqual(variants.last?.summary.contains("tile chunks ≤ 16 MiB"), true)
+        XCTAssertTrue(ConvTuner.chunkVariants(of: [trials[2], trials[3]]).isEmpty)
+
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ConvTuning(gemm: gemm))) as! [String: Any]
+        XCTAssertNil(old["winogradChunkBytes"])
+        old["winogradChunkBytes"] = nil
+        let decoded = try JSONDecoder().decode(ConvTuning.self, from: JSONSerialization.data(withJSONObject: old))
+        XCTAssertEqual(decoded, ConvTuning(gemm: gemm))
+        var chunked = ConvTuning()
+        chunked.winogradChunkBytes = 32 << 20
+        XCTAssertEqual(try JSONDecoder().decode(ConvTuning.self, from: JSONEncoder().encode(chunked)), chunked)
+    }
+
     func testStoreRoundTripsPerDeviceAndCanBeTurnedOff() throws {
         let device = try OpenCLTestDevice.backend().device
         let folder = try temporaryFolder()

@@ -133,6 +133,14 @@ final class OpenCLDeviceTests: XCTestCase {
         XCTAssertEqual(Double(profile.reduce(0) { $0 + $1.launches }), launches, "every launch of the profiled iteration is timed")
         XCTAssertEqual(profile.first?.kernel, "conv3x3", "convolutions take most of the device time: \(profile)")
         XCTAssertTrue(profile.allSatisfy { $0.seconds >= 0 } && profile.map(\.seconds) == profile.map(\.seconds).sorted(by: >))
+        // Per shape: VGG16's 10 convolutions to relu5_1, forward and back, in 9 shapes (conv4_2 and conv4_3 share one).
+        let shapes = try XCTUnwrap(gpu.kernelProfileShapes)
+        XCTAssertEqual(shapes.count, 18, "\(shapes.map(\.shape))")
+        XCTAssertEqual(shapes.reduce(0) { $0 + $1.launches }, profile.filter { $0.kernel.hasPrefix("conv3x3") }.reduce(0) { $0 + $1.launches })
+        XCTAssertTrue(shapes.contains { $0.shape == "conv 3→64 32×32" } && shapes.contains { $0.shape == "grad 256→512 4×4" },
+                      "\(shapes.map(\.shape))")
+        let span = try XCTUnwrap(gpu.kernelProfileSpanSeconds), busy = profile.reduce(0) { $0 + $1.seconds }
+        XCTAssertTrue(span > 0 && busy <= span * 1.0001, "kernels \(busy) s within the span \(span) s (an in-order queue)")
         XCTAssertThrowsError(try OpenCLTestDevice.backend().startKernelProfile(), "a backend opened without profiling refuses")
     }
 

@@ -108,6 +108,28 @@ final class OpenCLWinogradTests: XCTestCase {
         XCTAssertEqual(gpu.memoryLimits.workspaceBytes, budget - 36 * (64 + 128) * 128 * 4)
     }
 
+    /// `winogradChunkBytes` cuts a layer's tiles into chunks of at most that much scratch, never below the size of its
+    /// transformed weights (every chunk reads them) nor above the scratch; the results stay the same.
+    func testChunkSizeCutsLayersIntoChunksAndKeepsResults() throws {
+        _ = try OpenCLTestDevice.backend()
+        // 640 tiles of 36 × (16 + 64) floats (11520 bytes); weights 36 × 16 × 64 floats (147456 bytes).
+        let (c, k, h, w) = (16, 16, 64, 160)
+        for (target, budget, chunks) in [(nil, nil, 1), (3 << 20, 3 << 20, 3), (1, 147456, 5)] as [(Int?, Int?, Int)] {
+            var tuning = ConvTuning()
+            tuning.winogradChunkBytes = target
+            let gpu = try OpenCLBackend(deviceIndex: nil, convTuning: tuning)
+            let conv = try gpu.prepareConv(weights: randomValues(k * c * 9, seed: 7), bias: randomValues(k, seed: 8), inChannels: c, outChannels: k)
+            XCTAssertEqual(gpu.winogradChunkBudget(try gpu.clConv(conv).forward), budget ?? gpu.winogradScratchBytes)
+            let x = try gpu.makeBuffer(count: c * h * w), y = try gpu.makeBuffer(count: k * h * w)
+            let before = gpu.kernelLaunches
+            try gpu.conv3x3(input: x, conv: conv, output: y, height: h, width: w, relu: true)
+            XCTAssertEqual(gpu.kernelLaunches - before, 3 * chunks, "chunk size \(target.map(String.init) ?? "default")")
+            gpu.winogradScratchLimit = 1 << 20
+            XCTAssertEqual(gpu.winogradChunkBudget(try gpu.clConv(conv).forward), min(1 << 20, budget ?? .max), "never above the scratch")
+            if target == 1 { try check(gpu, [(c, k, h, w), (64, 48, 37, 23)]) }
+        }
+    }
+
     private func check(_ gpu: OpenCLBackend, _ shapes: [(Int, Int, Int, Int)]) throws {
         let pair = try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: gpu)
         try pair.checkConvolutions(shapes, seed: 300, label: "Winograd conv") { c, k, conv in

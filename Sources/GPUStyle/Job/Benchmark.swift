@@ -33,8 +33,11 @@ public struct BenchmarkResult: Codable, Sendable {
     /// OpenCL only: kernels enqueued and blocking device-to-host reads per timed iteration.
     public var kernelLaunchesPerIteration: Double?
     public var hostWaitsPerIteration: Double?
-    /// With `profileKernels` (OpenCL): device time and launches per kernel over `kernelProfileIterations` more iterations.
+    /// With `profileKernels` (OpenCL): device time and launches per kernel over `kernelProfileIterations` more iterations,
+    /// the same per kernel and convolution shape, and the span from the first kernel's start to the last one's end.
     public var kernelProfile: [KernelTime]?
+    public var kernelProfileShapes: [KernelTime]?
+    public var kernelProfileSpanSeconds: Double?
     public var kernelProfileIterations: Int?
 
     enum CodingKeys: String, CodingKey {
@@ -50,6 +53,8 @@ public struct BenchmarkResult: Codable, Sendable {
         case kernelLaunchesPerIteration = "kernel_launches_per_iteration"
         case hostWaitsPerIteration = "host_waits_per_iteration"
         case kernelProfile = "kernel_profile"
+        case kernelProfileShapes = "kernel_profile_shapes"
+        case kernelProfileSpanSeconds = "kernel_profile_span_seconds"
         case kernelProfileIterations = "kernel_profile_iterations"
     }
 }
@@ -117,7 +122,7 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
         objective.clock = nil
         for phase in PhaseClock.Phase.allCases { phaseSeconds[phase.rawValue] = (clock.seconds[phase] ?? 0) / Double(iterations) }
     }
-    var kernelProfile: [KernelTime]?
+    var kernelProfile: KernelProfile?
     if options.profileKernels, let opencl {
         try opencl.startKernelProfile()
         for _ in 0..<iterations { _ = try iterate() }
@@ -131,7 +136,8 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
                            memoryPlan: plan.summary, lbfgsHistory: history, losses: losses,
                            convTiling: opencl?.convTilingDescription,
                            kernelLaunchesPerIteration: perIteration?.0, hostWaitsPerIteration: perIteration?.1,
-                           kernelProfile: kernelProfile, kernelProfileIterations: kernelProfile.map { _ in iterations })
+                           kernelProfile: kernelProfile?.kernels, kernelProfileShapes: kernelProfile?.shapes,
+                           kernelProfileSpanSeconds: kernelProfile?.spanSeconds, kernelProfileIterations: kernelProfile.map { _ in iterations })
 }
 
 /// The memory plan `runBenchmark` would follow, without computing anything (`gpustyle bench --plan-only`).

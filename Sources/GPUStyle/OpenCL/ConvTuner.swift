@@ -23,8 +23,9 @@ public struct ConvTuningOutcome: Sendable {
 ///
 /// Stages: the built-in default; Winograd GEMM shapes (depth 8); direct shapes for every layer (8 input channels per
 /// chunk); the fastest `refine` of each family again with other depths and prefetching / chunks; finally the fastest GEMM with the
-/// fastest direct tiling (which the Winograd path uses for the RGB layer). For tensor cores (`precision`): their GEMM
-/// tilings only, which runs with that precision then use.
+/// fastest direct tiling (which the Winograd path uses for the RGB layer); last, the fastest Winograd tiling with smaller
+/// chunks of tiles (`chunkSizes`). For tensor cores (`precision`): their GEMM tilings and then the chunk sizes, which
+/// runs with that precision then use.
 public enum ConvTuner {
     /// First-stage candidates that fit the device: the default, Winograd GEMM shapes, then direct shapes; 64–256
     /// work-items, at most 64 accumulators per item.
@@ -102,6 +103,18 @@ public enum ConvTuner {
         return best
     }
 
+    /// Winograd chunk sizes the last stage tries (`ConvTuning.winogradChunkBytes`): small enough for a GPU's L2 cache
+    /// (50 MB on an H100) to hold a chunk's transformed input and products between the three kernels, or not.
+    static let chunkSizes = [64 << 20, 32 << 20, 16 << 20]
+
+    /// The fastest timed Winograd tiling with each of `chunkSizes` (none without a timed Winograd trial). They reuse
+    /// its built kernels, so the search runs them even past its time limit.
+    static func chunkVariants(of trials: [ConvTuningTrial]) -> [ConvTuning] {
+        guard let best = trials.filter({ $0.milliseconds != nil && $0.tuning.algorithm == .winograd })
+            .min(by: { $0.milliseconds! < $1.milliseconds! })?.tuning else { return [] }
+        return chunkSizes.map { var t = best; t.winogradChunkBytes = $0; return t }
+    }
+
     /// Tunes the device `deviceIndex` (nil: the default device) and returns every trial and the best tiling
     /// (not yet saved). With a tensor-core `precision` only the Winograd GEMM's tiling is searched
     /// (`GemmTiling.tensorCandidates`), on tensor cores (`emulateTensorCores`: their emulation, for tests).
@@ -130,9 +143,9 @@ public enum ConvTuner {
         let check = try CorrectnessCheck(tolerance: precision == .tf32 ? 5e-2 : 1e-4)
         var trials: [ConvTuningTrial] = []
 
-        func run(_ list: [ConvTuning], planned: Int) {
+        func run(_ list: [ConvTuning], planned: Int, pastTimeLimit: Bool = false) {
             for t in list where !trials.contains(where: { $0.tuning == t }) {
-                if !trials.isEmpty && Date().timeIntervalSince(started) > timeLimit { return }
+                if !trials.isEmpty && !pastTimeLimit && Date().timeIntervalSince(started) > timeLimit { return }
                 let trial = measure(t, deviceIndex: device.index, precision: precision, emulateTensorCores: emulateTensorCores,
                                     workload: workload, check: check, repeats: repeats)
                 trials.append(trial)
@@ -144,14 +157,17 @@ public enum ConvTuner {
         } else if precision != .fp32 {
             let gemms = GemmTiling.tensorCandidates(precision, maxWorkGroupSize: device.maxWorkGroupSize,
                                                     localMemoryBytes: device.localMemoryBytes, quick: quick)
-            run(gemms.map { ConvTuning(gemm: $0) }, planned: gemms.count)
+            let planned = gemms.count + chunkSizes.count
+            run(gemms.map { ConvTuning(gemm: $0) }, planned: planned)
+            run(chunkVariants(of: trials), planned: planned, pastTimeLimit: true)
         } else {
             let shapes = shapeCandidates(maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes, quick: quick)
-            let planned = shapes.count + refine * 5 + 1
+            let planned = shapes.count + refine * 5 + 1 + chunkSizes.count
             run(shapes, planned: planned)
             let fitting = { (t: ConvTuning) in fits(t, maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes) }
             run(refinements(of: trials, refine: refine).filter(fitting), planned: planned)
             run([combination(of: trials)].compactMap { $0 }, planned: planned)
+            run(chunkVariants(of: trials), planned: planned, pastTimeLimit: true)
         }
         let timed = trials.filter { $0.milliseconds != nil }
         guard let best = timed.min(by: { $0.milliseconds! < $1.milliseconds! }) else {

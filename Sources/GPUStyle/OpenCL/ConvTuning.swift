@@ -27,6 +27,11 @@ public struct ConvTuning: Sendable, Equatable, Codable {
     public var channelsPerItem = 8
     /// The GEMM of the Winograd path.
     public var gemm = GemmTiling()
+    /// Most Winograd scratch per chunk of tiles, in bytes (nil: as much as the scratch holds, 1/128 of the device's
+    /// memory up to 512 MiB). A chunk whose transformed input and products fit the GPU's last-level cache stays there
+    /// between the three kernels instead of going through device memory; a layer whose transformed weights are larger
+    /// takes chunks of their size (every chunk reads them all).
+    public var winogradChunkBytes: Int?
 
     public init(tileWidth: Int = 16, tileHeight: Int = 8, tileOutChannels: Int = 32, chunkInChannels: Int = 8,
                 pixelsPerItem: Int = 8, channelsPerItem: Int = 8, algorithm: ConvAlgorithm = .winograd, gemm: GemmTiling = GemmTiling()) {
@@ -62,8 +67,16 @@ public struct ConvTuning: Sendable, Equatable, Codable {
     /// "winograd GEMM 64 ch × 128 tiles × 8, 8×8 per item; direct 16×8 px × 32 ch, chunk 8, 8×8 per item".
     public var summary: String {
         let direct = "direct \(tileWidth)×\(tileHeight) px × \(tileOutChannels) ch, chunk \(chunkInChannels), \(pixelsPerItem)×\(channelsPerItem) per item"
-        return algorithm == .winograd ? "winograd GEMM \(gemm.summary); \(direct)" : direct
+        return algorithm == .winograd ? "\(winogradSummary); \(direct)" : direct
     }
+
+    /// "winograd GEMM 64 ch × 128 tiles × 8, 8×8 per item, tile chunks ≤ 32 MiB".
+    public var winogradSummary: String {
+        "winograd GEMM \(gemm.summary)" + (winogradChunkBytes.map { ", tile chunks ≤ \(Self.mebibytes($0))" } ?? "")
+    }
+
+    /// "24 MiB", or "1000000 bytes" for sizes that are not whole MiB.
+    static func mebibytes(_ bytes: Int) -> String { bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes" }
 
     /// Work-items per work-group of the direct kernel.
     public var threads: Int { (tileWidth * tileHeight / pixelsPerItem) * (tileOutChannels / channelsPerItem) }
@@ -87,6 +100,9 @@ public struct ConvTuning: Sendable, Equatable, Codable {
             throw GPUStyleError(.opencl, "the convolution tiling \(t.buildOptions) needs \(t.threads) work-items and \(t.localBytes) bytes of local memory per work-group; this device allows \(maxWorkGroupSize) and \(localMemoryBytes)")
         }
         guard algorithm == .winograd else { return }
+        if let bytes = winogradChunkBytes, bytes <= 0 {
+            throw GPUStyleError(.internal, "invalid Winograd chunk size \(bytes) bytes")
+        }
         for g in [gemm, gemm.narrow] {
             guard g.isValid else { throw GPUStyleError(.internal, "invalid Winograd GEMM tiling \(g.buildOptions)") }
             if g.threads > maxWorkGroupSize || g.localBytes > localMemoryBytes {

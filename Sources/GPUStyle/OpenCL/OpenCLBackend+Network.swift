@@ -38,7 +38,8 @@ extension OpenCLBackend {
         try expect(x.count >= inCount && y.count >= outCount,
                    "conv3x3 buffers too small for \(c.inChannels)→\(c.outChannels) × \(height)×\(width)")
         try runConv(input: x.mem, inChannels: c.inChannels, weights: c.forward, bias: c.bias, outChannels: c.outChannels,
-                    flags: relu ? 3 : 1, output: y.mem, height: height, width: width)
+                    flags: relu ? 3 : 1, output: y.mem, height: height, width: width,
+                    shape: "conv \(c.inChannels)→\(c.outChannels) \(width)×\(height)")
     }
 
     public func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int) throws {
@@ -47,14 +48,16 @@ extension OpenCLBackend {
         let inCount = try elements(c.inChannels, height, width, what: "conv3x3InputGradient gradInput")
         try expect(dy.count >= outCount && dx.count >= inCount, "conv3x3InputGradient buffers too small")
         try runConv(input: dy.mem, inChannels: c.outChannels, weights: c.backward, bias: c.bias, outChannels: c.inChannels,
-                    flags: 0, output: dx.mem, height: height, width: width)
+                    flags: 0, output: dx.mem, height: height, width: width,
+                    shape: "grad \(c.inChannels)→\(c.outChannels) \(width)×\(height)")
     }
 
+    /// `shape` labels the launches in kernel profiles.
     private func runConv(input: CLMem, inChannels: Int, weights: OpenCLConvWeights, bias: CLMem, outChannels: Int,
-                         flags: Int32, output: CLMem, height: Int, width: Int) throws {
+                         flags: Int32, output: CLMem, height: Int, width: Int, shape: String) throws {
         if weights.winograd {
             return try runWinograd(input: input, inChannels: inChannels, weights: weights, bias: bias, outChannels: outChannels,
-                                   flags: flags, output: output, height: height, width: width)
+                                   flags: flags, output: output, height: height, width: width, shape: shape)
         }
         let t = weights.narrow ? convTuning.narrowOutput : convTuning, outPad = weights.outPad
         let tilesX = (width + t.tileWidth - 1) / t.tileWidth, tilesY = (height + t.tileHeight - 1) / t.tileHeight
@@ -63,7 +66,7 @@ extension OpenCLBackend {
             .buffer(input), .int(Int32(inChannels)), .int(Int32(height)), .int(Int32(width)),
             .buffer(weights.mem), .int(Int32(outPad)), .buffer(bias), .int(Int32(outChannels)), .int(flags),
             .buffer(output), .int(Int32(tilesX)),
-        ])
+        ], shape: shape)
     }
 
     // MARK: ReLU

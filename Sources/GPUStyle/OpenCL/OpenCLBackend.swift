@@ -29,7 +29,7 @@ public final class OpenCLBackend: Backend {
     /// Most work-groups a reduction's first stage uses (so its partials fit one second-stage group's loop).
     let maxReductionGroups: Int
     private var scratchBuffers: [String: CLMem] = [:]
-    /// A smaller Winograd scratch budget in bytes than `winogradScratchBytes` gives (tests use it to force chunking).
+    /// A smaller Winograd scratch in bytes than `winogradScratchBytes` gives (tests use it to force chunking).
     var winogradScratchLimit: Int?
     /// Kernels enqueued and blocking reads (the host waiting for the device) so far: `gpustyle bench` reports them
     /// per iteration, to tell launch- or sync-bound runs from compute-bound ones.
@@ -39,7 +39,7 @@ public final class OpenCLBackend: Backend {
     let profiling: Bool
     /// gram.cl's tiling (the default, or `GPUSTYLE_GRAM_TILING`).
     let gramTiling: GramTiling
-    var profiledLaunches: [(kernel: String, event: cl_event)]?
+    var profiledLaunches: [(kernel: String, shape: String?, event: cl_event)]?
 
     /// Opens a device. `deviceIndex` counts devices across all platforms as `OpenCLDevices.list()` does;
     /// `nil` picks as `OpenCLDevices.defaultIndex` does (a vendor's GPU first). The convolution tiling is the one `gpustyle tune`
@@ -118,6 +118,7 @@ public final class OpenCLBackend: Backend {
                 var tuned = tuning
                 if convTuning == nil, !fromEnvironment, let stored = tuningStore.load(for: info, precision: precision) {
                     tuned.gemm = stored.tuning.gemm
+                    tuned.winogradChunkBytes = stored.tuning.winogradChunkBytes
                 }
                 if tuned.gemm.precision == precision, fits(tuned) {
                     tuning = tuned
@@ -129,6 +130,12 @@ public final class OpenCLBackend: Backend {
                     if fromEnvironment { source += " (GPUSTYLE_TENSOR_TILING)" }
                 }
             }
+        }
+        // GPUSTYLE_WINOGRAD_CHUNK=24M (or max): the Winograd chunk size to try instead of the tuned or default one.
+        if convTuning == nil, tuning.algorithm == .winograd,
+           let text = ProcessInfo.processInfo.environment["GPUSTYLE_WINOGRAD_CHUNK"], !text.isEmpty {
+            tuning.winogradChunkBytes = text == "max" ? nil : try parseByteCount(text, option: "GPUSTYLE_WINOGRAD_CHUNK")
+            source += ", GPUSTYLE_WINOGRAD_CHUNK=\(text)"
         }
         self.convTuning = tuning
         convTuningSource = source
@@ -281,8 +288,9 @@ public final class OpenCLBackend: Backend {
     }
 
     /// Enqueues `kernel` over `items` work-items per dimension (rounded up to multiples of `local`); does
-    /// nothing when any dimension is empty.
-    func launch(_ kernel: String, in family: KernelFamily, items: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
+    /// nothing when any dimension is empty. `shape` names the convolution it serves in kernel profiles.
+    func launch(_ kernel: String, in family: KernelFamily, items: [Int], local: [Int], _ arguments: [KernelArgument],
+                shape: String? = nil) throws {
         guard items.allSatisfy({ $0 > 0 }) else { return }
         let global = zip(items, local).map { ($0 + $1 - 1) / $1 * $1 }
         kernelLaunches += 1
@@ -292,7 +300,7 @@ public final class OpenCLBackend: Backend {
         var event: cl_event?
         try programs.kernel(kernel, in: family).launch(on: queue, global: global, local: local, arguments, event: &event)
         // A family built from another family's source (narrow variants) is told apart in the profile.
-        if let event { profiledLaunches!.append((family.sourceName == family.rawValue ? kernel : "\(kernel) (\(family.rawValue))", event)) }
+        if let event { profiledLaunches!.append((family.sourceName == family.rawValue ? kernel : "\(kernel) (\(family.rawValue))", shape, event)) }
     }
 
     /// `values` multiplied, or an error naming `what` when the product overflows or exceeds the kernels' limit.
