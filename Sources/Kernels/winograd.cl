@@ -97,10 +97,19 @@
         r0 = (m0) + a_ + c_; r1 = b_ + 2.0f * e_; r2 = a_ + 4.0f * c_; r3 = b_ + 8.0f * e_ + (m5); \
     } while (0)
 
-// Launch: global (tilePad, channelPad); any local size.
+// Whether element i (over channels × height × width) of a ReLU gate is open: gateKind 1, the layer's post-ReLU output
+// (float bits) is positive; 2, bit i of a packed mask (elementwise.cl's pack_positive_mask) is set.
+static inline bool gate_open(__global const uint* gate, const int gateKind, const int i)
+{
+    return gateKind == 1 ? as_float(gate[i]) > 0.0f : ((gate[i >> 5] >> (i & 31)) & 1u) != 0u;
+}
+
+// Launch: global (tilePad, channelPad); any local size. With gateKind 1 or 2 each input element passes only where its
+// ReLU gate is open (relu_backward / apply_positive_mask fused into an input gradient's transform); 0: no gate (any
+// buffer may be passed).
 __kernel void winograd_input(__global const float* restrict input, const int channels, const int height, const int width,
                              const int tilesX, const int firstTile, const int tiles, const int tilePad, const int channelPad,
-                             __global float* restrict v, const int vOffset)
+                             __global float* restrict v, const int vOffset, __global const uint* gate, const int gateKind)
 {
     v += vOffset;
     const int p = (int)get_global_id(0), c = (int)get_global_id(1);
@@ -122,7 +131,8 @@ __kernel void winograd_input(__global const float* restrict input, const int cha
         UNROLL
         for (int j = 0; j < 6; ++j) {
             const int x = x0 + j;
-            d[i][j] = (rowInside && x >= 0 && x < width) ? src[y * width + x] : 0.0f;
+            const bool inside = rowInside && x >= 0 && x < width;
+            d[i][j] = inside && (gateKind == 0 || gate_open(gate, gateKind, (c * height + y) * width + x)) ? src[y * width + x] : 0.0f;
         }
     }
     float s[6][6];

@@ -130,6 +130,35 @@ final class OpenCLWinogradTests: XCTestCase {
         }
     }
 
+    /// An input gradient gated by the layer's ReLU (its FP32 output, or the packed mask of it) matches gating first and
+    /// convolving on the CPU: Winograd layers (the gate fused into the input transform) and a direct one (gated first),
+    /// shapes off every tile. A NaN gradient where the gate is closed is dropped, not multiplied; a NaN output closes it.
+    func testReLUGatedInputGradientMatchesGatingFirst() throws {
+        _ = try OpenCLTestDevice.backend()
+        let pair = try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning()))
+        for (index, (c, k, h, w)) in [(20, 24, 37, 29), (17, 40, 9, 13), (3, 29, 11, 19)].enumerated() {
+            let seed = 340 + UInt64(index) * 10, count = k * h * w
+            let weights = randomValues(k * c * 9, seed: seed), bias = randomValues(k, seed: seed + 1)
+            let cpuConv = try pair.cpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
+            let gpuConv = try pair.gpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
+            var outputs = randomValues(count, seed: seed + 2), gradient = randomValues(count, seed: seed + 3)
+            outputs[5] = .nan
+            for i in [5] + Array(outputs.indices.filter { outputs[$0] < 0 }.prefix(3)) { gradient[i] = .nan }
+            let y = try pair.buffers(outputs)
+            let mask = (cpu: try pair.cpu.makeBuffer(count: PackedSizes.mask(bits: count)), gpu: try pair.gpu.makeBuffer(count: PackedSizes.mask(bits: count)))
+            try pair.cpu.packPositiveMask(values: y.cpu, mask: mask.cpu, count: count)
+            try pair.gpu.packPositiveMask(values: y.gpu, mask: mask.gpu, count: count)
+            for (kind, cpuGate, gpuGate) in [("output", ReLUGate.output(y.cpu), ReLUGate.output(y.gpu)), ("mask", .mask(mask.cpu), .mask(mask.gpu))] {
+                let g = try pair.buffers(gradient), dx = try pair.buffers([Float](repeating: 7, count: c * h * w))
+                try pair.cpu.conv3x3InputGradient(gradOutput: g.cpu, conv: cpuConv, gradInput: dx.cpu, height: h, width: w, gate: cpuGate)
+                try pair.gpu.conv3x3InputGradient(gradOutput: g.gpu, conv: gpuConv, gradInput: dx.gpu, height: h, width: w, gate: gpuGate)
+                let (expected, actual) = try pair.download(dx)
+                XCTAssertTrue(expected.allSatisfy(\.isFinite) && actual.allSatisfy(\.isFinite), "\(kind) gate \(c)→\(k): NaN passed")
+                assertClose(actual, expected, tolerance: 1e-5, "\(kind)-gated input gradient \(c)→\(k) \(h)×\(w)")
+            }
+        }
+    }
+
     private func check(_ gpu: OpenCLBackend, _ shapes: [(Int, Int, Int, Int)]) throws {
         let pair = try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: gpu)
         try pair.checkConvolutions(shapes, seed: 300, label: "Winograd conv") { c, k, conv in

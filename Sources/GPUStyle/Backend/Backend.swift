@@ -40,6 +40,15 @@ public enum PoolingMode: String, Sendable, CaseIterable {
     case avg
 }
 
+/// A layer's ReLU seen from its backward pass: which elements of the gradient at its output pass (those where the
+/// forward output was positive).
+public enum ReLUGate {
+    /// The layer's post-ReLU output, kept in FP32 (what `reluBackward` reads).
+    case output(DeviceBuffer)
+    /// The 1-bit mask `packPositiveMask` made of it (what `applyPositiveMask` reads).
+    case mask(DeviceBuffer)
+}
+
 /// Bytes allocated through a backend now and at most since the last reset.
 public struct MemoryStats: Sendable, Equatable {
     public var currentBytes: Int = 0
@@ -103,8 +112,11 @@ public protocol Backend: AnyObject {
     /// output[k] = bias[k] + Σ_c W[k][c] ⋆ input[c], zero padding 1 ("same"); ReLU applied when `relu`.
     func conv3x3(input: DeviceBuffer, conv: PreparedConv, output: DeviceBuffer, height: Int, width: Int, relu: Bool) throws
     /// gradInput = ∂(Σ gradOutput·conv(input))/∂input, i.e. the convolution of gradOutput with the
-    /// transposed, 180°-rotated weights. Overwrites gradInput. The bias and ReLU play no part.
-    func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int) throws
+    /// transposed, 180°-rotated weights. Overwrites gradInput. The bias plays no part. With a `gate`, gradOutput is
+    /// first gated by the layer's ReLU (as `reluBackward` or `applyPositiveMask` would), fused where the backend can;
+    /// gradOutput may then be left gated or not.
+    func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int,
+                              gate: ReLUGate?) throws
     /// output = max(input, 0) over `count` elements (may alias).
     func relu(input: DeviceBuffer, output: DeviceBuffer, count: Int) throws
     /// gradient[i] = 0 wherever output[i] ≤ 0 (output is the ReLU's forward result), in place.
@@ -185,4 +197,19 @@ enum PackedSizes {
     static func mask(bits: Int) -> Int { (bits + 31) / 32 }
     /// Elements `codes` 2-bit argmax codes take.
     static func argmax(codes: Int) -> Int { (codes + 15) / 16 }
+}
+
+extension Backend {
+    /// `conv3x3InputGradient` without a ReLU gate.
+    public func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int) throws {
+        try conv3x3InputGradient(gradOutput: gradOutput, conv: conv, gradInput: gradInput, height: height, width: width, gate: nil)
+    }
+
+    /// Zeroes `gradient` (`count` elements) where `gate` is closed, in place: `reluBackward` or `applyPositiveMask`.
+    func apply(_ gate: ReLUGate, to gradient: DeviceBuffer, count: Int) throws {
+        switch gate {
+        case .output(let output): try reluBackward(gradient: gradient, output: output, count: count)
+        case .mask(let mask): try applyPositiveMask(gradient: gradient, mask: mask, count: count)
+        }
+    }
 }

@@ -35,7 +35,8 @@ final class PlanningBackend: Backend {
         PreparedConv(inChannels: inChannels, outChannels: outChannels)
     }
     func conv3x3(input: DeviceBuffer, conv: PreparedConv, output: DeviceBuffer, height: Int, width: Int, relu: Bool) throws {}
-    func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int) throws {}
+    func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int,
+                              gate: ReLUGate?) throws {}
     func relu(input: DeviceBuffer, output: DeviceBuffer, count: Int) throws {}
     func reluBackward(gradient: DeviceBuffer, output: DeviceBuffer, count: Int) throws {}
     func pool2x2(input: DeviceBuffer, output: DeviceBuffer, channels: Int, height: Int, width: Int, mode: PoolingMode) throws {}

@@ -84,10 +84,13 @@ public final class CPUBackend: Backend {
         }
     }
 
-    public func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int) throws {
+    /// The gate, if any, is applied to gradOutput in place first.
+    public func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int,
+                                     gate: ReLUGate?) throws {
         let c = try cpuConv(conv), dy = try cpu(gradOutput), dx = try cpu(gradInput)
         try expect(dy.count >= c.outChannels * height * width && dx.count >= c.inChannels * height * width,
                    "conv3x3InputGradient buffers too small")
+        if let gate { try apply(gate, to: gradOutput, count: c.outChannels * height * width) }
         switch c.kernels {
         case .im2col(_, let transposedRotated):
             CPUConvolution.convolve(input: dy.pointer, inChannels: c.outChannels, height: height, width: width,

@@ -17,6 +17,7 @@ struct NetworkStep {
     let names: [String]
 
     var isPool: Bool { if case .pool = op { return true } else { return false } }
+    var isConv: Bool { if case .conv = op { return true } else { return false } }
     /// Whether the backward pass needs the sign of this step's output.
     var appliesReLU: Bool {
         switch op {

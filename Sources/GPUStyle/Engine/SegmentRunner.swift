@@ -81,20 +81,16 @@ final class SegmentRunner {
                 throw GPUStyleError(.internal, "SegmentRunner.backward without a forward pass")
             }
             if lossSteps.contains(index), let features = outputs[index] { try inject(index, features, outShape, g) }
-            if step.appliesReLU {
-                if let output = outputs[index] {
-                    try ops.reluBackward(gradient: g, output: output, count: outShape.count)
-                } else if let mask = masks.removeValue(forKey: index) {
-                    try ops.applyPositiveMask(gradient: g, mask: mask, count: outShape.count)
-                    pool.release(mask)
-                }
-            }
+            // The step's ReLU: from its kept output or its mask; a convolution's own goes into its input gradient.
+            let mask = step.appliesReLU ? masks.removeValue(forKey: index) : nil
+            let gate = step.appliesReLU ? outputs[index].map(ReLUGate.output) ?? mask.map(ReLUGate.mask) : nil
+            if let gate, !step.isConv { try ops.apply(gate, to: g, count: outShape.count) }
             let target = index == range.lowerBound ? gradInput : nil
             switch step.op {
             case .conv(let conv, _):
                 let destination = try target ?? pool.acquire(inShape.count)
                 try ops.conv3x3InputGradient(gradOutput: g, conv: conv, gradInput: destination,
-                                             height: inShape.height, width: inShape.width)
+                                             height: inShape.height, width: inShape.width, gate: gate)
                 pool.release(g)
                 g = destination
             case .relu:
@@ -115,6 +111,7 @@ final class SegmentRunner {
                 g = destination
             }
             if let output = outputs.removeValue(forKey: index) { pool.release(output) }
+            if let mask { pool.release(mask) }
         }
         input = nil
     }

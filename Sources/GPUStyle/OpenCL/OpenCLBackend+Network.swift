@@ -42,23 +42,40 @@ extension OpenCLBackend {
                     shape: "conv \(c.inChannels)→\(c.outChannels) \(width)×\(height)")
     }
 
-    public func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int) throws {
+    /// A gate is fused into the Winograd input transform (gradOutput stays as it was); the direct kernel gets
+    /// gradOutput gated in place first.
+    public func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int,
+                                     gate: ReLUGate?) throws {
         let c = try clConv(conv), dy = try cl(gradOutput), dx = try cl(gradInput)
         let outCount = try elements(c.outChannels, height, width, what: "conv3x3InputGradient gradOutput")
         let inCount = try elements(c.inChannels, height, width, what: "conv3x3InputGradient gradInput")
         try expect(dy.count >= outCount && dx.count >= inCount, "conv3x3InputGradient buffers too small")
+        var fused: WinogradGate?
+        switch gate {
+        case nil: break
+        case let gate? where !c.backward.winograd: try apply(gate, to: gradOutput, count: outCount)
+        case .output(let output)?:
+            let y = try cl(output)
+            try expect(y.count >= outCount, "conv3x3InputGradient: the ReLU output gate holds \(y.count) of \(outCount) values")
+            fused = WinogradGate(mem: y.mem, kind: 1)
+        case .mask(let mask)?:
+            let m = try cl(mask)
+            try expect(m.count >= PackedSizes.mask(bits: outCount), "conv3x3InputGradient: the ReLU mask holds \(m.count) words for \(outCount) bits")
+            fused = WinogradGate(mem: m.mem, kind: 2)
+        }
         try runConv(input: dy.mem, inChannels: c.outChannels, weights: c.backward, bias: c.bias, outChannels: c.inChannels,
                     flags: 0, output: dx.mem, height: height, width: width,
-                    shape: "grad \(c.inChannels)→\(c.outChannels) \(width)×\(height)")
+                    shape: "grad \(c.inChannels)→\(c.outChannels) \(width)×\(height)", gate: fused)
     }
 
-    /// `shape` labels the launches in kernel profiles.
+    /// `shape` labels the launches in kernel profiles; `gate` (Winograd only) gates the input by a ReLU.
     private func runConv(input: CLMem, inChannels: Int, weights: OpenCLConvWeights, bias: CLMem, outChannels: Int,
-                         flags: Int32, output: CLMem, height: Int, width: Int, shape: String) throws {
+                         flags: Int32, output: CLMem, height: Int, width: Int, shape: String, gate: WinogradGate? = nil) throws {
         if weights.winograd {
             return try runWinograd(input: input, inChannels: inChannels, weights: weights, bias: bias, outChannels: outChannels,
-                                   flags: flags, output: output, height: height, width: width, shape: shape)
+                                   flags: flags, output: output, height: height, width: width, shape: shape, gate: gate)
         }
+        try expect(gate == nil, "a ReLU gate for the direct convolution kernel")
         let t = weights.narrow ? convTuning.narrowOutput : convTuning, outPad = weights.outPad
         let tilesX = (width + t.tileWidth - 1) / t.tileWidth, tilesY = (height + t.tileHeight - 1) / t.tileHeight
         let groups = try elements(tilesX, tilesY, t.threads, what: "conv3x3 launch")

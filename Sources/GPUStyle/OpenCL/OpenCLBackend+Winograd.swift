@@ -1,6 +1,12 @@
 // OpenCLBackend+Winograd.swift — runs winograd.cl over chunks of tiles: input transform, 36 GEMMs, output transform.
 import COpenCL
 
+/// A ReLU gate for winograd.cl's input transform: the buffer and its `gateKind` (1: FP32 outputs, 2: packed mask bits).
+struct WinogradGate {
+    let mem: CLMem
+    let kind: Int32
+}
+
 extension OpenCLBackend {
     static let winogradScratchPurpose = "Winograd"
 
@@ -17,9 +23,9 @@ extension OpenCLBackend {
     }
 
     /// 3×3 convolution of `input` (`inChannels × height × width`) with Winograd-transformed `weights` into `output`.
-    /// `shape` labels the launches in kernel profiles.
+    /// `shape` labels the launches in kernel profiles; `gate` gates the input by a ReLU as it is transformed.
     func runWinograd(input: CLMem, inChannels: Int, weights: OpenCLConvWeights, bias: CLMem, outChannels: Int,
-                     flags: Int32, output: CLMem, height: Int, width: Int, shape: String) throws {
+                     flags: Int32, output: CLMem, height: Int, width: Int, shape: String, gate: WinogradGate? = nil) throws {
         let tilesX = (width + 3) / 4
         let tiles = try elements(tilesX, (height + 3) / 4, what: "Winograd tiles of \(height)×\(width)")
         guard tiles > 0 else { return }
@@ -43,6 +49,7 @@ extension OpenCLBackend {
             try launch("winograd_input", in: .winograd, items: [pad, weights.inPad], local: [local, 1], [
                 .buffer(input), .int(Int32(inChannels)), .int(Int32(height)), .int(Int32(width)), .int(Int32(tilesX)),
                 .int(Int32(first)), .int(Int32(count)), .int(Int32(pad)), .int(Int32(weights.inPad)), .buffer(work), .int(0),
+                .buffer(gate?.mem ?? input), .int(gate?.kind ?? 0),
             ], shape: shape)
             try launch("winograd_gemm", in: family, items: [pad / g.tilesPerItem, weights.outPad / g.channelsPerItem, 36],
                        local: [g.tiles / g.tilesPerItem, g.outChannels / g.channelsPerItem, 1], [
