@@ -8,9 +8,19 @@ final class OpenCLEngineParityTests: XCTestCase {
         try Self.assertTwentyIterationsAgree(try OpenCLTestDevice.backend(), optimizers: OptimizerKind.allCases)
     }
 
+    /// The same with the kernels GPUs get (ReLU gates fused into the Winograd input gradients), L-BFGS, keeping the
+    /// ReLU outputs (gates from FP32 outputs) and compact (gates from 1-bit masks).
+    func testTwentyIterationsAgreeWithCPUInGPUBuilds() throws {
+        _ = try OpenCLTestDevice.backend()
+        let gpu = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(), gpuKernelShapes: true)
+        for layout in [ActivationLayout.keepAll, .compact] {
+            try Self.assertTwentyIterationsAgree(gpu, optimizers: [.lbfgs], layout: .fixed(layout), label: "GPU builds, \(layout): ")
+        }
+    }
+
     /// The check above for `gpu` with each of `optimizers`.
-    static func assertTwentyIterationsAgree(_ gpu: OpenCLBackend, optimizers: [OptimizerKind], label: String = "",
-                                            file: StaticString = #filePath, line: UInt = #line) throws {
+    static func assertTwentyIterationsAgree(_ gpu: OpenCLBackend, optimizers: [OptimizerKind], layout: LayoutChoice = .auto,
+                                            label: String = "", file: StaticString = #filePath, line: UInt = #line) throws {
         func image(_ width: Int, _ height: Int, seed: UInt64) -> RGBImage {
             RGBImage(width: width, height: height, pixels: randomValues(3 * width * height, seed: seed, in: 0...1))
         }
@@ -21,6 +31,7 @@ final class OpenCLEngineParityTests: XCTestCase {
             var settings = RenderSettings(weights: weights, iterations: 20)
             settings.optimizer = optimizer
             settings.seed = 11
+            settings.layout = layout
             var histories: [[IterationStatus]] = []
             for backend in [CPUBackend() as Backend, gpu] {
                 let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: "relu3_1")

@@ -131,11 +131,19 @@ final class OpenCLWinogradTests: XCTestCase {
     }
 
     /// An input gradient gated by the layer's ReLU (its FP32 output, or the packed mask of it) matches gating first and
-    /// convolving on the CPU: Winograd layers (the gate fused into the input transform) and a direct one (gated first),
-    /// shapes off every tile. A NaN gradient where the gate is closed is dropped, not multiplied; a NaN output closes it.
+    /// convolving on the CPU: Winograd layers (on GPUs the gate is fused into the input transform; CPU devices gate
+    /// first) and a direct one (gated first), shapes off every tile. A NaN gradient where the gate is closed is
+    /// dropped, not multiplied; a NaN output closes it.
     func testReLUGatedInputGradientMatchesGatingFirst() throws {
         _ = try OpenCLTestDevice.backend()
-        let pair = try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning()))
+        for fused in [true, false] {
+            let gpu = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(), gpuKernelShapes: fused)
+            XCTAssertEqual(gpu.fusesReLUGates, fused)
+            try checkGatedInputGradients(try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: gpu))
+        }
+    }
+
+    private func checkGatedInputGradients(_ pair: BackendPair) throws {
         for (index, (c, k, h, w)) in [(20, 24, 37, 29), (17, 40, 9, 13), (3, 29, 11, 19)].enumerated() {
             let seed = 340 + UInt64(index) * 10, count = k * h * w
             let weights = randomValues(k * c * 9, seed: seed), bias = randomValues(k, seed: seed + 1)

@@ -42,8 +42,8 @@ extension OpenCLBackend {
                     shape: "conv \(c.inChannels)→\(c.outChannels) \(width)×\(height)")
     }
 
-    /// A gate is fused into the Winograd input transform (gradOutput stays as it was); the direct kernel gets
-    /// gradOutput gated in place first.
+    /// A gate is fused into the Winograd input transform on GPUs (gradOutput stays as it was); otherwise gradOutput is
+    /// gated in place first.
     public func conv3x3InputGradient(gradOutput: DeviceBuffer, conv: PreparedConv, gradInput: DeviceBuffer, height: Int, width: Int,
                                      gate: ReLUGate?) throws {
         let c = try clConv(conv), dy = try cl(gradOutput), dx = try cl(gradInput)
@@ -53,7 +53,7 @@ extension OpenCLBackend {
         var fused: WinogradGate?
         switch gate {
         case nil: break
-        case let gate? where !c.backward.winograd: try apply(gate, to: gradOutput, count: outCount)
+        case let gate? where !c.backward.winograd || !fusesReLUGates: try apply(gate, to: gradOutput, count: outCount)
         case .output(let output)?:
             let y = try cl(output)
             try expect(y.count >= outCount, "conv3x3InputGradient: the ReLU output gate holds \(y.count) of \(outCount) values")

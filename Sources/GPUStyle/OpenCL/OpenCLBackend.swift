@@ -37,6 +37,9 @@ public final class OpenCLBackend: Backend {
     /// Whether the queue records device times (`profiling` at init), and the kernels recorded since
     /// `startKernelProfile` (see OpenCLBackend+Profile.swift).
     let profiling: Bool
+    /// Whether a Winograd input gradient applies its layer's ReLU in the input transform (GPU kernel shapes) rather
+    /// than in a separate pass first.
+    let fusesReLUGates: Bool
     /// gram.cl's tiling (the default, or `GPUSTYLE_GRAM_TILING`).
     let gramTiling: GramTiling
     var profiledLaunches: [(kernel: String, shape: String?, event: cl_event)]?
@@ -157,7 +160,11 @@ public final class OpenCLBackend: Backend {
         // Unrolled register-block loops keep a GPU's accumulators in registers and runs of 4 halve its local loads;
         // on a CPU device PoCL's vectoriser does better with the loops as written (unrolled: GEMM and Gram gradient
         // ~2× slower at 256²; runs of 4: GEMM 15% slower).
-        let shapes = (gpuKernelShapes ?? (info.type != .cpu)) ? "" : " -D CPU_DEVICE=1"
+        let gpuShapes = gpuKernelShapes ?? (info.type != .cpu)
+        let shapes = gpuShapes ? "" : " -D CPU_DEVICE=1"
+        // On PoCL the gated input transform cost more than the pass over the gradient it saves (256², +11.6 ms
+        // against −3 ms); on a GPU it saves a read and a write of the gradient at every gated layer.
+        fusesReLUGates = gpuShapes
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
                                   options: [.conv: tuning.buildOptions + shapes, .convNarrow: tuning.narrowOutput.buildOptions + shapes,
                                             .winograd: tuning.gemm.buildOptions + emulation + shapes,
