@@ -8,7 +8,8 @@
 #      with gpustyle's tensor-core rows (--precision tf32x3, tf32; their parity runs after step 2), then device time per
 #      kernel at PROFILE_SIZES (512,2048);
 #   5. HIGHRES=1: benchmarks/highres_gpu_check.sh — an 8192² coarse-to-fine run and measured peaks (issue 8);
-#   6. if time is left: Winograd chunk sizes (CHUNKS, and two with 3×TF32) at the largest PROFILE_SIZES, Gram tilings
+#   6. if time is left: Winograd chunk sizes (CHUNKS, and two with 3×TF32) and ReLU gates in a separate pass at the
+#      largest PROFILE_SIZES, Gram tilings
 #      against the default (GRAM_TILINGS at GRAM_SIZE, 1024), device time per kernel
 #      with 3×TF32 at the largest PROFILE_SIZES, parity with direct convolutions, both algorithms untuned at 512².
 # The device tool returns at most 8 files from $OUT, so everything lands in: log.txt (all output), summary.txt (the
@@ -102,6 +103,9 @@ for chunk in ${CHUNKS:-max 64M 32M 16M} tf32x3_max tf32x3_32M; do
   step "chunk_$chunk" 20 env GPUSTYLE_WINOGRAD_CHUNK="${chunk#tf32x3_}" "$GPUSTYLE" bench --backend opencl --precision $precision \
     --size "${PROFILE_SIZES##*,}" --iterations 3 --no-phases --profile-kernels --lbfgs-history 10 --report "$WORK/chunk_$chunk.json"
 done
+# ReLU gates applied in a separate pass (the fused default's alternative), same size: compare with profile_<size>.
+step "chunk_gates_separate" 20 env GPUSTYLE_RELU_GATES=separate "$GPUSTYLE" bench --backend opencl --size "${PROFILE_SIZES##*,}" \
+  --iterations 3 --no-phases --profile-kernels --lbfgs-history 10 --report "$WORK/chunk_gates_separate.json"
 # Gram tilings (GPUSTYLE_GRAM_TILING) against the default, device time per kernel at GRAM_SIZE: which to make the default.
 for tiling in default ${GRAM_TILINGS:-32,16,2,2,4,16,16 64,16,4,4,4,16,16 128,8,8,8,8,16,8}; do
   step "gram_${tiling//,/-}" 20 env GPUSTYLE_GRAM_TILING="${tiling/default/}" "$GPUSTYLE" bench --backend opencl --size "${GRAM_SIZE:-1024}" \

@@ -95,6 +95,7 @@ def chunk_sizes(folder):
         span = r.get("kernel_profile_span_seconds", 0) * 1e3 / n
         print(f"{name[6:-5]:14} {r['width']}²: {r['seconds_per_iteration'] * 1e3:9.2f} ms per iteration, Winograd input/GEMM/output "
               f"{times.get('winograd_input', 0):.2f}/{times.get('winograd_gemm', 0):.2f}/{times.get('winograd_output', 0):.2f} ms, "
+              f"ReLU passes {times.get('relu_backward', 0) + times.get('apply_positive_mask', 0):.2f} ms, "
               f"all kernels {total:.2f} of {span:.2f} ms, {r.get('kernel_launches_per_iteration', 0):.0f} launches")
 
 
@@ -151,7 +152,7 @@ def main(folder):
         if found:
             print(f"## {title}"); print("\n".join(found))
     for sub, title, show, pattern in [(".", "device time per kernel", kernel_profiles, r"profile_(tf32x3_)?\d+\.json"),
-                                      (".", "Winograd chunk sizes (GPUSTYLE_WINOGRAD_CHUNK; tune's choice: see tune)", chunk_sizes, r"chunk_.*\.json"),
+                                      (".", "Winograd chunk sizes (GPUSTYLE_WINOGRAD_CHUNK; tune's choice: see tune) and ReLU gates separate (compare profile_N)", chunk_sizes, r"chunk_.*\.json"),
                                       (".", "Gram tilings (GPUSTYLE_GRAM_TILING)", gram_tilings, r"gram_.*\.json"),
                                       (".", "tensor-core GEMM tilings (tune --precision tf32x3, fastest first)", tensor_tilings, r"tune_tf32x3\.json"),
                                       (".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_(tf32x3_|tf32_)?\d+\.json|torch\.jsonl"),

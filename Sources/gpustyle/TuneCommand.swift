@@ -14,9 +14,9 @@ struct TuneCommand: ParsableCommand {
             $XDG_CACHE_HOME/gpustyle/tuning (one file per device, driver, kernel source and precision). Later runs on that \
             device use it; GPUSTYLE_NO_TUNING=1 ignores it. Takes about a minute on a GPU. With --precision tf32x3 \
             or tf32 it times the tensor-core GEMM's tilings instead and stores the fastest for runs with that \
-            --precision (GPUSTYLE_TENSOR_TILING overrides it). Last, even past --time-limit, the fastest Winograd \
-            tiling with the tiles cut into smaller chunks (64, 32, 16 MiB of scratch, which a GPU's L2 cache may hold \
-            between the three kernels; GPUSTYLE_WINOGRAD_CHUNK=SIZE or max overrides the stored choice).
+            --precision (GPUSTYLE_TENSOR_TILING overrides it). Last, on GPUs and even past --time-limit, the fastest \
+            Winograd tiling with its tiles cut into smaller chunks (64, 32, 16 MiB of scratch, which a GPU's L2 cache \
+            may hold between the three kernels; GPUSTYLE_WINOGRAD_CHUNK=SIZE or max overrides the stored choice).
             """)
 
     @Option(help: "OpenCL device index from `gpustyle devices` (default: the first GPU, a vendor driver's before PoCL's, else the first device).")
@@ -26,7 +26,7 @@ struct TuneCommand: ParsableCommand {
     @Flag(help: "Try a short list of tilings only.") var quick = false
     @Option(help: "fp32: tune the FP32 convolutions (the default); tf32x3 or tf32: tune the tensor-core GEMM for runs with that --precision (NVIDIA, compute capability 8.0+).")
     var precision: GemmPrecision = .fp32
-    @Option(help: "Stop starting new trials after this many seconds (the best so far is kept).") var timeLimit: Double?
+    @Option(help: "Stop starting new trials after this many seconds (the best so far is kept; the few chunk-size trials still run).") var timeLimit: Double?
     @Flag(help: "Measure and print, but do not store the result.") var dryRun = false
     @Option(help: "Write every trial and the result as JSON here.") var report: String?
 

@@ -58,28 +58,37 @@ final class ConvTuningTests: XCTestCase {
         XCTAssertNil(ConvTuner.combination(of: Array(trials.prefix(2))))
     }
 
-    /// The last stage tries the fastest timed Winograd tiling with each chunk size; none without one. A file stored
-    /// before chunk sizes existed reads as "no chunk size".
+    /// The last stage tries the fastest timed Winograd tiling with each chunk size below the scratch; none without one.
+    /// A file stored before chunk sizes existed reads as "no chunk size". GPUSTYLE_WINOGRAD_CHUNK takes sizes and max.
     func testChunkVariantsOfTheFastestWinogradTiling() throws {
         let gemm = GemmTiling(outChannels: 128, tiles: 64, depth: 8, channelsPerItem: 8, tilesPerItem: 4)
         let trials = [ConvTuningTrial(tuning: ConvTuning(), milliseconds: 20, rejection: nil),
                       ConvTuningTrial(tuning: ConvTuning(gemm: gemm), milliseconds: 10, rejection: nil),
                       ConvTuningTrial(tuning: ConvTuning(algorithm: .direct), milliseconds: 5, rejection: nil),
                       ConvTuningTrial(tuning: ConvTuning(gemm: GemmTiling(outChannels: 32)), milliseconds: nil, rejection: "wrong")]
-        let variants = ConvTuner.chunkVariants(of: trials)
+        let variants = ConvTuner.chunkVariants(of: trials, scratchBytes: 512 << 20)
         XCTAssertEqual(variants.map(\.winogradChunkBytes), ConvTuner.chunkSizes.map { $0 })
         XCTAssertTrue(variants.allSatisfy { $0.gemm == gemm && $0.algorithm == .winograd })
         XCTAssertEqual(variants.last?.summary.contains("tile chunks ≤ 16 MiB"), true)
-        XCTAssertTrue(ConvTuner.chunkVariants(of: [trials[2], trials[3]]).isEmpty)
+        XCTAssertEqual(ConvTuner.chunkVariants(of: trials, scratchBytes: 32 << 20).map(\.winogradChunkBytes), [16 << 20])
+        XCTAssertTrue(ConvTuner.chunkVariants(of: [trials[2], trials[3]], scratchBytes: 512 << 20).isEmpty)
 
-        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(ConvTuning(gemm: gemm))) as! [String: Any]
-        XCTAssertNil(old["winogradChunkBytes"])
-        old["winogradChunkBytes"] = nil
-        let decoded = try JSONDecoder().decode(ConvTuning.self, from: JSONSerialization.data(withJSONObject: old))
-        XCTAssertEqual(decoded, ConvTuning(gemm: gemm))
+        // A ConvTuning as stored before chunk sizes existed (2026-11-27, 77d2a3e).
+        let old = #"{"algorithm":"winograd","tileWidth":16,"tileHeight":8,"tileOutChannels":32,"chunkInChannels":8,"pixelsPerItem":8,"channelsPerItem":8,"gemm":{"outChannels":128,"tiles":64,"depth":8,"channelsPerItem":8,"tilesPerItem":4,"prefetch":false,"precision":"fp32"}}"#
+        XCTAssertEqual(try JSONDecoder().decode(ConvTuning.self, from: Data(old.utf8)), ConvTuning(gemm: gemm))
         var chunked = ConvTuning()
         chunked.winogradChunkBytes = 32 << 20
         XCTAssertEqual(try JSONDecoder().decode(ConvTuning.self, from: JSONEncoder().encode(chunked)), chunked)
+
+        XCTAssertNil(try ConvTuning.chunkBytesFromEnvironment([:]))
+        XCTAssertEqual(try ConvTuning.chunkBytesFromEnvironment(["GPUSTYLE_WINOGRAD_CHUNK": "32M"]), .some(32 << 20))
+        XCTAssertEqual(try ConvTuning.chunkBytesFromEnvironment(["GPUSTYLE_WINOGRAD_CHUNK": "MAX"]), .some(nil))
+        for bad in ["0.5", "lots", "-3M"] {
+            XCTAssertThrowsError(try ConvTuning.chunkBytesFromEnvironment(["GPUSTYLE_WINOGRAD_CHUNK": bad])) {
+                XCTAssertEqual(($0 as? GPUStyleError)?.kind, .usage, "\(bad): \($0)")
+                XCTAssertTrue("\($0)".contains("GPUSTYLE_WINOGRAD_CHUNK"), "\($0)")
+            }
+        }
     }
 
     func testStoreRoundTripsPerDeviceAndCanBeTurnedOff() throws {

@@ -133,18 +133,26 @@ final class OpenCLWinogradTests: XCTestCase {
     /// An input gradient gated by the layer's ReLU (its FP32 output, or the packed mask of it) matches gating first and
     /// convolving on the CPU: Winograd layers (on GPUs the gate is fused into the input transform; CPU devices gate
     /// first) and a direct one (gated first), shapes off every tile. A NaN gradient where the gate is closed is
-    /// dropped, not multiplied; a NaN output closes it.
+    /// dropped, not multiplied; a NaN output closes it. Fused, the gate costs no launch of its own, also over several
+    /// chunks of tiles; GPUSTYLE_RELU_GATES chooses.
     func testReLUGatedInputGradientMatchesGatingFirst() throws {
         _ = try OpenCLTestDevice.backend()
-        for fused in [true, false] {
+        for (fused, chunked) in [(true, false), (true, true), (false, false)] {
             let gpu = try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(), gpuKernelShapes: fused)
             XCTAssertEqual(gpu.fusesReLUGates, fused)
-            try checkGatedInputGradients(try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: gpu))
+            if chunked { gpu.winogradScratchLimit = 1 }  // one GEMM tile of tiles per chunk
+            try checkGatedInputGradients(try BackendPair(cpu: CPUBackend(threads: 1, convolution: .im2col), gpu: gpu), gpu)
         }
+        XCTAssertEqual(try OpenCLBackend(deviceIndex: nil, convTuning: ConvTuning(), gpuKernelShapes: true, fuseReLUGates: false).fusesReLUGates, false)
+        XCTAssertNil(try OpenCLBackend.fusesReLUGatesFromEnvironment([:]))
+        XCTAssertEqual(try OpenCLBackend.fusesReLUGatesFromEnvironment(["GPUSTYLE_RELU_GATES": "separate"]), false)
+        XCTAssertEqual(try OpenCLBackend.fusesReLUGatesFromEnvironment(["GPUSTYLE_RELU_GATES": "Fused"]), true)
+        XCTAssertThrowsError(try OpenCLBackend.fusesReLUGatesFromEnvironment(["GPUSTYLE_RELU_GATES": "yes"]))
     }
 
-    private func checkGatedInputGradients(_ pair: BackendPair) throws {
-        for (index, (c, k, h, w)) in [(20, 24, 37, 29), (17, 40, 9, 13), (3, 29, 11, 19)].enumerated() {
+    private func checkGatedInputGradients(_ pair: BackendPair, _ gpu: OpenCLBackend) throws {
+        // 80, 12 and 240 tiles (two chunks of 128 with one GEMM tile per chunk), and a direct layer.
+        for (index, (c, k, h, w)) in [(20, 24, 37, 29), (17, 40, 9, 13), (17, 20, 64, 60), (3, 29, 11, 19)].enumerated() {
             let seed = 340 + UInt64(index) * 10, count = k * h * w
             let weights = randomValues(k * c * 9, seed: seed), bias = randomValues(k, seed: seed + 1)
             let cpuConv = try pair.cpu.prepareConv(weights: weights, bias: bias, inChannels: c, outChannels: k)
@@ -159,7 +167,15 @@ final class OpenCLWinogradTests: XCTestCase {
             for (kind, cpuGate, gpuGate) in [("output", ReLUGate.output(y.cpu), ReLUGate.output(y.gpu)), ("mask", .mask(mask.cpu), .mask(mask.gpu))] {
                 let g = try pair.buffers(gradient), dx = try pair.buffers([Float](repeating: 7, count: c * h * w))
                 try pair.cpu.conv3x3InputGradient(gradOutput: g.cpu, conv: cpuConv, gradInput: dx.cpu, height: h, width: w, gate: cpuGate)
+                let before = gpu.kernelLaunches
                 try pair.gpu.conv3x3InputGradient(gradOutput: g.gpu, conv: gpuConv, gradInput: dx.gpu, height: h, width: w, gate: gpuGate)
+                let launches = gpu.kernelLaunches - before  // 3 per chunk (Winograd) or 1 (direct), +1 to gate first
+                let winograd = try gpu.clConv(gpuConv).backward.winograd
+                if winograd {
+                    XCTAssertEqual(launches % 3, gpu.fusesReLUGates ? 0 : 1, "\(kind) gate \(c)→\(k): \(launches) launches")
+                } else {
+                    XCTAssertEqual(launches, 2, "\(kind) gate \(c)→\(k): gated first, then the direct kernel")
+                }
                 let (expected, actual) = try pair.download(dx)
                 XCTAssertTrue(expected.allSatisfy(\.isFinite) && actual.allSatisfy(\.isFinite), "\(kind) gate \(c)→\(k): NaN passed")
                 assertClose(actual, expected, tolerance: 1e-5, "\(kind)-gated input gradient \(c)→\(k) \(h)×\(w)")

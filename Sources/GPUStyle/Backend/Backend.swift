@@ -206,7 +206,7 @@ extension Backend {
     }
 
     /// Zeroes `gradient` (`count` elements) where `gate` is closed, in place: `reluBackward` or `applyPositiveMask`.
-    func apply(_ gate: ReLUGate, to gradient: DeviceBuffer, count: Int) throws {
+    func applyReLUGate(_ gate: ReLUGate, to gradient: DeviceBuffer, count: Int) throws {
         switch gate {
         case .output(let output): try reluBackward(gradient: gradient, output: output, count: count)
         case .mask(let mask): try applyPositiveMask(gradient: gradient, mask: mask, count: count)

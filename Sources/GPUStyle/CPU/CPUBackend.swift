@@ -90,7 +90,7 @@ public final class CPUBackend: Backend {
         let c = try cpuConv(conv), dy = try cpu(gradOutput), dx = try cpu(gradInput)
         try expect(dy.count >= c.outChannels * height * width && dx.count >= c.inChannels * height * width,
                    "conv3x3InputGradient buffers too small")
-        if let gate { try apply(gate, to: gradOutput, count: c.outChannels * height * width) }
+        if let gate { try applyReLUGate(gate, to: gradOutput, count: c.outChannels * height * width) }
         switch c.kernels {
         case .im2col(_, let transposedRotated):
             CPUConvolution.convolve(input: dy.pointer, inChannels: c.outChannels, height: height, width: width,

@@ -83,8 +83,8 @@ final class SegmentRunner {
             if lossSteps.contains(index), let features = outputs[index] { try inject(index, features, outShape, g) }
             // The step's ReLU: from its kept output or its mask; a convolution's own goes into its input gradient.
             let mask = step.appliesReLU ? masks.removeValue(forKey: index) : nil
-            let gate = step.appliesReLU ? outputs[index].map(ReLUGate.output) ?? mask.map(ReLUGate.mask) : nil
-            if let gate, !step.isConv { try ops.apply(gate, to: g, count: outShape.count) }
+            let gate = step.appliesReLU ? (outputs[index].map(ReLUGate.output) ?? mask.map(ReLUGate.mask)) : nil
+            if let gate, !step.isConv { try ops.applyReLUGate(gate, to: g, count: outShape.count) }
             let target = index == range.lowerBound ? gradInput : nil
             switch step.op {
             case .conv(let conv, _):

@@ -23,9 +23,9 @@ public struct ConvTuningOutcome: Sendable {
 ///
 /// Stages: the built-in default; Winograd GEMM shapes (depth 8); direct shapes for every layer (8 input channels per
 /// chunk); the fastest `refine` of each family again with other depths and prefetching / chunks; finally the fastest GEMM with the
-/// fastest direct tiling (which the Winograd path uses for the RGB layer); last, the fastest Winograd tiling with smaller
-/// chunks of tiles (`chunkSizes`). For tensor cores (`precision`): their GEMM tilings and then the chunk sizes, which
-/// runs with that precision then use.
+/// fastest direct tiling (which the Winograd path uses for the RGB layer); last, on GPUs, the fastest Winograd tiling
+/// with smaller chunks of tiles (`chunkSizes`). For tensor cores (`precision`): their GEMM tilings and then the chunk
+/// sizes, which runs with that precision then use.
 public enum ConvTuner {
     /// First-stage candidates that fit the device: the default, Winograd GEMM shapes, then direct shapes; 64–256
     /// work-items, at most 64 accumulators per item.
@@ -103,22 +103,24 @@ public enum ConvTuner {
         return best
     }
 
-    /// Winograd chunk sizes the last stage tries (`ConvTuning.winogradChunkBytes`): small enough for a GPU's L2 cache
-    /// (50 MB on an H100) to hold a chunk's transformed input and products between the three kernels, or not.
+    /// Winograd chunk sizes the last stage tries (`ConvTuning.winogradChunkBytes`): around and below a GPU's L2 cache
+    /// (50 MB on an H100), which may then hold a chunk's transformed input and products between the three kernels.
     static let chunkSizes = [64 << 20, 32 << 20, 16 << 20]
 
-    /// The fastest timed Winograd tiling with each of `chunkSizes` (none without a timed Winograd trial). They reuse
-    /// its built kernels, so the search runs them even past its time limit.
-    static func chunkVariants(of trials: [ConvTuningTrial]) -> [ConvTuning] {
+    /// The fastest timed Winograd tiling with each of `chunkSizes` below `scratchBytes` (larger ones change nothing;
+    /// none without a timed Winograd trial). They reuse its built kernels, so the search runs these few even past its
+    /// time limit, on GPUs only (a CPU device's caches are another matter, and its trials slow).
+    static func chunkVariants(of trials: [ConvTuningTrial], scratchBytes: Int) -> [ConvTuning] {
         guard let best = trials.filter({ $0.milliseconds != nil && $0.tuning.algorithm == .winograd })
             .min(by: { $0.milliseconds! < $1.milliseconds! })?.tuning else { return [] }
-        return chunkSizes.map { var t = best; t.winogradChunkBytes = $0; return t }
+        return chunkSizes.filter { $0 < scratchBytes }.map { var t = best; t.winogradChunkBytes = $0; return t }
     }
 
     /// Tunes the device `deviceIndex` (nil: the default device) and returns every trial and the best tiling
     /// (not yet saved). With a tensor-core `precision` only the Winograd GEMM's tiling is searched
     /// (`GemmTiling.tensorCandidates`), on tensor cores (`emulateTensorCores`: their emulation, for tests).
     /// `candidates` replaces the built-in search (tests use it). Stops starting new trials after `timeLimit` seconds.
+    /// (The chunk-size stage still runs after it: a few trials of already built kernels.)
     /// `progress` sees each trial as it finishes, with its number and the planned count.
     public static func tune(deviceIndex: Int?, imageSize: Int, repeats: Int = 3, quick: Bool = false, refine: Int = 3,
                             precision: GemmPrecision = .fp32, emulateTensorCores: Bool = OpenCLBackend.emulatesTensorCores,
@@ -141,6 +143,9 @@ public enum ConvTuner {
         // TF32 alone rounds every product to ~2⁻¹¹ (~1e-2 of the largest output through Winograd's transforms);
         // what the check catches, wrong indexing, is off by the output's size.
         let check = try CorrectnessCheck(tolerance: precision == .tf32 ? 5e-2 : 1e-4)
+        let chunkStage = { (trials: [ConvTuningTrial]) in
+            device.type == .cpu ? [] : chunkVariants(of: trials, scratchBytes: reference.winogradScratchBytes)
+        }
         var trials: [ConvTuningTrial] = []
 
         func run(_ list: [ConvTuning], planned: Int, pastTimeLimit: Bool = false) {
@@ -159,7 +164,7 @@ public enum ConvTuner {
                                                     localMemoryBytes: device.localMemoryBytes, quick: quick)
             let planned = gemms.count + chunkSizes.count
             run(gemms.map { ConvTuning(gemm: $0) }, planned: planned)
-            run(chunkVariants(of: trials), planned: planned, pastTimeLimit: true)
+            run(chunkStage(trials), planned: planned, pastTimeLimit: true)
         } else {
             let shapes = shapeCandidates(maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes, quick: quick)
             let planned = shapes.count + refine * 5 + 1 + chunkSizes.count
@@ -167,7 +172,7 @@ public enum ConvTuner {
             let fitting = { (t: ConvTuning) in fits(t, maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: device.localMemoryBytes) }
             run(refinements(of: trials, refine: refine).filter(fitting), planned: planned)
             run([combination(of: trials)].compactMap { $0 }, planned: planned)
-            run(chunkVariants(of: trials), planned: planned, pastTimeLimit: true)
+            run(chunkStage(trials), planned: planned, pastTimeLimit: true)
         }
         let timed = trials.filter { $0.milliseconds != nil }
         guard let best = timed.min(by: { $0.milliseconds! < $1.milliseconds! }) else {

@@ -1,4 +1,5 @@
 // ConvTuning.swift — how the OpenCL backend convolves: the algorithm, conv.cl's tile sizes and the Winograd GEMM's (-D options).
+import Foundation
 
 /// How the OpenCL backend computes 3×3 convolutions.
 public enum ConvAlgorithm: String, Sendable, Codable, CaseIterable {
@@ -27,10 +28,11 @@ public struct ConvTuning: Sendable, Equatable, Codable {
     public var channelsPerItem = 8
     /// The GEMM of the Winograd path.
     public var gemm = GemmTiling()
-    /// Most Winograd scratch per chunk of tiles, in bytes (nil: as much as the scratch holds, 1/128 of the device's
+    /// Target Winograd scratch per chunk of tiles, in bytes (nil: as much as the scratch holds, 1/128 of the device's
     /// memory up to 512 MiB). A chunk whose transformed input and products fit the GPU's last-level cache stays there
-    /// between the three kernels instead of going through device memory; a layer whose transformed weights are larger
-    /// takes chunks of their size (every chunk reads them all).
+    /// between the three kernels instead of going through device memory. A layer whose transformed weights are larger
+    /// targets their size instead (every chunk reads them all); chunks are whole GEMM tiles of tiles, at least one, so
+    /// a chunk may come out somewhat below the target or, for one GEMM tile, above it.
     public var winogradChunkBytes: Int?
 
     public init(tileWidth: Int = 16, tileHeight: Int = 8, tileOutChannels: Int = 32, chunkInChannels: Int = 8,
@@ -73,6 +75,18 @@ public struct ConvTuning: Sendable, Equatable, Codable {
     /// "winograd GEMM 64 ch × 128 tiles × 8, 8×8 per item, tile chunks ≤ 32 MiB".
     public var winogradSummary: String {
         "winograd GEMM \(gemm.summary)" + (winogradChunkBytes.map { ", tile chunks ≤ \(Self.mebibytes($0))" } ?? "")
+    }
+
+    /// `GPUSTYLE_WINOGRAD_CHUNK`: a chunk size to try ("32M", "24MiB", …; `max` for the whole scratch), or nil when
+    /// unset. Throws `.usage` for anything else or less than 1 MiB.
+    static func chunkBytesFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int?? {
+        guard let text = environment["GPUSTYLE_WINOGRAD_CHUNK"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        if text.lowercased() == "max" { return .some(nil) }
+        let bytes = try parseByteCount(text, option: "GPUSTYLE_WINOGRAD_CHUNK")
+        guard bytes >= 1 << 20 else {
+            throw GPUStyleError(.usage, "GPUSTYLE_WINOGRAD_CHUNK=\(text): use a size of at least 1M (e.g. 32M), or max")
+        }
+        return .some(bytes)
     }
 
     /// "24 MiB", or "1000000 bytes" for sizes that are not whole MiB.

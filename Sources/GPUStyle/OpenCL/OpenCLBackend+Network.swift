@@ -53,7 +53,7 @@ extension OpenCLBackend {
         var fused: WinogradGate?
         switch gate {
         case nil: break
-        case let gate? where !c.backward.winograd || !fusesReLUGates: try apply(gate, to: gradOutput, count: outCount)
+        case let gate? where !c.backward.winograd || !fusesReLUGates: try applyReLUGate(gate, to: gradOutput, count: outCount)
         case .output(let output)?:
             let y = try cl(output)
             try expect(y.count >= outCount, "conv3x3InputGradient: the ReLU output gate holds \(y.count) of \(outCount) values")

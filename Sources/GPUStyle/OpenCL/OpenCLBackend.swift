@@ -68,10 +68,13 @@ public final class OpenCLBackend: Backend {
     ///   - emulateTensorCores: builds that GEMM with `MMA_EMULATE` (any device; tests).
     ///   - gpuKernelShapes: builds the kernels' GPU loop shapes (unrolled register blocks, 128-bit GEMM loads) rather
     ///     than `CPU_DEVICE`'s; nil: on GPUs, not on CPU devices.
+    ///   - fuseReLUGates: whether Winograd input gradients apply their layer's ReLU in the input transform; nil:
+    ///     `GPUSTYLE_RELU_GATES` (`fused` or `separate`), else with GPU kernel shapes.
     ///   - maxAllocationBytes: a lower single-buffer limit than the device's (tests use it to split banks).
     ///   - cache: where built program binaries are kept.
     init(deviceIndex: Int?, convTuning: ConvTuning?, algorithm: ConvAlgorithm? = nil, precision: GemmPrecision = .fp32,
-         emulateTensorCores: Bool = OpenCLBackend.emulatesTensorCores, gpuKernelShapes: Bool? = nil, maxAllocationBytes: Int? = nil,
+         emulateTensorCores: Bool = OpenCLBackend.emulatesTensorCores, gpuKernelShapes: Bool? = nil, fuseReLUGates: Bool? = nil,
+         maxAllocationBytes: Int? = nil,
          cache: KernelBinaryCache = .fromEnvironment(), tuningStore: ConvTuningStore = .fromEnvironment(), profiling: Bool = false,
          gramTiling: GramTiling? = nil) throws {
         let handles = try OpenCLDevices.handles()
@@ -134,11 +137,10 @@ public final class OpenCLBackend: Backend {
                 }
             }
         }
-        // GPUSTYLE_WINOGRAD_CHUNK=24M (or max): the Winograd chunk size to try instead of the tuned or default one.
-        if convTuning == nil, tuning.algorithm == .winograd,
-           let text = ProcessInfo.processInfo.environment["GPUSTYLE_WINOGRAD_CHUNK"], !text.isEmpty {
-            tuning.winogradChunkBytes = text == "max" ? nil : try parseByteCount(text, option: "GPUSTYLE_WINOGRAD_CHUNK")
-            source += ", GPUSTYLE_WINOGRAD_CHUNK=\(text)"
+        // GPUSTYLE_WINOGRAD_CHUNK=32M (or max): the Winograd chunk size to try instead of the tuned or default one.
+        if convTuning == nil, let chunk = try ConvTuning.chunkBytesFromEnvironment(), tuning.algorithm == .winograd {
+            tuning.winogradChunkBytes = chunk
+            source += ", GPUSTYLE_WINOGRAD_CHUNK=" + (chunk.map(ConvTuning.mebibytes) ?? "max")
         }
         self.convTuning = tuning
         convTuningSource = source
@@ -164,7 +166,7 @@ public final class OpenCLBackend: Backend {
         let shapes = gpuShapes ? "" : " -D CPU_DEVICE=1"
         // On PoCL the gated input transform cost more than the pass over the gradient it saves (256², +11.6 ms
         // against −3 ms); on a GPU it saves a read and a write of the gradient at every gated layer.
-        fusesReLUGates = gpuShapes
+        fusesReLUGates = try fuseReLUGates ?? Self.fusesReLUGatesFromEnvironment() ?? gpuShapes
         programs = OpenCLPrograms(context: context, device: info, cache: cache,
                                   options: [.conv: tuning.buildOptions + shapes, .convNarrow: tuning.narrowOutput.buildOptions + shapes,
                                             .winograd: tuning.gemm.buildOptions + emulation + shapes,
@@ -183,9 +185,21 @@ public final class OpenCLBackend: Backend {
         }
     }
 
+    /// `GPUSTYLE_RELU_GATES`: `fused` or `separate` (how Winograd input gradients apply their layer's ReLU), nil when
+    /// unset; `.usage` for anything else.
+    static func fusesReLUGatesFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Bool? {
+        switch environment["GPUSTYLE_RELU_GATES"]?.lowercased() {
+        case nil, "": return nil
+        case "fused": return true
+        case "separate": return false
+        case let other?: throw GPUStyleError(.usage, "GPUSTYLE_RELU_GATES=\(other): use fused or separate")
+        }
+    }
+
     /// The convolution tiling in use and where it came from ("16×8 px × 32 ch, …; tuned (FILE)").
     public var convTilingDescription: String {
         "\(convTuning.summary); \(convTuningSource)" + (gramTiling == GramTiling() ? "" : "; \(gramTiling.summary) (GPUSTYLE_GRAM_TILING)")
+            + (convTuning.algorithm == .winograd ? "; ReLU gates " + (fusesReLUGates ? "fused" : "separate") : "")
     }
 
     public var memory: MemoryStats { tracker.current }
