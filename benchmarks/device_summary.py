@@ -62,12 +62,23 @@ def ratio_table(folder):
           + (g["conv_tiling"] if g and "conv_tiling" in g else "?"))
 
 
-def kernel_profiles(folder):
-    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"profile_(tf32x3_)?\d+\.json", n)):
+def profiled_runs(folder, pattern):
+    """(file name, report, profiled iterations, ms per iteration per kernel — narrow variants summed in) of each
+    report in folder whose name matches pattern and that holds a kernel profile."""
+    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(pattern, n)):
         r = load(f"{folder}/{name}")
         if not r or not r.get("kernel_profile"):
             continue
-        n, profile = r["kernel_profile_iterations"], r["kernel_profile"]
+        n, times = r["kernel_profile_iterations"], {}
+        for k in r["kernel_profile"]:
+            base = k["kernel"].split(" ")[0]
+            times[base] = times.get(base, 0) + k["seconds"] * 1e3 / n
+        yield name, r, n, times
+
+
+def kernel_profiles(folder):
+    for name, r, n, _ in profiled_runs(folder, r"profile_(tf32x3_)?\d+\.json"):
+        profile = r["kernel_profile"]
         total = sum(k["seconds"] for k in profile)
         precision = " (3×TF32)" if "tf32x3" in name else ""
         print(f"{r['width']}×{r['height']}{precision}: {r['seconds_per_iteration'] * 1e3:.2f} ms per iteration, kernels {total * 1e3 / n:.2f} ms of device time, "
@@ -82,16 +93,8 @@ def kernel_profiles(folder):
 
 def chunk_sizes(folder):
     """Winograd chunk sizes (GPUSTYLE_WINOGRAD_CHUNK) at one size: iteration time and the Winograd kernels' device time."""
-    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"chunk_.*\.json", n)):
-        r = load(f"{folder}/{name}")
-        if not r or not r.get("kernel_profile"):
-            continue
-        n = r["kernel_profile_iterations"]
-        times = {}
-        for k in r["kernel_profile"]:
-            base = k["kernel"].split(" ")[0]
-            times[base] = times.get(base, 0) + k["seconds"] * 1e3 / n
-        total = sum(k["seconds"] for k in r["kernel_profile"]) * 1e3 / n
+    for name, r, n, times in profiled_runs(folder, r"chunk_.*\.json"):
+        total = sum(times.values())
         span = r.get("kernel_profile_span_seconds", 0) * 1e3 / n
         print(f"{name[6:-5]:14} {r['width']}²: {r['seconds_per_iteration'] * 1e3:9.2f} ms per iteration, Winograd input/GEMM/output "
               f"{times.get('winograd_input', 0):.2f}/{times.get('winograd_gemm', 0):.2f}/{times.get('winograd_output', 0):.2f} ms, "
@@ -100,12 +103,7 @@ def chunk_sizes(folder):
 
 
 def gram_tilings(folder):
-    for name in sorted(n for n in os.listdir(folder) if re.fullmatch(r"gram_.*\.json", n)):
-        r = load(f"{folder}/{name}")
-        if not r or not r.get("kernel_profile"):
-            continue
-        n = r["kernel_profile_iterations"]
-        times = {k["kernel"]: k["seconds"] * 1e3 / n for k in r["kernel_profile"]}
+    for name, r, n, times in profiled_runs(folder, r"gram_.*\.json"):
         gram = sum(v for k, v in times.items() if k.startswith("gram_"))
         print(f"{name[5:-5].replace('-', ','):22} {r['width']}²: {r['seconds_per_iteration'] * 1e3:9.2f} ms per iteration, Gram kernels "
               f"{gram:8.3f} ms (forward {times.get('gram_partial', 0):.3f}, gradient {times.get('gram_backward', 0):.3f})")

@@ -39,7 +39,7 @@ extension OpenCLBackend {
                    "conv3x3 buffers too small for \(c.inChannels)→\(c.outChannels) × \(height)×\(width)")
         try runConv(input: x.mem, inChannels: c.inChannels, weights: c.forward, bias: c.bias, outChannels: c.outChannels,
                     flags: relu ? 3 : 1, output: y.mem, height: height, width: width,
-                    shape: "conv \(c.inChannels)→\(c.outChannels) \(width)×\(height)")
+                    shape: ConvShape(gradient: false, inChannels: c.inChannels, outChannels: c.outChannels, width: width, height: height))
     }
 
     /// A gate is fused into the Winograd input transform on GPUs (gradOutput stays as it was); otherwise gradOutput is
@@ -65,12 +65,13 @@ extension OpenCLBackend {
         }
         try runConv(input: dy.mem, inChannels: c.outChannels, weights: c.backward, bias: c.bias, outChannels: c.inChannels,
                     flags: 0, output: dx.mem, height: height, width: width,
-                    shape: "grad \(c.inChannels)→\(c.outChannels) \(width)×\(height)", gate: fused)
+                    shape: ConvShape(gradient: true, inChannels: c.inChannels, outChannels: c.outChannels, width: width, height: height),
+                    gate: fused)
     }
 
     /// `shape` labels the launches in kernel profiles; `gate` (Winograd only) gates the input by a ReLU.
     private func runConv(input: CLMem, inChannels: Int, weights: OpenCLConvWeights, bias: CLMem, outChannels: Int,
-                         flags: Int32, output: CLMem, height: Int, width: Int, shape: String, gate: WinogradGate? = nil) throws {
+                         flags: Int32, output: CLMem, height: Int, width: Int, shape: ConvShape, gate: WinogradGate? = nil) throws {
         if weights.winograd {
             return try runWinograd(input: input, inChannels: inChannels, weights: weights, bias: bias, outChannels: outChannels,
                                    flags: flags, output: output, height: height, width: width, shape: shape, gate: gate)

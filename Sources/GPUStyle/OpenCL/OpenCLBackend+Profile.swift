@@ -18,6 +18,17 @@ public struct KernelTime: Codable, Sendable, Equatable {
     }
 }
 
+/// The convolution a kernel launch serves, for the profile: formatted only when a profile is read, so unprofiled
+/// iterations build no strings.
+struct ConvShape {
+    /// The input gradient of the layer `inChannels → outChannels` rather than its forward pass.
+    let gradient: Bool
+    let inChannels, outChannels, width, height: Int
+
+    /// "conv 64→128 256×256", "grad 64→128 256×256".
+    var label: String { "\(gradient ? "grad" : "conv") \(inChannels)→\(outChannels) \(width)×\(height)" }
+}
+
 /// What `stopKernelProfile` recorded.
 public struct KernelProfile: Sendable {
     /// Device time per kernel, longest first.
@@ -51,7 +62,7 @@ extension OpenCLBackend {
             let seconds = Double(end &- start) * 1e-9
             (first, last) = (min(first, start), max(last, end))
             totals[launch.kernel, default: KernelTime(kernel: launch.kernel)].add(seconds)
-            if let shape = launch.shape {
+            if let shape = launch.shape?.label {
                 shapes[launch.kernel + "\u{0}" + shape, default: KernelTime(kernel: launch.kernel, shape: shape)].add(seconds)
             }
         }

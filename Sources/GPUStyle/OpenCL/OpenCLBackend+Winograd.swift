@@ -25,7 +25,7 @@ extension OpenCLBackend {
     /// 3×3 convolution of `input` (`inChannels × height × width`) with Winograd-transformed `weights` into `output`.
     /// `shape` labels the launches in kernel profiles; `gate` gates the input by a ReLU as it is transformed.
     func runWinograd(input: CLMem, inChannels: Int, weights: OpenCLConvWeights, bias: CLMem, outChannels: Int,
-                     flags: Int32, output: CLMem, height: Int, width: Int, shape: String, gate: WinogradGate? = nil) throws {
+                     flags: Int32, output: CLMem, height: Int, width: Int, shape: ConvShape, gate: WinogradGate? = nil) throws {
         let tilesX = (width + 3) / 4
         let tiles = try elements(tilesX, (height + 3) / 4, what: "Winograd tiles of \(height)×\(width)")
         guard tiles > 0 else { return }

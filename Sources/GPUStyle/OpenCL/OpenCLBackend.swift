@@ -42,7 +42,7 @@ public final class OpenCLBackend: Backend {
     let fusesReLUGates: Bool
     /// gram.cl's tiling (the default, or `GPUSTYLE_GRAM_TILING`).
     let gramTiling: GramTiling
-    var profiledLaunches: [(kernel: String, shape: String?, event: cl_event)]?
+    var profiledLaunches: [(kernel: String, shape: ConvShape?, event: cl_event)]?
 
     /// Opens a device. `deviceIndex` counts devices across all platforms as `OpenCLDevices.list()` does;
     /// `nil` picks as `OpenCLDevices.defaultIndex` does (a vendor's GPU first). The convolution tiling is the one `gpustyle tune`
@@ -311,7 +311,7 @@ public final class OpenCLBackend: Backend {
     /// Enqueues `kernel` over `items` work-items per dimension (rounded up to multiples of `local`); does
     /// nothing when any dimension is empty. `shape` names the convolution it serves in kernel profiles.
     func launch(_ kernel: String, in family: KernelFamily, items: [Int], local: [Int], _ arguments: [KernelArgument],
-                shape: String? = nil) throws {
+                shape: ConvShape? = nil) throws {
         guard items.allSatisfy({ $0 > 0 }) else { return }
         let global = zip(items, local).map { ($0 + $1 - 1) / $1 * $1 }
         kernelLaunches += 1
