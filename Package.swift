@@ -34,6 +34,6 @@ let package = Package(
             "GPUStyle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "GPUStyleTests", dependencies: ["GPUStyle", "CImageTestFixtures"], exclude: ["Fixtures"]),
+        .testTarget(name: "GPUStyleTests", dependencies: ["GPUStyle", "gpustyle", "CImageTestFixtures"], exclude: ["Fixtures"]),
     ]
 )

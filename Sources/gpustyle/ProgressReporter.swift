@@ -83,18 +83,41 @@ final class ProgressReporter {
         let now = Date()
         guard status.iteration == status.iterations || saved != nil || now.timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = now
+        FileHandle.standardError.write(Data(Self.barFrame(status, scale: scale, columns: terminalColumns()).utf8))
+        if let saved { FileHandle.standardError.write(Data("\n  saved \(saved)\n".utf8)) }
+    }
+
+    /// ANSI "erase to end of line": clears what a longer earlier draw left to the right of this one.
+    static let eraseToEndOfLine = "\u{1B}[K"
+
+    /// One redraw of the bar: back to the line's start, the bar, and the rest of the line cleared.
+    static func barFrame(_ status: IterationStatus, scale: String, columns: Int) -> String {
+        "\r" + barLine(status, scale: scale, columns: columns) + eraseToEndOfLine
+    }
+
+    /// The bar's text for one status, cut to `columns` − 1 characters (the loss breakdown goes first): a line that wrapped would leave its first rows on
+    /// screen at every redraw (a carriage return only goes back to the start of the last row).
+    static func barLine(_ status: IterationStatus, scale: String, columns: Int) -> String {
         let width = 30
         let fraction = Double(status.iteration) / Double(max(status.iterations, 1))
-        let filled = Int(fraction * Double(width))
+        let filled = min(width, max(0, Int(fraction * Double(width))))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let rate = status.iteration > 1 ? Double(status.iteration - 1) / max(status.elapsed, 1e-9) : 0
         let eta = rate > 0 ? Double(status.iterations - status.iteration) / rate : 0
-        let line = String(format: "\r%@%@ %d/%d  loss %.4g (content %.3g style %.3g tv %.3g)  %.2f it/s  ETA %@ ",
-                          scale, bar, status.iteration, status.iterations, status.losses.total, status.losses.content,
-                          status.losses.style, status.losses.tv, rate, formatDuration(eta))
-        FileHandle.standardError.write(Data(line.utf8))
-        if let saved { FileHandle.standardError.write(Data("\n  saved \(saved)\n".utf8)) }
+        // The loss breakdown last, so that a narrow terminal cuts it before the rate and ETA.
+        let line = String(format: "%@%@ %d/%d  loss %.4g  %.2f it/s  ETA %@  (content %.3g style %.3g tv %.3g)",
+                          scale, bar, status.iteration, status.iterations, status.losses.total, rate, formatDuration(eta),
+                          status.losses.content, status.losses.style, status.losses.tv)
+        return String(line.prefix(max(columns - 1, 1)))
     }
+}
+
+/// The terminal's width in columns (stderr's window, else `$COLUMNS`, else 80).
+func terminalColumns() -> Int {
+    var size = winsize()
+    if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
+    return 80
 }
 
 /// "1:02:03" or "2:03".
