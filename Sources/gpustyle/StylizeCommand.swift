@@ -37,7 +37,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "L-BFGS history length (memory: 2 × this × 3 × width × height floats; shortened, and said, where --max-memory cannot hold it).") var lbfgsHistory = 100
     @Flag(help: "Divide each loss's gradient by its L1 norm before weighting.") var normalizeGradients = false
     @Option(help: "max or avg pooling.") var pooling: PoolingMode = .max
-    @Option(help: "Scale of the style images relative to --image-size.") var styleScale: Float = 1
+    @Option(help: "Scale of the style images relative to --image-size (below 1: smaller strokes, above 1: larger).") var styleScale: Float = 1
     @Flag(help: "Keep the content image's colours (luminance transfer).") var originalColors = false
     @Option(help: "Mirrored margin in pixels rendered around the image and cropped away: keeps the convolutions' border effects out of the result (0: none).")
     var margin = StylizeOptions.defaultMargin
@@ -107,6 +107,10 @@ struct StylizeCommand: ParsableCommand {
             let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
             reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])
             job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }
+            job.onNote = { note in
+                printError("gpustyle: note: " + note)
+                reporter.emitJSON(["event": "note", "message": note])
+            }
             defer { reporter.finish() }
             return try job.run(printEvery: printIter) { reporter.report($0) }
         }

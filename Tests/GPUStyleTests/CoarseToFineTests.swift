@@ -39,8 +39,16 @@ final class CoarseToFineTests: XCTestCase {
         options.scaleIterations = [40, 3]
         options.saveScales = true
         var seen: [(scale: Int, width: Int, iteration: Int, total: Double)] = []
-        let report = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model)
-            .run { seen.append(($0.scale, $0.width, $0.status.iteration, $0.status.losses.total)) }
+        let job = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model)
+        var notes: [String] = []
+        job.onNote = { notes.append($0) }
+        let report = try job.run { seen.append(($0.scale, $0.width, $0.status.iteration, $0.status.losses.total)) }
+        // The 30-px style image is enlarged to 32 px (1.07×), then to 64 px (2.13×, past the note's 2×).
+        XCTAssertEqual(report.scales.count, 2)
+        for (scale, expected) in zip(report.scales, [32.0 / 30, 64.0 / 30]) { XCTAssertEqual(scale.styleEnlargement ?? 0, expected, accuracy: 1e-9) }
+        XCTAssertEqual(notes.count, 1, "one note, before rendering, for the one style image enlarged past 2×")
+        XCTAssertTrue(notes.first?.contains("style.png (30×30) is enlarged 2.1× to 64 px") == true, notes.first ?? "no note")
+        XCTAssertTrue(notes.first?.contains("--style-scale 0.47") == true, "the --style-scale that keeps its own size: 30/64")
         XCTAssertEqual(report.scales.map(\.width), [32, 64])
         XCTAssertEqual(report.scales.map(\.height), [21, 43])
         XCTAssertEqual(report.scales.map(\.iterations), [40, 3])
@@ -64,5 +72,16 @@ final class CoarseToFineTests: XCTestCase {
         _ = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).run { fresh = $0.status.losses.total }
         // Measured on this tiny problem: 0.32–0.63 of the fresh start over seeds 3–6.
         XCTAssertLessThan(seen[40].total, 0.75 * fresh, "scale 2 starts from scale 1 result")
+    }
+
+    func testNoEnlargementNoteAtOrBelowTwiceTheStyleImagesSize() {
+        let (wide, tall) = (smooth(32, 20, frequency: 1), smooth(20, 32, frequency: 1))
+        func notes(styleSide: Int) -> [String] {
+            StylizeJob.styleEnlargementNotes(paths: ["a.png", "b.png"], images: [wide, tall], styleSide: styleSide, resultSide: 64, styleScale: 1)
+        }
+        XCTAssertEqual(notes(styleSide: 64), [], "exactly 2× gets no note")
+        XCTAssertEqual(notes(styleSide: 65).count, 2)
+        XCTAssertNil(StylizeJob.enlargement(of: [wide, tall], toLongestSide: 32), "a style image only kept at its size is not enlarged")
+        XCTAssertEqual(StylizeJob.enlargement(of: [wide, smooth(20, 24, frequency: 1)], toLongestSide: 48) ?? 0, 2, accuracy: 1e-12, "the most enlarged")
     }
 }

@@ -60,7 +60,7 @@ public struct RunReport: Codable, Sendable {
     }
 }
 
-/// One scale of a run: its size, iterations, time, last losses and memory plan.
+/// One scale of a run: its size, iterations, time, last losses, memory plan and how much the style was enlarged.
 public struct ScaleReport: Codable, Sendable {
     public var width: Int
     public var height: Int
@@ -69,10 +69,13 @@ public struct ScaleReport: Codable, Sendable {
     public var final: LossRecord
     public var memoryPlan: String
     public var lbfgsHistory: Int?
+    /// How much the most enlarged style image was scaled up at this scale (absent when none was enlarged).
+    public var styleEnlargement: Double?
 
     enum CodingKeys: String, CodingKey {
         case width, height, iterations, seconds, final
         case memoryPlan = "memory_plan"
         case lbfgsHistory = "lbfgs_history"
+        case styleEnlargement = "style_enlargement"
     }
 }

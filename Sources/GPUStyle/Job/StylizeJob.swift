@@ -20,6 +20,8 @@ public final class StylizeJob {
     public let cancellation: CancellationFlag
     /// Called once per scale, before it renders, with the memory plan it follows.
     public var onPlan: (ScaleStep, MemoryPlan) -> Void = { _, _ in }
+    /// Called before rendering with advice that is not an error (e.g. a style image enlarged well past its own size).
+    public var onNote: (String) -> Void = { _ in }
 
     public init(options: StylizeOptions, backend: Backend, model: Model, cancellation: CancellationFlag = CancellationFlag()) throws {
         try options.validate(for: model)
@@ -45,11 +47,15 @@ public final class StylizeJob {
         var scaleReports: [ScaleReport] = []
         var lastResult: RenderResult?
         var done = 0, lastSaved: String?
+        if let finest = schedule.last {
+            let notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styleOriginals, styleSide: styleSide(at: finest),
+                                                   resultSide: finest.longestSide, styleScale: options.styleScale)
+            for note in notes { onNote(note) }
+        }
         for (index, step) in schedule.enumerated() {
             sizedContent = try content.map { try $0.resized(longestSide: step.longestSide) }
             let (width, height) = sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
-            let styleSide = max(16, Int((options.styleScale * Float(step.longestSide)).rounded(.up)))
-            let styles = try styleOriginals.map { try $0.resized(longestSide: styleSide) }
+            let styles = try styleOriginals.map { try $0.resized(longestSide: styleSide(at: step)) }
             try checkImagesReachTheLayers(width: width, height: height, styles: styles,
                                           layers: weights.activeContentLayers + weights.activeStyleLayers)
             let network = try prepared ?? PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
@@ -92,7 +98,8 @@ public final class StylizeJob {
             lastResult = result
             scaleReports.append(ScaleReport(width: width, height: height, iterations: result.history.count, seconds: result.seconds,
                                             final: LossRecord(iteration: result.history.count, losses: result.history.last!.losses),
-                                            memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory))
+                                            memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory,
+                                            styleEnlargement: Self.enlargement(of: styleOriginals, toLongestSide: styleSide(at: step))))
             if index == schedule.count - 1 {
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
             } else if options.saveScales {
@@ -106,6 +113,32 @@ public final class StylizeJob {
         }
         return report(lastResult!, width: output.width, height: output.height, scales: scaleReports, printEvery: printEvery)
     }
+
+    /// The style images' longest side at a scale: `--style-scale` × the scale's longest side.
+    private func styleSide(at step: ScaleStep) -> Int {
+        max(16, Int((options.styleScale * Float(step.longestSide)).rounded(.up)))
+    }
+
+    /// How much the most enlarged style image is scaled up to `side` (nil when none is enlarged).
+    static func enlargement(of styles: [RGBImage], toLongestSide side: Int) -> Double? {
+        let factor = styles.map { Double(side) / Double(max($0.width, $0.height)) }.max() ?? 0
+        return factor > 1 ? factor : nil
+    }
+
+    /// Enlarging a style image adds no detail finer than its own pixels: past 2× its strokes come out soft and
+    /// blurred. One note per such image, at the finest scale.
+    static func styleEnlargementNotes(paths: [String], images: [RGBImage], styleSide side: Int, resultSide: Int, styleScale: Float) -> [String] {
+        zip(paths, images).compactMap { path, image in
+            let own = max(image.width, image.height), factor = Double(side) / Double(own)
+            guard factor > enlargementNoteThreshold else { return nil }
+            let keep = Double(own) / Double(resultSide)
+            return String(format: "style image %@ (%d×%d) is enlarged %.1f× to %d px for the %d-px result (--style-scale %g): it holds no detail finer than its own pixels, so its strokes come out soft; a larger scan of the painting keeps them sharp, or --style-scale %.2g keeps it at its own size (smaller strokes)",
+                          path, image.width, image.height, factor, side, resultSide, Double(styleScale), keep)
+        }
+    }
+
+    /// Style images enlarged more than this get a note.
+    static let enlargementNoteThreshold = 2.0
 
     /// The options as render settings; a scale that continues from the previous one starts from its (upscaled) image.
     private func renderSettings(weights: LossWeights, iterations: Int, fromPrevious: Bool) -> RenderSettings {
