@@ -19,16 +19,27 @@ final class CoarseToFineTests: XCTestCase {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    func testEachScaleStartsFromThePreviousResult() throws {
+    func temporaryFolder() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("c2f-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
+    /// Options with a smooth content image and a busier square style image written in `dir`, output `dir/out.png`.
+    func smoothPair(in dir: URL, content size: (Int, Int), styleSide: Int) throws -> StylizeOptions {
         let content = dir.appendingPathComponent("content.png").path, style = dir.appendingPathComponent("style.png").path
-        try ImageIO.write(smooth(60, 40, frequency: 1), to: content)
-        try ImageIO.write(smooth(30, 30, frequency: 3), to: style)
+        try ImageIO.write(smooth(size.0, size.1, frequency: 1), to: content)
+        try ImageIO.write(smooth(styleSide, styleSide, frequency: 3), to: style)
         var options = StylizeOptions()
         (options.contentImage, options.styleImages) = (content, [style])
         options.outputImage = dir.appendingPathComponent("out.png").path
+        return options
+    }
+
+    func testEachScaleStartsFromThePreviousResult() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = try smoothPair(in: dir, content: (60, 40), styleSide: 30)
         (options.imageSize, options.seed, options.saveEvery) = (64, 3, 21)
         options.margin = 0  // 16-px margins would make most of a 32×21 canvas margin
         (options.contentWeight, options.styleWeight, options.tvWeight) = (5, 100, 0)
@@ -72,6 +83,49 @@ final class CoarseToFineTests: XCTestCase {
         _ = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).run { fresh = $0.status.losses.total }
         // Measured on this tiny problem: 0.32–0.63 of the fresh start over seeds 3–6.
         XCTAssertLessThan(seen[40].total, 0.75 * fresh, "scale 2 starts from scale 1 result")
+    }
+
+    func testDefaultTVWeightFallsWithTheSquareOfTheSizeAboveItsReference() {
+        XCTAssertEqual(StyleDefaults.hedVGG16.tvWeight(forLongestSide: 256), 3e-6, "not raised below the size it was tuned at")
+        XCTAssertEqual(StyleDefaults.hedVGG16.tvWeight(forLongestSide: 512), 3e-6)
+        XCTAssertEqual(StyleDefaults.hedVGG16.tvWeight(forLongestSide: 1024), 7.5e-7, accuracy: 1e-12)
+        XCTAssertEqual(StyleDefaults.hedVGG16.tvWeight(forLongestSide: 2048), 1.875e-7, accuracy: 1e-12)
+        XCTAssertEqual(StyleDefaults.neuralStyle.tvWeight(forLongestSide: 2048), 1e-3, "neural-style's TV weight stays fixed, as there")
+    }
+
+    func testEachScaleRendersWithItsOwnDefaultTVWeightAndAGivenOneAsIs() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = try smoothPair(in: dir, content: (48, 32), styleSide: 32)
+        var model = Model.random(.vgg16, seed: 5, upTo: "conv2_1")
+        model.defaults = StyleDefaults(contentWeight: 5, styleWeight: 100, tvWeight: 1e-2, contentLayers: ["relu2_1"],
+                                       styleLayers: ["relu1_1"], iterations: 2, tvReferenceSide: 16)
+        (options.imageSize, options.seed, options.saveEvery, options.margin) = (32, 3, 0, 0)
+        options.scales = .count(2)
+        options.scaleIterations = [2, 2]
+        func run(_ options: StylizeOptions) throws -> (RunReport, firstTV: [Double]) {
+            var firstTV: [Double] = []
+            let report = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).run {
+                if $0.status.iteration == 1 { firstTV.append($0.status.losses.tv) }
+            }
+            return (report, firstTV)
+        }
+        let (scaled, _) = try run(options)
+        XCTAssertEqual(scaled.scales.map(\.tvWeight), [1e-2, 2.5e-3], "16 px: the reference weight; 32 px: (16/32)² of it")
+        options.tvWeight = 2.5e-3
+        let (given, _) = try run(options)
+        XCTAssertEqual(given.scales.map(\.tvWeight), [2.5e-3, 2.5e-3], "a given --tv-weight is used at every scale as is")
+        // The objective uses the reported weight: one 32-px render from the same random start, with the default and
+        // with its scaled value given, starts at the same TV loss.
+        (options.scales, options.scaleIterations, options.iterations) = (nil, nil, 1)
+        let (_, explicitTV) = try run(options)
+        options.tvWeight = nil
+        let (_, defaultTV) = try run(options)
+        XCTAssertGreaterThan(defaultTV[0], 0)
+        XCTAssertEqual(defaultTV[0], explicitTV[0], accuracy: 1e-6 * explicitTV[0])
+        let json = try JSONSerialization.jsonObject(with: scaled.json()) as! [String: Any]
+        let scaleRows = json["scales"] as! [[String: Any]]
+        XCTAssertEqual((scaleRows[1]["tv_weight"] as! NSNumber).doubleValue, 2.5e-3, accuracy: 1e-9)
     }
 
     func testNoEnlargementNoteAtOrBelowTwiceTheStyleImagesSize() {

@@ -133,6 +133,9 @@ final class WeightsAssemblerTests: XCTestCase {
         let json = #"{"contentLayers":["relu3_2"],"contentWeight":7,"iterations":50,"styleLayers":["relu1_1"],"styleWeight":3,"tvWeight":0.5}"#
         let custom = try defaults(.caffe, metadata: ["defaults": json])
         XCTAssertEqual(custom, StyleDefaults(contentWeight: 7, styleWeight: 3, tvWeight: 0.5, contentLayers: ["relu3_2"], styleLayers: ["relu1_1"], iterations: 50))
+        let scaled = try defaults(.caffe, metadata: ["defaults": json.replacingOccurrences(of: "}", with: #","tvReferenceSide":256}"#)])
+        XCTAssertEqual(scaled.tvReferenceSide, 256)
+        assertWeightsError(try defaults(.caffe, metadata: ["defaults": json.replacingOccurrences(of: "}", with: #","tvReferenceSide":0}"#)]), "out-of-range")
         assertWeightsError(try defaults(.caffe, metadata: ["defaults": "{"]), "'defaults' metadata")
         assertWeightsError(try defaults(.caffe, metadata: ["defaults": json.replacingOccurrences(of: "\"iterations\":50", with: "\"iterations\":0")]), "out-of-range")
     }

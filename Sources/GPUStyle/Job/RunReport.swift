@@ -60,7 +60,7 @@ public struct RunReport: Codable, Sendable {
     }
 }
 
-/// One scale of a run: its size, iterations, time, last losses, memory plan and how much the style was enlarged.
+/// One scale of a run: its size, iterations, time, last losses, memory plan, TV weight and how much the style was enlarged.
 public struct ScaleReport: Codable, Sendable {
     public var width: Int
     public var height: Int
@@ -69,6 +69,8 @@ public struct ScaleReport: Codable, Sendable {
     public var final: LossRecord
     public var memoryPlan: String
     public var lbfgsHistory: Int?
+    /// The TV weight this scale rendered with (the model's default scales with the size; `--tv-weight` does not).
+    public var tvWeight: Float
     /// How much the most enlarged style image was scaled up at this scale (absent when none was enlarged).
     public var styleEnlargement: Double?
 
@@ -76,6 +78,7 @@ public struct ScaleReport: Codable, Sendable {
         case width, height, iterations, seconds, final
         case memoryPlan = "memory_plan"
         case lbfgsHistory = "lbfgs_history"
+        case tvWeight = "tv_weight"
         case styleEnlargement = "style_enlargement"
     }
 }

@@ -60,7 +60,9 @@ public final class StylizeJob {
                                           layers: weights.activeContentLayers + weights.activeStyleLayers)
             let network = try prepared ?? PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
             prepared = network
-            let settings = renderSettings(weights: weights, iterations: step.iterations, fromPrevious: previous != nil)
+            var stepWeights = weights
+            stepWeights.tv = options.tvWeight(for: model, longestSide: step.longestSide)
+            let settings = renderSettings(weights: stepWeights, iterations: step.iterations, fromPrevious: previous != nil)
             // Rendered on a canvas with mirrored margins, sides whole pooling cells, then cropped: see `renderCanvas`.
             let canvas = renderCanvas(width: width, height: height, layers: weights.activeContentLayers + weights.activeStyleLayers)
             let contentCanvas = sizedContent.map(canvas.place)
@@ -98,7 +100,7 @@ public final class StylizeJob {
             lastResult = result
             scaleReports.append(ScaleReport(width: width, height: height, iterations: result.history.count, seconds: result.seconds,
                                             final: LossRecord(iteration: result.history.count, losses: result.history.last!.losses),
-                                            memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory,
+                                            memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory, tvWeight: stepWeights.tv,
                                             styleEnlargement: Self.enlargement(of: styleOriginals, toLongestSide: styleSide(at: step))))
             if index == schedule.count - 1 {
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)

