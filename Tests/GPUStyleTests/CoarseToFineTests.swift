@@ -90,6 +90,7 @@ final class CoarseToFineTests: XCTestCase {
         XCTAssertEqual(StyleDefaults.hedVGG16.tvWeight(forLongestSide: 512), 3e-6)
         XCTAssertEqual(StyleDefaults.hedVGG16.tvWeight(forLongestSide: 1024), 7.5e-7, accuracy: 1e-12)
         XCTAssertEqual(StyleDefaults.hedVGG16.tvWeight(forLongestSide: 2048), 1.875e-7, accuracy: 1e-12)
+        XCTAssertEqual(StyleDefaults.hedVGG16.tvWeight(forLongestSide: 640).description, "1.92e-06", "reported as the decimal it is, not 1.9200002e-06")
         XCTAssertEqual(StyleDefaults.neuralStyle.tvWeight(forLongestSide: 2048), 1e-3, "neural-style's TV weight stays fixed, as there")
     }
 

@@ -58,7 +58,9 @@ public struct StyleDefaults: Sendable, Equatable, Codable {
     public func tvWeight(forLongestSide side: Int) -> Float {
         guard let reference = tvReferenceSide, reference > 0, side > reference else { return tvWeight }
         let ratio = Double(reference) / Double(side)
-        return Float(Double(tvWeight) * ratio * ratio)
+        // From the weight's decimal value (3e-6, not Float(3e-6) = 2.9999999e-6): 640 px gives 1.92e-6, not 1.9200002e-6.
+        let written = Double(tvWeight.description) ?? Double(tvWeight)
+        return Float(written * ratio * ratio)
     }
 
     /// "content 100, style 100, tv 3e-06 (at 512 px, ×(512/side)² above), 1000 iterations".
