@@ -36,10 +36,16 @@ main() {
 mkdir -p /tmp/gs && tar -C /tmp/gs -xJf .device/bundle.tar.xz || { echo "device_run: no .device/bundle.tar.xz (run benchmarks/pack_for_device.sh and carry .device)"; exit 66; }
 export LD_LIBRARY_PATH=/tmp/gs/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export GPUSTYLE=/tmp/gs/gpustyle
-# NVIDIA's OpenCL library is installed on the lent machines but no ICD file names it.
-if ldconfig -p | grep -q libnvidia-opencl; then
-  mkdir -p /etc/OpenCL/vendors
-  [ -f /etc/OpenCL/vendors/nvidia.icd ] || echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
+# The machine's own OpenCL loader (ocl-icd) if it has one, else the bundled copy; nothing else may be missing.
+ldd "$GPUSTYLE" | grep -q 'libOpenCL.so.1 => not found' && export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:/tmp/gs/lib/fallback
+if ldd "$GPUSTYLE" | grep 'not found'; then echo "device_run: the gpustyle binary lacks the libraries above"; exit 67; fi
+# NVIDIA's OpenCL library is installed on the lent machines but no ICD file names it. Where /etc is not writable,
+# ocl-icd reads the ICD files from OCL_ICD_VENDORS instead (the machine's own copied there too).
+if ldconfig -p | grep -q libnvidia-opencl && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
+  if ! { mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd; } 2>/dev/null; then
+    mkdir -p /tmp/gs/vendors && cp /etc/OpenCL/vendors/*.icd /tmp/gs/vendors/ 2>/dev/null
+    echo libnvidia-opencl.so.1 > /tmp/gs/vendors/nvidia.icd && export OCL_ICD_VENDORS=/tmp/gs/vendors
+  fi
 fi
 
 left() { echo $((DEADLINE - SECONDS)); }

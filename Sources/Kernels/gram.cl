@@ -61,7 +61,10 @@ void gram_partial(__global const float* restrict features, const int channels, c
 
     float acc[GRAM_WPT][GRAM_WPT];
     UNROLL
-    for (int a = 0; a < GRAM_WPT; ++a) for (int b = 0; b < GRAM_WPT; ++b) acc[a][b] = 0.0f;
+    for (int a = 0; a < GRAM_WPT; ++a) {
+        UNROLL
+        for (int b = 0; b < GRAM_WPT; ++b) acc[a][b] = 0.0f;
+    }
 
     for (int p0 = pBegin; p0 < pEnd; p0 += GRAM_K) {
         for (int idx = lid; idx < GRAM_TILE * GRAM_K; idx += GRAM_THREADS) {
@@ -76,7 +79,10 @@ void gram_partial(__global const float* restrict features, const int channels, c
             LOAD_RUNS(GRAM_RUNS, fi, rowsI[k], ty, GRAM_SIDE, GRAM_WPT);
             LOAD_RUNS(GRAM_RUNS, fj, rowsJ[k], tx, GRAM_SIDE, GRAM_WPT);
             UNROLL
-            for (int a = 0; a < GRAM_WPT; ++a) for (int b = 0; b < GRAM_WPT; ++b) acc[a][b] += fi[a] * fj[b];
+            for (int a = 0; a < GRAM_WPT; ++a) {
+                UNROLL
+                for (int b = 0; b < GRAM_WPT; ++b) acc[a][b] += fi[a] * fj[b];
+            }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
@@ -137,7 +143,10 @@ void gram_backward(__global const float* restrict gradGram, __global const float
 
     float acc[GRADF_ROWS][GRADF_COLS];
     UNROLL
-    for (int a = 0; a < GRADF_ROWS; ++a) for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] = 0.0f;
+    for (int a = 0; a < GRADF_ROWS; ++a) {
+        UNROLL
+        for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] = 0.0f;
+    }
 
     for (int k0 = 0; k0 < channels; k0 += GRADF_K) {
         // sym = gradGram + gradGramᵀ over this tile, in two passes that each read gradGram along its rows (one read
@@ -165,7 +174,10 @@ void gram_backward(__global const float* restrict gradGram, __global const float
             LOAD_RUNS(GRADF_RUNS, s, sym[kk], ty, GRADF_SIDE, GRADF_ROWS);
             LOAD_RUNS(GRADF_RUNS, f, feat[kk], tx, GRADF_SIDE, GRADF_COLS);
             UNROLL
-            for (int a = 0; a < GRADF_ROWS; ++a) for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] += s[a] * f[b];
+            for (int a = 0; a < GRADF_ROWS; ++a) {
+                UNROLL
+                for (int b = 0; b < GRADF_COLS; ++b) acc[a][b] += s[a] * f[b];
+            }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }

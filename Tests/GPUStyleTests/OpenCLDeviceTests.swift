@@ -71,6 +71,7 @@ final class OpenCLDeviceTests: XCTestCase {
         }
         XCTAssertEqual(CLStatus.describe(-1001), "CL_PLATFORM_NOT_FOUND_KHR (-1001)")
         XCTAssertEqual(CLStatus.describe(-12345), "unknown OpenCL status (-12345)")
+        XCTAssertTrue(CLStatus.advice(-9999).contains("context may now be unusable"), "NVIDIA's kernel fault gets -5's advice")
         XCTAssertNoThrow(try clCheck(CL_SUCCESS, "clFinish"))
     }
 

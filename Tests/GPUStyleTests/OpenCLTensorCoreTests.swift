@@ -116,11 +116,11 @@ final class OpenCLTensorCoreTests: XCTestCase {
                        "depth must be whole 8-channel steps")
         XCTAssertThrowsError(try ConvTuning(gemm: GemmTiling(outChannels: 64, tiles: 64, depth: 8, channelsPerItem: 8, tilesPerItem: 4,
                                                              precision: .tf32x3)).validate(maxWorkGroupSize: 1024, localMemoryBytes: 1 << 16))
-        // GPUSTYLE_TENSOR_TILING=CHANNELS,TILES,DEPTH,WARPS.
+        // GPUSTYLE_TENSOR_TILING=CHANNELS,TILES,DEPTH,WARPS (64,128,16,8: valid, but not its 32-tile variant).
         XCTAssertEqual(try GemmTiling.tensorCores(.tf32, environment: [:]), .tensorCores(.tf32))
         let wide = try GemmTiling.tensorCores(.tf32x3, environment: ["GPUSTYLE_TENSOR_TILING": "64,128,16,4"])
         XCTAssertEqual([wide.outChannels, wide.tiles, wide.depth, wide.threads, wide.tilesPerItem], [64, 128, 16, 128, 4])
-        for bad in ["64,64,16", "64,48,16,4", "64,64,12,4", "32,64,16,8", "a,64,16,4", "64,64,16,0"] {
+        for bad in ["64,64,16", "64,48,16,4", "64,64,12,4", "32,64,16,8", "a,64,16,4", "64,64,16,0", "64,128,16,8"] {
             XCTAssertThrowsError(try GemmTiling.tensorCores(.tf32, environment: ["GPUSTYLE_TENSOR_TILING": bad]), bad) {
                 XCTAssertEqual(($0 as? GPUStyleError)?.kind, .usage)
             }

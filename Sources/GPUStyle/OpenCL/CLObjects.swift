@@ -41,6 +41,9 @@ final class CLQueue {
     /// Waits for every queued command (reports asynchronous failures).
     func finish() throws { try clCheck(clFinish(handle), "clFinish") }
 
+    /// Submits the queued commands to the device without waiting for them.
+    func flush() throws { try clCheck(clFlush(handle), "clFlush") }
+
     deinit { clReleaseCommandQueue(handle) }
 }
 

@@ -29,10 +29,10 @@ enum CLStatus {
         -65: "CL_INVALID_IMAGE_DESCRIPTOR", -66: "CL_INVALID_COMPILER_OPTIONS", -67: "CL_INVALID_LINKER_OPTIONS",
         -68: "CL_INVALID_DEVICE_PARTITION_COUNT", -69: "CL_INVALID_PIPE_SIZE", -70: "CL_INVALID_DEVICE_QUEUE",
         -71: "CL_INVALID_SPEC_ID", -72: "CL_MAX_SIZE_RESTRICTION_EXCEEDED",
-        -1001: "CL_PLATFORM_NOT_FOUND_KHR",
+        -1001: "CL_PLATFORM_NOT_FOUND_KHR", -9999: "NVIDIA: kernel fault (illegal memory access)",
     ]
 
-    /// "CL_OUT_OF_RESOURCES (-5)" for a known code, "unknown OpenCL status (-9999)" otherwise.
+    /// "CL_OUT_OF_RESOURCES (-5)" for a known code, "unknown OpenCL status (-1234)" otherwise.
     static func describe(_ code: cl_int) -> String {
         "\(names[code] ?? "unknown OpenCL status") (\(code))"
     }
@@ -42,7 +42,7 @@ enum CLStatus {
         switch code {
         case -4, -6:
             return " — not enough memory on the device or host: use a smaller image, fewer L-BFGS pairs, or --backend cpu"
-        case -5:
+        case -5, -9999:
             return " — the device ran out of resources (registers, local memory, time limit, or an out-of-bounds access); the OpenCL context may now be unusable: rerun, or try a smaller image"
         case -54:
             return " — the work-group size does not suit this device: rebuild the kernels with smaller tiles"

@@ -40,8 +40,8 @@ public struct GemmTiling: Sendable, Equatable {
         let numbers = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         let tiling = numbers.count == 4 && numbers.allSatisfy({ ($0 ?? 0) > 0 })
             ? tensorCores(precision, outChannels: numbers[0]!, tiles: numbers[1]!, depth: numbers[2]!, warps: numbers[3]!) : nil
-        guard let tiling, tiling.isValid, tiling.warps == numbers[3]! else {
-            throw GPUStyleError(.usage, "GPUSTYLE_TENSOR_TILING='\(text)' is not CHANNELS,TILES,DEPTH,WARPS with TILES a multiple of 32, DEPTH of 8, and CHANNELS a multiple of 16 × the warps down (WARPS / (TILES / 32)), e.g. 64,64,16,4")
+        guard let tiling, tiling.isValid, tiling.narrow.isValid, tiling.warps == numbers[3]! else {
+            throw GPUStyleError(.usage, "GPUSTYLE_TENSOR_TILING='\(text)' is not CHANNELS,TILES,DEPTH,WARPS with TILES a multiple of 32, DEPTH of 8, and CHANNELS a multiple of 16 × the warps down (WARPS / (TILES / 32)), and its 32-tile variant too (CHANNELS a multiple of 16 × WARPS), e.g. 64,64,16,4")
         }
         return tiling
     }

@@ -34,6 +34,8 @@ public final class OpenCLBackend: Backend {
     /// Kernels enqueued and blocking reads (the host waiting for the device) so far: `gpustyle bench` reports them
     /// per iteration, to tell launch- or sync-bound runs from compute-bound ones.
     public private(set) var kernelLaunches = 0, hostWaits = 0
+    /// Kernel launches queued between `clFlush` calls.
+    static let launchesPerFlush = 32
     /// Whether the queue records device times (`profiling` at init), and the kernels recorded since
     /// `startKernelProfile` (see OpenCLBackend+Profile.swift).
     let profiling: Bool
@@ -315,6 +317,9 @@ public final class OpenCLBackend: Backend {
         guard items.allSatisfy({ $0 > 0 }) else { return }
         let global = zip(items, local).map { ($0 + $1 - 1) / $1 * $1 }
         kernelLaunches += 1
+        // Drivers may hold queued commands until a flush or a blocking call (an iteration blocks only a few times):
+        // submit every few launches so the device starts while the host queues the rest.
+        if kernelLaunches % Self.launchesPerFlush == 0 { try queue.flush() }
         guard profiledLaunches != nil else {
             return try programs.kernel(kernel, in: family).launch(on: queue, global: global, local: local, arguments)
         }
