@@ -12,7 +12,7 @@ public enum KernelSources {
         "winograd": text(PackageResources.winograd_cl),
     ]
 
-    /// prelude.cl: definitions every kernel file uses (`CPU_DEVICE`, `UNROLL`).
+    /// prelude.cl: definitions every kernel file uses (`CPU_DEVICE`, `UNROLL`, the reductions' `group_sum`).
     public static let prelude = text(PackageResources.prelude_cl)
 
     /// What the host builds for the file `name`: the prelude, then the file (its lines numbered from 1 again, so

@@ -1,24 +1,5 @@
 // loss.cl — content, style and total-variation losses: gradients plus per-group partial sums, then a reduction into losses[slot].
 
-#ifndef REDUCE_WG
-#define REDUCE_WG 256
-#endif
-
-// Pairwise (tree) sum of v over the work-group; every item gets the total. REDUCE_WG must be a power of two.
-static float group_sum(float v, __local float* scratch)
-{
-    const int lid = (int)get_local_id(0);
-    scratch[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = REDUCE_WG / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] += scratch[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float total = scratch[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
-
 // partials[group] = Σ (F − P)² over the group's elements; gradient += gradScale · (F − P).
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void content_loss_partial(__global const float* features, __global const float* target, const int count,

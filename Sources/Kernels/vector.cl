@@ -1,24 +1,5 @@
 // vector.cl — the optimisers' vector ops: axpy, scale, Adam, reductions (dot, L1) and vector-bank dots and combinations.
 
-#ifndef REDUCE_WG
-#define REDUCE_WG 256
-#endif
-
-// Pairwise (tree) sum of v over the work-group; every item gets the total. REDUCE_WG must be a power of two.
-static float group_sum(float v, __local float* scratch)
-{
-    const int lid = (int)get_local_id(0);
-    scratch[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = REDUCE_WG / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] += scratch[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float total = scratch[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
-
 // y += alpha · x.
 __kernel void axpy(const float alpha, __global const float* x, __global float* y, const int count)
 {

@@ -26,6 +26,7 @@ struct BackendOptions: ParsableArguments {
     /// The backend these options ask for (a CPU backend computes its convolutions with `cpuConvolution`; an OpenCL
     /// one records kernel times when `profiling`); errors say what is missing and what to do.
     func makeBackend(cpuConvolution: CPUConvolutionAlgorithm = .winograd, profiling: Bool = false) throws -> Backend {
+        if let threads, !(1...1024).contains(threads) { throw GPUStyleError(.usage, "--threads must be 1…1024 (got \(threads))") }
         switch backend {
         case .cpu:
             if device != nil { throw GPUStyleError(.usage, "--device selects an OpenCL device; it cannot be used with --backend cpu") }

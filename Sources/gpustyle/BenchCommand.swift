@@ -36,11 +36,17 @@ struct BenchCommand: ParsableCommand {
         guard (1...2).contains(parts.count), let w = parts.first!, let h = parts.last! else {
             throw GPUStyleError(.usage, "--size '\(size)' is neither N nor WxH (e.g. 512 or 256x192)")
         }
-        return (width ?? w, height ?? h)
+        let (width, height) = (width ?? w, height ?? h)
+        guard (32...32768).contains(width), (32...32768).contains(height) else {
+            throw GPUStyleError(.usage, "bench sizes must be 32…32768 on each side (got \(width)×\(height))")
+        }
+        return (width, height)
     }
 
     func run() throws {
         let (width, height) = try dimensions()
+        guard lbfgsHistory >= 1 else { throw GPUStyleError(.usage, "--lbfgs-history must be ≥ 1 (got \(lbfgsHistory))") }
+        if let report { try StylizeOptions.checkWritable(report, option: "--report") }
         let model = try model.map { try ModelLoader.load($0, architecture: nil, preprocessing: nil) }
             ?? Model.random(architecture, seed: 1)
         var options = BenchmarkOptions()

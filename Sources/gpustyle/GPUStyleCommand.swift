@@ -12,8 +12,9 @@ struct GPUStyleCommand: ParsableCommand {
         defaultSubcommand: StylizeCommand.self)
 
     static func main() {
+        var translation = NeuralStyleTranslation(arguments: [], notes: [])
         do {
-            let translation = try translatingNeuralStyleArguments(Array(CommandLine.arguments.dropFirst()), gpuIndex: openCLIndexOfGPU)
+            translation = try translatingNeuralStyleArguments(Array(CommandLine.arguments.dropFirst()), gpuIndex: openCLIndexOfGPU)
             for note in translation.notes { printError("gpustyle: note: \(note)") }
             var command = try parseAsRoot(joiningNegativeNumbers(translation.arguments))
             try command.run()
@@ -24,7 +25,7 @@ struct GPUStyleCommand: ParsableCommand {
             // --help and --version end here too (exit code 0): ArgumentParser prints them.
             let code = exitCode(for: error)
             if code.isSuccess { exit(withError: error) }
-            printError("gpustyle: error: \(GPUStyleError.singleLine(oneLineMessage(for: error, in: self)))")
+            printError("gpustyle: error: \(GPUStyleError.singleLine(translation.inUserSpelling(oneLineMessage(for: error, in: self))))")
             Foundation.exit(code.rawValue)
         }
     }

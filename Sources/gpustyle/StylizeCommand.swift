@@ -29,9 +29,9 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Total-variation weight, used at every size (default: the model's; the default model's 3e-6 falls as (512/side)² above 512 px).") var tvWeight: Float?
     @Option(help: "Comma-separated content layers (default: the model's, e.g. relu4_2).") var contentLayers: String?
     @Option(help: "Comma-separated style layers (default: the model's, e.g. relu1_1,…,relu5_1).") var styleLayers: String?
-    @Option(name: .customLong("init"), help: "Start from noise (random) or from the content/--init-image (image).")
-    var initialization: Initialization = .random
-    @Option(help: "Starting image for --init image.") var initImage: String?
+    @Option(name: .customLong("init"), help: "Start from noise (random) or from the content/--init-image (image) (default: image with --init-image, else random).")
+    var initialization: Initialization?
+    @Option(help: "Starting image (implies --init image).") var initImage: String?
     @Option(help: "lbfgs or adam.") var optimizer: OptimizerKind = .lbfgs
     @Option(help: "Step size (default: 1 for L-BFGS, 10 for Adam).") var learningRate: Float?
     @Option(help: "L-BFGS history length (memory: 2 × this × 3 × width × height floats; shortened, and said, where --max-memory cannot hold it).") var lbfgsHistory = 100
@@ -59,86 +59,102 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Draw content, style and TV loss per iteration into this .svg or .png.") var plot: String?
 
     func run() throws {
-        let backend = try backendOptions.makeBackend()
-        let model = try self.model.load()
-        var options = StylizeOptions()
-        options.contentImage = contentImage
-        options.styleImages = styleImage.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
-        options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
-        options.outputImage = outputImage
-        options.jpegQuality = jpegQuality
-        options.scales = try scales.map { try ScaleSpec(parsing: $0) }
-        if case .sides(let sides)? = options.scales, imageSize == nil { options.imageSize = sides.last! } else { options.imageSize = imageSize ?? 512 }
-        options.scaleIterations = try scaleIterations.map { try parseList($0).map {
-            guard let n = Int($0) else { throw GPUStyleError(.usage, "--scale-iterations: '\($0)' is not a whole number") }
-            return n
-        } }
-        options.maxMemoryBytes = try memoryOptions.maxMemoryBytes()
-        options.layout = try memoryOptions.layout()
-        options.outputSize = try outputSize.map(parseSize)
-        options.iterations = numIterations
-        options.contentWeight = contentWeight
-        options.styleWeight = styleWeight
-        options.tvWeight = tvWeight
-        options.contentLayers = contentLayers.map(parseList)
-        options.styleLayers = styleLayers.map(parseList)
-        options.initialization = initialization
-        options.initImage = initImage
-        options.optimizer = optimizer
-        options.learningRate = learningRate
-        options.lbfgsHistory = lbfgsHistory
-        options.normalizeGradients = normalizeGradients
-        options.pooling = pooling
-        options.styleScale = styleScale
-        options.originalColors = originalColors
-        options.margin = margin
-        options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        options.saveEvery = saveIter
-        options.saveScales = saveScales
-        options.maxPixels = maxPixels
-        options.plotPath = plot
-        options.reportPath = report
-
-        let cancellation = CancellationFlag()
-        let signals = SignalWatcher(onSignal: { cancellation.cancel() })
-        defer { withExtendedLifetime(signals) {} }
+        guard printIter >= 0 else { throw GPUStyleError(.usage, "--print-iter must be ≥ 0 (0: no periodic progress lines; got \(printIter))") }
         let reporter = ProgressReporter(style: progress, printEvery: printIter)
-        func render(on backend: Backend) throws -> RunReport {
-            let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
-            reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])
-            job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }
-            job.onNote = { note in
-                printError("gpustyle: note: " + note)
-                reporter.emitJSON(["event": "note", "message": note])
+        // A JSON consumer learns how the run ended, whatever ended it.
+        do {
+            var options = StylizeOptions()  // the command line first: a typo is reported before the device starts
+            options.contentImage = contentImage
+            options.styleImages = try styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) }
+            options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
+            options.outputImage = outputImage
+            options.jpegQuality = jpegQuality
+            options.scales = try scales.map { try ScaleSpec(parsing: $0) }
+            if case .sides(let sides)? = options.scales, imageSize == nil { options.imageSize = sides.last! } else { options.imageSize = imageSize ?? 512 }
+            options.scaleIterations = try scaleIterations.map { try parseList($0, option: "--scale-iterations").map {
+                guard let n = Int($0) else { throw GPUStyleError(.usage, "--scale-iterations: '\($0)' is not a whole number") }
+                return n
+            } }
+            options.maxMemoryBytes = try memoryOptions.maxMemoryBytes()
+            options.layout = try memoryOptions.layout()
+            options.outputSize = try outputSize.map(parseSize)
+            options.iterations = numIterations
+            options.contentWeight = contentWeight
+            options.styleWeight = styleWeight
+            options.tvWeight = tvWeight
+            options.contentLayers = try contentLayers.map { try parseList($0, option: "--content-layers") }
+            options.styleLayers = try styleLayers.map { try parseList($0, option: "--style-layers") }
+            options.initialization = initialization ?? (initImage == nil ? .random : .image)
+            options.initImage = initImage
+            options.optimizer = optimizer
+            options.learningRate = learningRate
+            options.lbfgsHistory = lbfgsHistory
+            options.normalizeGradients = normalizeGradients
+            options.pooling = pooling
+            options.styleScale = styleScale
+            options.originalColors = originalColors
+            options.margin = margin
+            options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+            options.saveEvery = saveIter
+            options.saveScales = saveScales
+            options.maxPixels = maxPixels
+            options.plotPath = plot
+            options.reportPath = report
+
+            let backend = try backendOptions.makeBackend()
+            let model = try self.model.load()
+            let cancellation = CancellationFlag()
+            let signals = SignalWatcher(onSignal: { cancellation.cancel() })
+            defer { withExtendedLifetime(signals) {} }
+            func render(on backend: Backend) throws -> RunReport {
+                let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
+                reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])
+                job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }
+                job.onNote = { note in
+                    printError("gpustyle: note: " + note)
+                    reporter.emitJSON(["event": "note", "message": note])
+                }
+                defer { reporter.finish() }
+                return try job.run(printEvery: printIter) { reporter.report($0) }
             }
-            defer { reporter.finish() }
-            return try job.run(printEvery: printIter) { reporter.report($0) }
-        }
-        // --backend auto promised a result: an OpenCL failure mid-run falls back to the CPU backend.
-        let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && backend.kind != "cpu"
-            ? { CPUBackend(threads: backendOptions.threads) } : nil
-        let result = try runWithFallback(on: backend, fallback: fallback, warn: {
-            printError("gpustyle: warning: " + $0)
-            reporter.emitJSON(["event": "fallback", "reason": $0])
-        }, render)
-        if let report { try writeAtomically(try result.json(), to: report) }
-        reporter.emitJSON(["event": "done", "output": result.output, "seconds": result.seconds,
-                           "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total])
-        if reporter.style == .bar {
-            printError(String(format: "wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", result.output, result.width,
-                              result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
+            // --backend auto promised a result: an OpenCL failure mid-run falls back to the CPU backend.
+            let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && backend.kind != "cpu"
+                ? { CPUBackend(threads: backendOptions.threads) } : nil
+            let result = try runWithFallback(on: backend, fallback: fallback, warn: {
+                printError("gpustyle: warning: " + $0)
+                reporter.emitJSON(["event": "fallback", "reason": $0])
+            }, render)
+            if let report { try writeAtomically(try result.json(), to: report) }
+            reporter.emitJSON(["event": "done", "output": result.output, "seconds": result.seconds,
+                               "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total])
+            if reporter.style == .bar {
+                printError(String(format: "wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", result.output, result.width,
+                                  result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
+            }
+        } catch {
+            let kind = (error as? GPUStyleError)?.kind
+            reporter.emitJSON(["event": "error", "kind": kind?.rawValue ?? "other", "exit_code": kind?.exitCode ?? GPUStyleCommand.exitCode(for: error).rawValue,
+                               "message": (error as? GPUStyleError)?.message ?? "\(error)"])
+            throw error
         }
     }
 }
 
-/// "a,b,c" → ["a", "b", "c"] (spaces trimmed, empties dropped).
-func parseList(_ text: String) -> [String] {
-    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+/// "a,b,c" → ["a", "b", "c"], "" → [] (spaces trimmed unless `trimming` is false; one trailing comma allowed). An empty
+/// entry elsewhere ("a,,b") is a usage error naming the option: it is a typo, not a request for fewer entries.
+func parseList(_ text: String, option: String, trimming: Bool = true) throws -> [String] {
+    if text.trimmingCharacters(in: .whitespaces).isEmpty { return [] }
+    var entries = text.split(separator: ",", omittingEmptySubsequences: false).map { trimming ? $0.trimmingCharacters(in: .whitespaces) : String($0) }
+    if entries.count > 1, entries.last?.isEmpty == true { entries.removeLast() }
+    guard !entries.contains(where: \.isEmpty) else {
+        throw GPUStyleError(.usage, "\(option) '\(text)': an empty entry between commas; give a comma-separated list such as a,b")
+    }
+    return entries
 }
 
 /// "0.3,0.7" → [0.3, 0.7]; a non-number is a usage error naming the option.
 func parseFloats(_ text: String, option: String) throws -> [Float] {
-    try parseList(text).map {
+    try parseList(text, option: option).map {
         guard let v = Float($0), v.isFinite else { throw GPUStyleError(.usage, "\(option): '\($0)' is not a number") }
         return v
     }

@@ -43,6 +43,23 @@ final class BadInputRegressionTests: XCTestCase {
         assertWeightsError(try WeightReaders.read(path: folder + "/empty.pth"), "empty.pth: the file is empty (0 bytes)")
     }
 
+    /// Content the sniffer cannot place is read as its name suggests, so the message says what is wrong with it; a
+    /// failing reader chosen by content says when the name disagrees. Content still decides which reader runs.
+    func testTheFileNameExplainsUnrecognisedContent() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func file(_ name: String, _ bytes: [UInt8]) -> String {
+            _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(bytes))
+            return folder + "/" + name
+        }
+        assertWeightsError(try WeightReaders.read(path: file("cut.safetensors", [8, 0, 0, 0])),
+                           "shorter than the 8-byte header length", "as its name says; its first bytes match no supported format")
+        assertWeightsError(try WeightReaders.read(path: file("cut.h5", [8, 0, 0, 0])), "not an HDF5 file")
+        assertWeightsError(try WeightReaders.read(path: file("cut.weights", [8, 0, 0, 0])), "unrecognised weight file (4 bytes)")
+        assertWeightsError(try WeightReaders.read(path: file("text.safetensors", Array("\n\u{2}ab".utf8))),
+                           "read as Caffe .caffemodel, as its first bytes say, though its name says safetensors")
+    }
+
     /// Opening a FIFO used to wait for a writer forever. A writer thread unblocks a regression after 3 s,
     /// so this test fails instead of hanging.
     func testFIFOsAreRefusedWithoutWaiting() throws {
@@ -138,6 +155,24 @@ final class BadInputRegressionTests: XCTestCase {
         assertUsage({ $0.reportPath = folder + "/missing/report.json" }, "--report", "does not exist")
         assertUsage({ $0.reportPath = folder + "/out.png" }, "--report", "same file as --output-image")
         assertUsage({ $0.reportPath = content }, "--report", "same file as --content-image")
+        assertUsage({ $0.plotPath = content }, "--plot", "same file as --content-image")
+        assertUsage({ $0.plotPath = folder + "/out.png" }, "--plot", "same file as --output-image")
+        assertUsage({ $0.plotPath = folder + "/missing/loss.svg" }, "--plot", "does not exist")
+        assertUsage({ $0.plotPath = folder + "/loss.pdf" }, "--plot", "use a .svg or .png name")
+        assertUsage({ $0.outputSize = (64, 64) }, "--output-size is for texture synthesis")
+        assertUsage({ $0.initImage = content }, "--init-image starts from an image, but --init is random")
+        assertUsage({ $0.scaleIterations = [10, 5] }, "--scale-iterations", "add --scales")
+        assertUsage({ $0.saveScales = true }, "--save-scales", "add --scales")
+        for derived in ["out_2.png", "out_128x96.png"] {
+            let path = folder + "/" + derived
+            _ = FileManager.default.createFile(atPath: path, contents: Data([1]))
+            assertUsage({ $0.styleImages = [path] }, "--style-image", derived, "would be overwritten")
+        }
+        for unrelated in ["out_a.png", "out_2.jpg", "out_2x.png", "out_.png"] {  // not names the run derives
+            let path = folder + "/" + unrelated
+            _ = FileManager.default.createFile(atPath: path, contents: Data([1]))
+            XCTAssertNoThrow(try options { $0.styleImages = [path] }.validate(for: model), unrelated)
+        }
         assertUsage({ $0.outputImage = folder + "/out.png"; try? FileManager.default.createDirectory(atPath: $0.outputImage, withIntermediateDirectories: true) },
                     "--output-image", "is a folder")
         assertUsage({ $0.outputImage = content + "/out.png" }, "--output-image", "content.png is not a folder")

@@ -77,7 +77,7 @@ final class CoarseToFineTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: options.scalePath(width: 64, height: 43)), "the last scale is the output")
 
         // The same 64-px scale from random noise starts far worse than from the upscaled 32-px result.
-        (options.scales, options.scaleIterations) = (nil, nil)
+        (options.scales, options.scaleIterations, options.saveScales) = (nil, nil, false)
         options.iterations = 1
         var fresh = 0.0
         _ = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).run { fresh = $0.status.losses.total }

@@ -38,7 +38,11 @@ final class CommandLineErrorTests: XCTestCase {
                                     "The value 'fft' is invalid for '--opencl-convolution <opencl-convolution>'. Please provide one of 'direct' and 'winograd'.")
         try assertOneLineUsageError(["-content_image", "a.png", "-multigpu_strategy", "2"],
                                     "-multigpu_strategy: gpustyle renders on one device, planning memory to fit large images (see --max-memory and --scales)")
-        try assertOneLineUsageError(["-content_image", "a.png", "-bogus_option", "2"], "Unknown option '--bogus-option'")
+        try assertOneLineUsageError(["-content_image", "a.png", "-bogus_option", "2"], "Unknown option '-bogus_option'")  // as typed, not as rewritten
+        try assertOneLineUsageError(["--progress", "none", "--style-image", "a.png,,b.png"],
+                                    "--style-image 'a.png,,b.png': an empty entry between commas; give a comma-separated list such as a,b")
+        try assertOneLineUsageError(["--progress", "none", "--style-layers", "relu1_1,,relu2_1"],
+                                    "--style-layers 'relu1_1,,relu2_1': an empty entry between commas; give a comma-separated list such as a,b")
         try assertOneLineUsageError(["--backend", "cuda"],
                                     "The value 'cuda' is invalid for '--backend <backend>'. Please provide one of 'auto', 'opencl' or 'cpu'.")
     }
@@ -49,6 +53,18 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineUsageError(["--threads", "-2,3"], "The value '-2,3' is invalid for '--threads <threads>'")
         try assertOneLineUsageError(["--original-colors", "-1"],
                                     "The option '--original-colors' does not take any value, but '-1' was specified.")
+    }
+
+    /// With JSON progress a failed run ends with an "error" event on stdout (the message still goes to stderr).
+    func testJSONProgressEndsWithTheError() throws {
+        let result = try run(["--progress", "json", "--style-image", "a.png,,b.png"])
+        XCTAssertEqual(result.status, 64)
+        let event = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(event?["event"] as? String, "error")
+        XCTAssertEqual(event?["kind"] as? String, "usage")
+        XCTAssertEqual(event?["exit_code"] as? Int, 64)
+        XCTAssertTrue((event?["message"] as? String)?.contains("an empty entry between commas") == true, result.stdout)
+        XCTAssertTrue(result.stderr.hasPrefix("gpustyle: error: --style-image"), result.stderr)
     }
 
     func testHelpStillExitsZero() throws {

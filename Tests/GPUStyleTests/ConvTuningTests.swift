@@ -80,7 +80,7 @@ final class ConvTuningTests: XCTestCase {
         chunked.winogradChunkBytes = 32 << 20
         XCTAssertEqual(try JSONDecoder().decode(ConvTuning.self, from: JSONEncoder().encode(chunked)), chunked)
 
-        XCTAssertNil(try ConvTuning.chunkBytesFromEnvironment([:]))
+        XCTAssertEqual(try ConvTuning.chunkBytesFromEnvironment([:]), .none, "unset: the default")
         XCTAssertEqual(try ConvTuning.chunkBytesFromEnvironment(["GPUSTYLE_WINOGRAD_CHUNK": "32M"]), .some(32 << 20))
         XCTAssertEqual(try ConvTuning.chunkBytesFromEnvironment(["GPUSTYLE_WINOGRAD_CHUNK": "MAX"]), .some(nil))
         for bad in ["0.5", "lots", "-3M"] {

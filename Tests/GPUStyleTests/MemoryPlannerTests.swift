@@ -81,6 +81,20 @@ final class MemoryPlannerTests: XCTestCase {
         }
     }
 
+    /// An image whose buffers exceed the device's largest single allocation says so, not "needs X but the budget is Y".
+    func testBufferOverTheLargestAllocationIsNamed() throws {
+        let device = try OpenCLTestDevice.backend().device
+        let backend = try OpenCLBackend(deviceIndex: device.index, convTuning: ConvTuning(), maxAllocationBytes: 16 << 20)
+        let network = try PreparedNetwork(backend: backend, model: Self.model, deepestLayer: "relu3_1")
+        let transfer = StyleTransfer(network: network, settings: RenderSettings(weights: Self.weights, iterations: 2))
+        XCTAssertThrowsError(try transfer.memoryPlan(width: 2048, height: 2048, hasContent: true, styleSizes: [(64, 64)])) { error in
+            XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)
+            XCTAssertTrue("\(error)".contains("2048×2048 needs a single buffer of"), "\(error)")
+            XCTAssertTrue("\(error)".contains("largest allocation (16.0 MiB)"), "\(error)")
+            XCTAssertFalse("\(error)".contains("budget"), "\(error)")
+        }
+    }
+
     func testOptionParsing() throws {
         XCTAssertEqual(try parseByteCount("16G"), 16 << 30)
         XCTAssertEqual(try parseByteCount("16GB"), 16_000_000_000)

@@ -18,6 +18,14 @@ final class NeuralStyleArgumentsTests: XCTestCase {
         XCTAssertEqual(t.notes, [])
     }
 
+    /// Errors about a rewritten option quote it as the user typed it.
+    func testErrorsKeepTheUsersSpelling() throws {
+        let t = try translate(["-content_image", "a.jpg", "-bogus_option", "2", "--seed", "3"])
+        XCTAssertEqual(t.arguments, ["--content-image", "a.jpg", "--bogus-option", "2", "--seed", "3"])
+        XCTAssertEqual(t.inUserSpelling("Unknown option '--bogus-option'"), "Unknown option '-bogus_option'")
+        XCTAssertEqual(t.inUserSpelling("Unknown option '--seeds'"), "Unknown option '--seeds'", "gpustyle's own spelling is left alone")
+    }
+
     func testOptionsWhoseMeaningDiffers() throws {
         XCTAssertEqual(try translate(["-gpu", "-1"]).arguments, ["--backend", "cpu"])
         XCTAssertEqual(try translate(["-gpu", "0"]).arguments, [], "the first GPU is what --backend auto picks")

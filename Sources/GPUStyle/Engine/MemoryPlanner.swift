@@ -98,12 +98,14 @@ public struct MemoryPlanner {
         let peaks = candidates.compactMap { layout in (try? simulatedPeak(layout: layout, history: 1)).map { (layout, $0) } }
         let fitting = peaks.filter { $0.1 <= room }
         if peaks.isEmpty, let first = candidates.first {
-            // No layout could be simulated: report why, unless it is the single-buffer limit (said below).
-            do { _ = try simulatedPeak(layout: first, history: 1) } catch is PlanningBackend.TooLarge {}
+            // No layout could be simulated: report why.
+            do { _ = try simulatedPeak(layout: first, history: 1) } catch let tooLarge as PlanningBackend.TooLarge {
+                throw GPUStyleError(.usage, "\(width)×\(height) needs a single buffer of \(formatGiB(tooLarge.bytes)), more than \(backend.deviceName)'s largest allocation (\(formatGiB(backend.memoryLimits.maxBufferBytes))); use a smaller image size")
+            }
         }
         guard let lowest = fitting.map(\.1).min(), let asked else {
             let need = (peaks.map(\.1).min() ?? 0) + backend.memory.currentBytes + workspace + MemoryPlanner.reserve(budget: budget)
-            throw GPUStyleError(.usage, "\(width)×\(height) needs about \(formatGiB(need)) of device memory even with the leanest memory plan\(peaks.isEmpty ? " (a single buffer would exceed the device's largest allocation)" : ""), but the budget is \(formatGiB(budget))\(settings.maxMemoryBytes == nil ? " (90% of \(backend.deviceName)'s memory)" : " (--max-memory)"); use a smaller --image-size\(asked == nil ? "" : " or --optimizer adam")\(settings.maxMemoryBytes == nil ? "" : " or raise --max-memory")")
+            throw GPUStyleError(.usage, "\(width)×\(height) needs about \(formatGiB(need)) of device memory even with the leanest memory plan, but the budget is \(formatGiB(budget))\(settings.maxMemoryBytes == nil ? " (90% of \(backend.deviceName)'s memory)" : " (--max-memory)"); use a smaller --image-size\(asked == nil ? "" : " or --optimizer adam")\(settings.maxMemoryBytes == nil ? "" : " or raise --max-memory")")
         }
         // Among layouts within 5% of the leanest, the first (fewest bands, least recomputation).
         let layout = fitting.first { Double($0.1) <= Double(lowest) * 1.05 }!.0

@@ -4,6 +4,17 @@
 public struct NeuralStyleTranslation: Equatable, Sendable {
     public var arguments: [String]
     public var notes: [String]
+    /// The spelling each passed-through option was given in (`--foo-bar` → `-foo_bar`), for error messages.
+    public var spellings: [String: String] = [:]
+
+    public init(arguments: [String], notes: [String], spellings: [String: String] = [:]) {
+        (self.arguments, self.notes, self.spellings) = (arguments, notes, spellings)
+    }
+
+    /// `message` with each rewritten option back in the spelling the user typed.
+    public func inUserSpelling(_ message: String) -> String {
+        spellings.reduce(message) { $0.replacingOccurrences(of: "'\($1.key)'", with: "'\($1.value)'") }
+    }
 }
 
 /// Rewrites neural-style's single-dash, snake_case options (`-content_image`, `-num_iterations`, …) as gpustyle's
@@ -14,7 +25,7 @@ public struct NeuralStyleTranslation: Equatable, Sendable {
 /// stores tuned tilings, and recognises the architecture from the weights); `-multigpu_strategy` and a list of GPUs
 /// are refused. Anything else passes through unchanged, so gpustyle's own spelling keeps working.
 public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (Int) throws -> Int) throws -> NeuralStyleTranslation {
-    var out: [String] = [], notes: [String] = []
+    var out: [String] = [], notes: [String] = [], spellings: [String: String] = [:]
     var index = 0
     func value(of option: String) throws -> String {
         guard index + 1 < arguments.count else { throw GPUStyleError(.usage, "\(option) needs a value (as in neural-style)") }
@@ -64,10 +75,12 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
             let text = try value(of: argument)
             if text != "nil" { out += ["--style-blend-weights", text] }
         default:
-            out.append("--" + name.replacingOccurrences(of: "_", with: "-"))
+            let option = "--" + name.replacingOccurrences(of: "_", with: "-")
+            spellings[option] = argument
+            out.append(option)
         }
     }
-    return NeuralStyleTranslation(arguments: out, notes: notes)
+    return NeuralStyleTranslation(arguments: out, notes: notes, spellings: spellings)
 }
 
 /// `content_image` for "-content_image": a single dash, then a lower-case word (not a number such as -1 or -inf,

@@ -51,6 +51,12 @@ public final class StylizeJob {
             let notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styleOriginals, styleSide: styleSide(at: finest),
                                                    resultSide: finest.longestSide, styleScale: options.styleScale)
             for note in notes { onNote(note) }
+            for (path, image) in zip(options.styleImages, styleOriginals) {
+                let size = RGBImage.sizeWithLongestSide(styleSide(at: finest), width: image.width, height: image.height)
+                guard size.width * size.height <= options.maxPixels else {
+                    throw GPUStyleError(.usage, "--style-image \(path): --style-scale \(options.styleScale) makes it \(size.width)×\(size.height) at the \(finest.longestSide)-px scale, over the --max-pixels limit of \(options.maxPixels); use a smaller --style-scale")
+                }
+            }
         }
         for (index, step) in schedule.enumerated() {
             sizedContent = try content.map { try $0.resized(longestSide: step.longestSide) }

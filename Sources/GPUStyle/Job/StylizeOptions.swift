@@ -79,6 +79,8 @@ public struct StylizeOptions: Sendable {
         guard imageSize >= 16 && imageSize <= 32768 else { throw fail("--image-size must be 16…32768 px (got \(imageSize))") }
         guard styleScale.isFinite && styleScale > 0 else { throw fail("--style-scale must be > 0 (got \(styleScale))") }
         guard lbfgsHistory >= 1 else { throw fail("--lbfgs-history must be at least 1 (got \(lbfgsHistory))") }
+        if scales == nil && scaleIterations != nil { throw fail("--scale-iterations gives the iterations per scale of --scales: add --scales") }
+        if scales == nil && saveScales { throw fail("--save-scales saves the coarser scales of --scales: add --scales") }
         _ = try scaleSchedule(iterations: iterations)
         if let bytes = maxMemoryBytes, bytes < 1 << 20 { throw fail("--max-memory must be at least 1 MiB (got \(bytes) bytes)") }
         guard (1...100).contains(jpegQuality) else { throw fail("--jpeg-quality must be 1…100 (got \(jpegQuality))") }
@@ -99,6 +101,9 @@ public struct StylizeOptions: Sendable {
         if weights.style > 0 && styleImages.isEmpty { throw fail("--style-image is required (or set --style-weight 0)") }
         if weights.content > 0 && contentImage == nil { throw fail("--content-image is required (or set --content-weight 0 and give --output-size)") }
         if contentImage == nil && outputSize == nil { throw fail("--output-size WxH is required without --content-image") }
+        if contentImage != nil && outputSize != nil {
+            throw fail("--output-size is for texture synthesis without --content-image; with a content image the size comes from --image-size")
+        }
         if let size = outputSize {
             guard size.width >= 16 && size.height >= 16 && size.width <= 32768 && size.height <= 32768 else {
                 throw fail("--output-size must be 16…32768 on each side (got \(size.width)×\(size.height))")
@@ -106,6 +111,7 @@ public struct StylizeOptions: Sendable {
             guard size.width * size.height <= maxPixels else { throw fail("--output-size \(size.width)×\(size.height) is over the --max-pixels limit of \(maxPixels)") }
         }
         if initialization == .image && contentImage == nil && initImage == nil { throw fail("--init image needs --content-image or --init-image") }
+        if initialization == .random && initImage != nil { throw fail("--init-image starts from an image, but --init is random; drop --init random or --init-image") }
         if let blend = styleBlendWeights {
             guard blend.count == styleImages.count else {
                 throw fail("--style-blend-weights has \(blend.count) value\(blend.count == 1 ? "" : "s") for \(styleImages.count) style image\(styleImages.count == 1 ? "" : "s")")
@@ -117,10 +123,10 @@ public struct StylizeOptions: Sendable {
         for (option, path) in inputPaths where access(path, R_OK) != 0 {
             throw fail("\(option) \(path): \(String(cString: strerror(errno)))")
         }
-        try validateOutputPath()
         if let plotPath, !["svg", "png"].contains((plotPath as NSString).pathExtension.lowercased()) {
             throw fail("--plot \(plotPath): use a .svg or .png name")
         }
+        try validateOutputPath()
     }
 
     /// Every input image with the option that named it.
@@ -130,7 +136,8 @@ public struct StylizeOptions: Sendable {
     }
 
     /// The output must be a .png/.jpg/.jpeg in a writable folder, and not one of the inputs; the same
-    /// goes for the report, which must not be the output either.
+    /// goes for the report and the plot, which must not be the output either. No input may have the name of
+    /// an image the run derives from the output (`--save-iter`, the interrupt save, `--save-scales`).
     public func validateOutputPath() throws {
         let ext = (outputImage as NSString).pathExtension.lowercased()
         guard ["png", "jpg", "jpeg"].contains(ext) else {
@@ -138,6 +145,7 @@ public struct StylizeOptions: Sendable {
         }
         var written = [("--output-image", outputImage)]
         if let reportPath { written.append(("--report", reportPath)) }
+        if let plotPath { written.append(("--plot", plotPath)) }
         for (index, (option, path)) in written.enumerated() {
             let clashes = inputPaths + written.prefix(index).map { (option: $0.0, path: $0.1) }
             if let clash = clashes.first(where: { Self.sameFile($0.path, path) }) {
@@ -145,6 +153,23 @@ public struct StylizeOptions: Sendable {
             }
             try Self.checkWritable(path, option: option)
         }
+        if let clash = inputPaths.first(where: { isDerivedOutput($0.path) }) {
+            let ns = outputImage as NSString
+            throw GPUStyleError(.usage, "\(clash.option) \(clash.path) has the name of an image this run may write beside --output-image \(outputImage) (\((ns.lastPathComponent as NSString).deletingPathExtension)_N.\(ns.pathExtension) for --save-iter or an interrupt, _WxH with --save-scales) and would be overwritten; choose another --output-image")
+        }
+    }
+
+    /// Whether `path` is `<output>_<N>.<ext>` or `<output>_<W>x<H>.<ext>` (the same folder, after resolving links).
+    private func isDerivedOutput(_ path: String) -> Bool {
+        func resolved(_ p: String) -> URL { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath() }
+        let output = resolved(outputImage), input = resolved(path)
+        guard input.deletingLastPathComponent().path == output.deletingLastPathComponent().path,
+              input.pathExtension == output.pathExtension else { return false }
+        let prefix = output.deletingPathExtension().lastPathComponent + "_"
+        let name = input.deletingPathExtension().lastPathComponent
+        guard name.hasPrefix(prefix) else { return false }
+        let suffix = name.dropFirst(prefix.count).split(separator: "x", omittingEmptySubsequences: false)
+        return (1...2).contains(suffix.count) && suffix.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
     }
 
     private static func sameFile(_ a: String, _ b: String) -> Bool {
@@ -154,7 +179,7 @@ public struct StylizeOptions: Sendable {
 
     /// `path` must not be a folder, and its folder must exist and take a new file: checked by creating and
     /// removing one, which also catches read-only file systems and folders that refuse even root.
-    private static func checkWritable(_ path: String, option: String) throws {
+    public static func checkWritable(_ path: String, option: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw GPUStyleError(.usage, "\(option) \(path) is a folder; give a file name")

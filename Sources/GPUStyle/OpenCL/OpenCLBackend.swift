@@ -22,7 +22,7 @@ public final class OpenCLBackend: Backend {
     public let convTuningSource: String
     /// Largest single buffer in bytes (`CL_DEVICE_MAX_MEM_ALLOC_SIZE`, or a smaller limit set for tests).
     let maxAllocationBytes: Int
-    /// Work-group size of the reduction kernels (a power of two, `REDUCE_WG` in loss.cl and vector.cl).
+    /// Work-group size of the reduction kernels (a power of two, `REDUCE_WG` in prelude.cl).
     let reduceGroupSize: Int
     /// Work-group size of the one-item-per-element kernels.
     let elementGroupSize: Int

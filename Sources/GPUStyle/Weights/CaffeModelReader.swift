@@ -66,18 +66,24 @@ public enum CaffeModelReader {
 
     /// `LayerParameter`: name=1, type=2 (string, "Convolution"), blobs=7.
     static func v2Layer(_ bytes: UnsafeRawBufferPointer, offset: Int, context: String) throws -> LayerRecord {
+        try namedLayer(bytes, offset: offset, context: context, message: "LayerParameter", blobsField: 7, convolutionType: "Convolution")
+    }
+
+    /// A layer message whose type is a string: name=1, type=2, blobs=`blobsField` (`LayerParameter`, `V0LayerParameter`).
+    static func namedLayer(_ bytes: UnsafeRawBufferPointer, offset: Int, context: String, message: String,
+                           blobsField: Int, convolutionType: String) throws -> LayerRecord {
         var layer = LayerRecord()
         var reader = ProtoReader(bytes, offset: offset, context: context)
         while let (field, value) = try reader.next() {
             switch (field, value) {
             case (1, .bytes(let s, _)): layer.name = string(s)
             case (2, .bytes(let s, _)): layer.type = string(s)
-            case (7, .bytes(let b, let o)): layer.blobs.append((b, o))
-            case (1, _), (2, _), (7, _): throw reader.corrupt("LayerParameter field \(field) has the wrong wire type")
+            case (blobsField, .bytes(let b, let o)): layer.blobs.append((b, o))
+            case (1, _), (2, _), (blobsField, _): throw reader.corrupt("\(message) field \(field) has the wrong wire type")
             default: break
             }
         }
-        layer.isConvolution = layer.type == "Convolution"
+        layer.isConvolution = layer.type == convolutionType
         return layer
     }
 
@@ -110,19 +116,7 @@ public enum CaffeModelReader {
 
     /// `V0LayerParameter`: name=1, type=2 (string, "conv"), blobs=50.
     static func v0Layer(_ bytes: UnsafeRawBufferPointer, offset: Int, context: String) throws -> LayerRecord {
-        var layer = LayerRecord()
-        var reader = ProtoReader(bytes, offset: offset, context: context)
-        while let (field, value) = try reader.next() {
-            switch (field, value) {
-            case (1, .bytes(let s, _)): layer.name = string(s)
-            case (2, .bytes(let s, _)): layer.type = string(s)
-            case (50, .bytes(let b, let o)): layer.blobs.append((b, o))
-            case (1, _), (2, _), (50, _): throw reader.corrupt("V0LayerParameter field \(field) has the wrong wire type")
-            default: break
-            }
-        }
-        layer.isConvolution = layer.type == "conv"
-        return layer
+        try namedLayer(bytes, offset: offset, context: context, message: "V0LayerParameter", blobsField: 50, convolutionType: "conv")
     }
 
     /// Names of the V1 layer types that carry blobs, for messages.

@@ -1,20 +1,58 @@
-// WeightReaders.swift — recognises a weight file by its first bytes (never its extension) and calls the right reader.
+// WeightReaders.swift — recognises a weight file by its first bytes (its extension only explains errors) and calls the right reader.
 
 /// The container formats gpustyle recognises.
 public enum WeightFormat: String, Sendable, Equatable {
     case safetensors, hdf5, torchZip = "pth-zip", torchLegacy = "pth-legacy", caffemodel
+
+    /// The format a file name's extension suggests (PyTorch's two containers as `.torchZip`), or nil.
+    init?(suggestedBy path: String) {
+        switch path.split(separator: ".").last.map({ $0.lowercased() }) {
+        case "safetensors": self = .safetensors
+        case "h5", "hdf5", "keras": self = .hdf5
+        case "pth", "pt", "bin": self = .torchZip
+        case "caffemodel": self = .caffemodel
+        default: return nil
+        }
+    }
+
+    /// How messages name it.
+    var displayName: String {
+        switch self {
+        case .safetensors: "safetensors"
+        case .hdf5: "Keras HDF5"
+        case .torchZip, .torchLegacy: "PyTorch .pth"
+        case .caffemodel: "Caffe .caffemodel"
+        }
+    }
+
+    /// Whether both are read by the same reader.
+    func sharesReader(with other: WeightFormat) -> Bool {
+        let torch: Set<WeightFormat> = [.torchZip, .torchLegacy]
+        return self == other || (torch.contains(self) && torch.contains(other))
+    }
 }
 
 /// Entry point for reading any supported weight file.
 public enum WeightReaders {
     /// Reads the file at `path` with the reader its content calls for.
     /// - Throws: `GPUStyleError(.weights)` when the file is unreadable, of an unknown format, or malformed.
+    /// The content decides the reader; where it matches no format, the reader the file name suggests explains what
+    /// is wrong (a 4-byte `.safetensors` is "shorter than the 8-byte header length", not "unrecognised"), and where
+    /// the content's reader fails on a file named as another format, the message says both.
     public static func read(path: String) throws -> WeightFile {
-        switch try sniff(path: path) {
-        case .safetensors: return try SafetensorsReader.read(path: path)
-        case .hdf5: return try HDF5Reader.read(path: path)
-        case .torchZip, .torchLegacy: return try TorchReader.read(path: path)
-        case .caffemodel: return try CaffeModelReader.read(path: path)
+        let file = try MappedFile(path: path)
+        return try withExtendedLifetime(file) {
+            let named = WeightFormat(suggestedBy: path)
+            guard let format = sniff(file.bytes) else {
+                guard let named, file.bytes.count > 0 else { throw unrecognised(path: path, size: file.bytes.count) }
+                do { return try read(bytes: file.bytes, path: path, as: named) } catch let error as GPUStyleError {
+                    throw GPUStyleError(.weights, "\(error.message) (read as \(named.displayName), as its name says; its first bytes match no supported format)")
+                }
+            }
+            do { return try read(bytes: file.bytes, path: path, as: format) } catch let error as GPUStyleError {
+                guard let named, !named.sharesReader(with: format) else { throw error }
+                throw GPUStyleError(error.kind, "\(error.message) (read as \(format.displayName), as its first bytes say, though its name says \(named.displayName))")
+            }
         }
     }
 
