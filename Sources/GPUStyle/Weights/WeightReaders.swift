@@ -34,11 +34,11 @@ public enum WeightFormat: String, Sendable, Equatable {
 
 /// Entry point for reading any supported weight file.
 public enum WeightReaders {
-    /// Reads the file at `path` with the reader its content calls for.
+    /// Reads the file at `path` with the reader its content calls for. Where the content matches no format, the reader
+    /// the file name suggests explains what is wrong (a 4-byte `.safetensors` is "shorter than the 8-byte header
+    /// length", not "unrecognised"); where the content's reader fails on a file named as another format, the message
+    /// says both.
     /// - Throws: `GPUStyleError(.weights)` when the file is unreadable, of an unknown format, or malformed.
-    /// The content decides the reader; where it matches no format, the reader the file name suggests explains what
-    /// is wrong (a 4-byte `.safetensors` is "shorter than the 8-byte header length", not "unrecognised"), and where
-    /// the content's reader fails on a file named as another format, the message says both.
     public static func read(path: String) throws -> WeightFile {
         let file = try MappedFile(path: path)
         return try withExtendedLifetime(file) {
