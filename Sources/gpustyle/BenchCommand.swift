@@ -45,6 +45,10 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let (width, height) = try dimensions()
+        guard iterations >= 1 else { throw GPUStyleError(.usage, "--iterations must be at least 1 (got \(iterations))") }
+        if compare && backendOptions.backend == .cpu {
+            throw GPUStyleError(.usage, "--compare runs both the CPU and the OpenCL backend; drop --backend cpu")
+        }
         guard lbfgsHistory >= 1 else { throw GPUStyleError(.usage, "--lbfgs-history must be ≥ 1 (got \(lbfgsHistory))") }
         if let report { try StylizeOptions.checkWritable(report, option: "--report") }
         let model = try model.map { try ModelLoader.load($0, architecture: nil, preprocessing: nil) }

@@ -68,6 +68,17 @@ final class ProgressReporter {
         if style == .bar { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
+    /// Runs `body`; if it throws, JSON progress ends with an `error` event (kind, exit code, message) before the error
+    /// goes on, so a consumer learns how the run ended, whatever ended it.
+    func endingWithErrorEvent(_ body: () throws -> Void) throws {
+        do { try body() } catch {
+            let kind = (error as? GPUStyleError)?.kind
+            emitJSON(["event": "error", "kind": kind?.rawValue ?? "other", "exit_code": kind?.exitCode ?? GPUStyleCommand.exitCode(for: error).rawValue,
+                      "message": (error as? GPUStyleError)?.message ?? "\(error)"])
+            throw error
+        }
+    }
+
     func emitJSON(_ fields: [String: Any]) {
         guard style == .json,
               let data = try? JSONSerialization.data(withJSONObject: fields.mapValues(jsonSafe), options: [.sortedKeys]) else { return }

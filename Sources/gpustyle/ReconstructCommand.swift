@@ -23,25 +23,30 @@ struct ReconstructCommand: ParsableCommand {
     @Option(help: "auto, bar, json or none.") var progress: ProgressStyle = .auto
 
     func run() throws {
-        var check = StylizeOptions()
-        check.contentImage = contentImage
-        check.styleImages = [styleImage]
-        check.outputImage = outputImage
-        check.jpegQuality = jpegQuality
-        check.margin = margin
-        try check.validateOutputPath()
-        guard (0...256).contains(margin) else { throw GPUStyleError(.usage, "--margin must be 0…256 pixels (got \(margin))") }
-        guard (1...100).contains(jpegQuality) else { throw GPUStyleError(.usage, "--jpeg-quality must be 1…100 (got \(jpegQuality))") }
-        let backend = try backendOptions.makeBackend(), model = try self.model.load()
-        let content = try ImageIO.read(path: contentImage, maxPixels: maxPixels).resized(longestSide: imageSize)
-        let style = try ImageIO.read(path: styleImage, maxPixels: maxPixels).resized(longestSide: imageSize)
         let reporter = ProgressReporter(style: progress, printEvery: 50)
-        let sheet = try renderReconstructionSheet(backend: backend, model: model, content: content, style: style,
-                                                  iterations: numIterations, seed: seed, margin: margin) { label, status in
-            reporter.report(status, saved: nil, phase: label)
+        try reporter.endingWithErrorEvent {
+            var check = StylizeOptions()
+            check.contentImage = contentImage
+            check.styleImages = [styleImage]
+            check.outputImage = outputImage
+            try check.validateOutputPath()
+            guard numIterations >= 1 else { throw GPUStyleError(.usage, "--num-iterations must be at least 1 (got \(numIterations))") }
+            guard (0...256).contains(margin) else { throw GPUStyleError(.usage, "--margin must be 0…256 pixels (got \(margin))") }
+            guard (1...100).contains(jpegQuality) else { throw GPUStyleError(.usage, "--jpeg-quality must be 1…100 (got \(jpegQuality))") }
+            // The images before the device: a bad file or size is reported without waiting for OpenCL to start.
+            let (content, style) = try Reconstruction.loadTiles(contentPath: contentImage, stylePath: styleImage,
+                                                                imageSize: imageSize, maxPixels: maxPixels)
+            let backend = try backendOptions.makeBackend(), model = try self.model.load()
+            reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": seed,
+                               "reconstructions": Reconstruction.paperFigure.count])
+            let sheet = try renderReconstructionSheet(backend: backend, model: model, content: content, style: style,
+                                                      iterations: numIterations, seed: seed, margin: margin) { label, status in
+                reporter.report(status, saved: nil, phase: label)
+            }
+            reporter.finish()
+            try ImageIO.write(sheet, to: outputImage, options: ImageWriteOptions(jpegQuality: jpegQuality))
+            reporter.emitJSON(["event": "done", "output": outputImage, "width": sheet.width, "height": sheet.height])
+            if reporter.style == .bar { printError("wrote \(outputImage)") }
         }
-        reporter.finish()
-        try ImageIO.write(sheet, to: outputImage, options: ImageWriteOptions(jpegQuality: jpegQuality))
-        printError("wrote \(outputImage)")
     }
 }

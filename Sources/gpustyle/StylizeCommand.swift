@@ -45,7 +45,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Print progress every N iterations (JSON mode).") var printIter = 50
     @Option(help: "Save an intermediate image every N iterations (0: never).") var saveIter = 100
     @Option(help: "Refuse input images with more pixels than this.") var maxPixels = ImageIO.defaultMaxPixels
-    @Option(help: "Coarse-to-fine: longest sides to render in turn (e.g. 512,1024,2048), or a number of scales that double up to --image-size; each starts from the previous result, upscaled.")
+    @Option(help: "Coarse-to-fine: longest sides to render in turn (e.g. 512,1024,2048), or a number of scales (1…16) that double up to --image-size; each starts from the previous result, upscaled.")
     var scales: String?
     @Option(help: "Iterations at each scale, comma-separated, or one value for all (default: --num-iterations at the first scale, half as many at each finer one).")
     var scaleIterations: String?
@@ -61,8 +61,7 @@ struct StylizeCommand: ParsableCommand {
     func run() throws {
         guard printIter >= 0 else { throw GPUStyleError(.usage, "--print-iter must be ≥ 0 (0: no periodic progress lines; got \(printIter))") }
         let reporter = ProgressReporter(style: progress, printEvery: printIter)
-        // A JSON consumer learns how the run ended, whatever ended it.
-        do {
+        try reporter.endingWithErrorEvent {
             var options = StylizeOptions()  // the command line first: a typo is reported before the device starts
             options.contentImage = contentImage
             options.styleImages = try styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) }
@@ -131,11 +130,6 @@ struct StylizeCommand: ParsableCommand {
                 printError(String(format: "wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", result.output, result.width,
                                   result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
             }
-        } catch {
-            let kind = (error as? GPUStyleError)?.kind
-            reporter.emitJSON(["event": "error", "kind": kind?.rawValue ?? "other", "exit_code": kind?.exitCode ?? GPUStyleCommand.exitCode(for: error).rawValue,
-                               "message": (error as? GPUStyleError)?.message ?? "\(error)"])
-            throw error
         }
     }
 }

@@ -36,15 +36,12 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let timeLimit, !(timeLimit.isFinite && timeLimit > 0) {
+            throw GPUStyleError(.usage, "--time-limit must be a number of seconds > 0 (got \(timeLimit))")
+        }
+        if let report { try StylizeOptions.checkWritable(report, option: "--report") }  // now, not after minutes of tuning
         guard !(try OpenCLDevices.list()).isEmpty else {
             throw GPUStyleError(.opencl, "tune: no OpenCL platform is installed (install the GPU driver's ICD, or pocl-opencl-icd); there is nothing to tune")
-        }
-        if let report {  // checked now rather than after minutes of tuning
-            let folder = (report as NSString).deletingLastPathComponent
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
-                throw GPUStyleError(.usage, "--report \(report): the folder \(folder) does not exist")
-            }
         }
         let started = Date()
         let outcome = try ConvTuner.tune(deviceIndex: device, imageSize: size, repeats: repeats, quick: quick, precision: precision,

@@ -67,6 +67,37 @@ final class CommandLineErrorTests: XCTestCase {
         XCTAssertTrue(result.stderr.hasPrefix("gpustyle: error: --style-image"), result.stderr)
     }
 
+    /// `reconstruct` checks its sizes before resizing or starting a device (an --image-size of 100000 used to abort
+    /// allocating 80 GB), and with JSON progress ends with the error event too.
+    func testReconstructRefusesBadSizesUpFront() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples").standardized
+        let content = examples.appendingPathComponent("chelsea.png").path, style = examples.appendingPathComponent("shipwreck.jpg").path
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("gpustyle-reconstruct-\(getpid()).png").path
+        let common = ["reconstruct", "--content-image", content, "--style-image", style, "--output-image", output, "--progress", "none"]
+        try assertOneLineUsageError(common + ["--image-size", "100000"], "--image-size must be 16…32768 px (got 100000)")
+        try assertOneLineUsageError(common + ["--image-size", "30000"],
+                                    "--content-image \(content): --image-size 30000 makes it 30000×19956, over the --max-pixels limit of 89478485; use a smaller --image-size")
+        try assertOneLineUsageError(common + ["--num-iterations", "0"], "--num-iterations must be at least 1 (got 0)")
+        let result = try run(common + ["--progress", "json", "--style-image", "/nonexistent/style.png"])
+        XCTAssertEqual(result.status, 65)
+        let event = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(event?["event"] as? String, "error", result.stdout)
+        XCTAssertEqual(event?["exit_code"] as? Int, 65)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+
+    /// bench and tune refuse what they would otherwise run with (tune used to run a trial and store it for
+    /// `--time-limit -1`, and to find an unusable --report only after minutes of trials).
+    func testBenchAndTuneRefuseNonsenseUpFront() throws {
+        try assertOneLineUsageError(["bench", "--iterations", "0"], "--iterations must be at least 1 (got 0)")
+        try assertOneLineUsageError(["bench", "--compare", "--backend", "cpu"],
+                                    "--compare runs both the CPU and the OpenCL backend; drop --backend cpu")
+        try assertOneLineUsageError(["tune", "--time-limit", "-1"], "--time-limit must be a number of seconds > 0 (got -1.0)")
+        try assertOneLineUsageError(["tune", "--time-limit", "nan"], "--time-limit must be a number of seconds > 0 (got nan)")
+        let folder = FileManager.default.temporaryDirectory.path
+        try assertOneLineUsageError(["tune", "--report", folder], "--report \(folder) is a folder; give a file name")
+    }
+
     func testHelpStillExitsZero() throws {
         let result = try run(["--help"])
         XCTAssertEqual(result.status, 0)

@@ -126,6 +126,7 @@ final class MemoryPlannerTests: XCTestCase {
             XCTAssertThrowsError(try options.scaleSchedule(iterations: 400), bad)
         }
         XCTAssertThrowsError(try ScaleSpec(parsing: "256,x"))
+        XCTAssertThrowsError(try ScaleSpec(parsing: "50")) { XCTAssertTrue("\($0)".contains("one value is a number of scales, 1…16"), "\($0)") }
         options.outputSize = (600, 300)
         options.scales = .count(2)
         XCTAssertEqual(try options.scaleSchedule(iterations: 10).map(\.longestSide), [300, 600], "texture synthesis scales --output-size")

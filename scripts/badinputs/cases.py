@@ -167,7 +167,7 @@ def valid_image_cases(c):
 def weight_cases(c):
     small = w.small_safetensors()
     c.weights("empty.safetensors", b"", ["empty", "unrecognised"])
-    c.weights("text.pth", b"model weights go here\n", ["unrecognised"])
+    c.weights("text.pth", b"model weights go here\n", ["unrecognised", "match no supported format"])
     for name, make in [("fifo.safetensors", os.mkfifo), ("folder.safetensors", os.mkdir)]:
         path = os.path.join(c.folder, "weights", name)
         make(path)
@@ -285,6 +285,18 @@ def option_cases(c):
     o("bad-output-size", ["--content-weight", "0", "--output-size", "64by64"], ["--output-size"], ["WIDTHxHEIGHT"],
       base=["--style-image", c.style])
     o("unknown-option", ["--styleweight", "3"], ["--styleweight"], ["Unknown option"])
+    o("scales-one-large-value", ["--scales", "50"], ["--scales"], ["number of scales"])
+    o("scale-iterations-without-scales", ["--scale-iterations", "5"], ["--scale-iterations"], ["add --scales"])
+    o("save-scales-without-scales", ["--save-scales"], ["--save-scales"], ["add --scales"])
+    o("init-random-with-init-image", ["--init", "random", "--init-image", c.style], ["--init-image", "--init"], ["random"])
+    o("output-size-with-content", ["--output-size", "64x64"], ["--output-size"], ["texture synthesis"])
+    o("style-layers-empty-entry", ["--style-layers", "relu1_1,,relu2_1"], ["--style-layers"], ["empty entry"])
+    o("print-iter-negative", ["--print-iter", "-1"], ["--print-iter"], ["≥ 0"])
+    o("threads-zero", ["--threads", "0"], ["--threads"], ["1…1024"])
+    o("plot-is-content", ["--plot", c.content], ["--plot", "--content-image"], ["same file"], keep=[c.content])
+    derived = c.write("out/derived_5.png", im.png(48, 40))  # what --save-iter 5 would write beside out/derived.png
+    o("input-named-like-a-save", ["--output-image", c.output("derived"), "--save-iter", "5"], ["--content-image", derived],
+      ["overwritten"], keep=[derived], output=c.output("derived"), base=["--content-image", derived, "--style-image", c.style])
     o("valid-two-styles", ["--style-image", c.content, "--style-blend-weights", "3,1"], [], [], expect="valid")
     o("valid-texture", ["--content-weight", "0", "--output-size", "40x24"], [], [], expect="valid",
       base=["--style-image", c.style], shape="landscape")

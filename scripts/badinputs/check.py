@@ -88,7 +88,7 @@ def run_case(gpustyle, case):
     seconds = time.time() - started
     lines = [line for line in stderr.split("\n") if line.strip()]
     problems = (check_bad if case["expect"] == "bad" else check_valid)(case, rc, lines)
-    problems += ["left " + os.path.basename(p) for p in leftovers(case["output"])]
+    problems += ["left " + os.path.basename(p) for p in leftovers(case["output"]) if p not in case.get("keep", [])]
     problems += ["changed " + os.path.basename(p) for p, d in before.items() if not os.path.exists(p) or digest(p) != d]
     problems += ["created " + p + " (something ran)" for p in case.get("absent", []) if os.path.exists(p)]
     shown = lines[0] if case["expect"] == "bad" and lines else ("; ".join(lines) or "ok")

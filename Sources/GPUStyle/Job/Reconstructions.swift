@@ -16,6 +16,36 @@ public struct Reconstruction: Sendable {
         let contentRow = (1...5).map { n in Reconstruction(label: "content relu\(n)_2", styleLayers: [], contentLayers: ["relu\(n)_2"]) }
         return styleRow + contentRow
     }()
+
+    /// The content and style images of `gpustyle reconstruct`, read and resized so their longest side is `imageSize`.
+    /// - Throws: `GPUStyleError(.usage)` naming the option for an `imageSize` outside 16…32768 or a resized image over
+    ///   `maxPixels` (checked before resizing), the file's error for an unreadable image.
+    public static func loadTiles(contentPath: String, stylePath: String, imageSize: Int,
+                                 maxPixels: Int) throws -> (content: RGBImage, style: RGBImage) {
+        guard (16...32768).contains(imageSize) else {
+            throw GPUStyleError(.usage, "--image-size must be 16…32768 px (got \(imageSize))")
+        }
+        guard maxPixels >= 1 else { throw GPUStyleError(.usage, "--max-pixels must be at least 1 (got \(maxPixels))") }
+        var tiles: [RGBImage] = []
+        for (option, path) in [("--content-image", contentPath), ("--style-image", stylePath)] {
+            let image = try ImageIO.read(path: path, maxPixels: maxPixels)
+            let size = RGBImage.sizeWithLongestSide(imageSize, width: image.width, height: image.height)
+            guard size.width * size.height <= maxPixels else {
+                throw GPUStyleError(.usage, "\(option) \(path): --image-size \(imageSize) makes it \(size.width)×\(size.height), over the --max-pixels limit of \(maxPixels); use a smaller --image-size")
+            }
+            tiles.append(try image.resized(width: size.width, height: size.height))
+        }
+        try checkTileSizes(content: tiles[0], style: tiles[1])
+        return (tiles[0], tiles[1])
+    }
+
+    /// relu5_x lies behind four poolings: every image needs 16 px on each side (the generated one is padded to the
+    /// canvas, but a tiny image mirrored out many times over is not a reconstruction of anything).
+    static func checkTileSizes(content: RGBImage, style: RGBImage) throws {
+        for (what, image) in [("content", content), ("style", style)] where min(image.width, image.height) < 16 {
+            throw GPUStyleError(.usage, "the \(what) image is \(image.width)×\(image.height) px at this --image-size; relu5_1 needs at least 16 px on each side: use a larger --image-size")
+        }
+    }
 }
 
 /// Renders each reconstruction from the same seeded white noise (uniform RGB, as in the paper) at the content image's size, with neural-style's weights
@@ -25,11 +55,7 @@ public func renderReconstructionSheet(backend: Backend, model: Model, content: R
                                       seed: UInt64 = 1, margin: Int = StylizeOptions.defaultMargin,
                                       progress: (String, IterationStatus) -> Void = { _, _ in }) throws -> RGBImage {
     let w = content.width, h = content.height
-    // relu5_x lies behind four poolings: every image needs 16 px on each side (the generated one is padded to the
-    // canvas, but a tiny image mirrored out many times over is not a reconstruction of anything).
-    for (what, image) in [("content", content), ("style", style)] where min(image.width, image.height) < 16 {
-        throw GPUStyleError(.usage, "the \(what) image is \(image.width)×\(image.height) px at this --image-size; relu5_1 needs at least 16 px on each side: use a larger --image-size")
-    }
+    try Reconstruction.checkTileSizes(content: content, style: style)
     var rng = SplitMix64(seed: seed)
     let noise = RGBImage(width: w, height: h, pixels: (0..<(3 * w * h)).map { _ in Float(rng.nextUniform()) })
     var tiles: [(String, RGBImage)] = []

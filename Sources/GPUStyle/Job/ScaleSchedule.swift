@@ -5,14 +5,18 @@ public enum ScaleSpec: Sendable, Equatable {
     case sides([Int])
     case count(Int)
 
-    /// "256,512,1024" (sides) or "4" (count).
+    /// "256,512,1024" (sides) or "4" (count, 1…16; a single larger value is refused).
     public init(parsing text: String) throws {
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let values = parts.compactMap { Int($0) }
         guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0 >= 1 }) else {
             throw GPUStyleError(.usage, "--scales \(text): give increasing sizes (e.g. 256,512,1024) or a number of scales (e.g. 3)")
         }
-        self = values.count == 1 && values[0] <= 16 ? .count(values[0]) : .sides(values)
+        // One value is a count: "--scales 50" meaning one 50-px scale (or fifty scales) is a typo, not a plan.
+        guard values.count > 1 || values[0] <= 16 else {
+            throw GPUStyleError(.usage, "--scales \(text): one value is a number of scales, 1…16 (e.g. 3); sizes go in a list that ends at --image-size (e.g. 256,512,1024)")
+        }
+        self = values.count == 1 ? .count(values[0]) : .sides(values)
     }
 }
 

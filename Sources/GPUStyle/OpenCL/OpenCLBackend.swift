@@ -86,7 +86,7 @@ public final class OpenCLBackend: Backend {
         let chosen: OpenCLDeviceHandle
         if let deviceIndex {
             guard handles.indices.contains(deviceIndex) else {
-                throw GPUStyleError(.usage, "OpenCL device \(deviceIndex) does not exist: there are \(handles.count) (0…\(handles.count - 1)); see `gpustyle devices`")
+                throw GPUStyleError(.usage, "OpenCL device \(deviceIndex) does not exist: \(handles.count == 1 ? "there is 1 (index 0)" : "there are \(handles.count) (0…\(handles.count - 1))"); see `gpustyle devices`")
             }
             chosen = handles[deviceIndex]
         } else {
