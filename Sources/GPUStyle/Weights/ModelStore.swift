@@ -60,10 +60,20 @@ public struct ModelStore: Sendable {
         (try? ModelStore.validate(name: name)) != nil && FileManager.default.fileExists(atPath: path(forModel: name))
     }
 
+    /// Whether the model folder exists (a file in its place is an error that says so).
+    private func folderExists() throws -> Bool {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder) else { return false }
+        guard isFolder.boolValue else {
+            throw GPUStyleError(.io, "\(directory): the model folder is a file; remove it or set GPUSTYLE_MODEL_DIR to a folder")
+        }
+        return true
+    }
+
     /// Installed models sorted by name; an empty list when the folder does not exist. Unreadable files
     /// are listed with `problem` set rather than failing the listing.
     public func list() throws -> [InstalledModel] {
-        guard FileManager.default.fileExists(atPath: directory) else { return [] }
+        guard try folderExists() else { return [] }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -110,6 +120,7 @@ public struct ModelStore: Sendable {
     @discardableResult
     public func save(_ model: Model, source: String) throws -> InstalledModel {
         try ModelStore.validate(name: model.name)
+        _ = try folderExists()
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
