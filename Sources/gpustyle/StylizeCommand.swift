@@ -13,7 +13,7 @@ struct StylizeCommand: ParsableCommand {
         abstract: "Paint a content image in the style of one or more style images.")
 
     @Option(help: "The photograph to stylise.") var contentImage: String?
-    @Option(parsing: .singleValue, help: "Style image(s): repeat the option or separate paths with commas.")
+    @Option(parsing: .singleValue, help: "Style image(s): repeat the option or separate paths with commas; a folder stands for its .png/.jpg images, in name order.")
     var styleImage: [String] = []
     @Option(help: "Comma-separated weights for blending several styles (normalised to sum 1; default equal).")
     var styleBlendWeights: String?
@@ -64,7 +64,8 @@ struct StylizeCommand: ParsableCommand {
         try reporter.endingWithErrorEvent {
             var options = StylizeOptions()  // the command line first: a typo is reported before the device starts
             options.contentImage = contentImage
-            options.styleImages = try styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) }
+            options.styleImages = try StylizeOptions.expandingStyleFolders(
+                styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) })
             options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
             options.outputImage = outputImage
             options.jpegQuality = jpegQuality

@@ -297,6 +297,15 @@ def option_cases(c):
     derived = c.write("out/derived_5.png", im.png(48, 40))  # what --save-iter 5 would write beside out/derived.png
     o("input-named-like-a-save", ["--output-image", c.output("derived"), "--save-iter", "5"], ["--content-image", derived],
       ["overwritten"], keep=[derived], output=c.output("derived"), base=["--content-image", derived, "--style-image", c.style])
+    os.makedirs(os.path.join(c.folder, "images", "no-styles"))
+    c.write("images/no-styles/readme.txt", b"paintings go here\n")
+    o("style-folder-without-images", [], [c.folder + "/images/no-styles"], ["folder without"],
+      base=["--content-image", c.content, "--style-image", c.folder + "/images/no-styles"])
+    os.makedirs(os.path.join(c.folder, "images", "styles"))
+    for name in ("a.png", "b.png"):
+        c.write("images/styles/" + name, im.png(40, 40))
+    o("valid-style-folder", ["--style-blend-weights", "3,1"], [], [], expect="valid",
+      base=["--content-image", c.content, "--style-image", c.folder + "/images/styles"])
     o("valid-two-styles", ["--style-image", c.content, "--style-blend-weights", "3,1"], [], [], expect="valid")
     o("valid-texture", ["--content-weight", "0", "--output-size", "40x24"], [], [], expect="valid",
       base=["--style-image", c.style], shape="landscape")

@@ -43,6 +43,14 @@ public struct RunReport: Codable, Sendable {
     public var memoryPlan: String
     /// Each scale of a coarse-to-fine run, coarse first (one entry without `--scales`); `history` and `final` are the last's.
     public var scales: [ScaleReport]
+    /// The inputs and loss weights the run used (style folders expanded, blend weights normalised to sum 1).
+    public var contentImage: String?
+    public var styleImages: [String]
+    public var styleBlendWeights: [Float]
+    public var contentWeight: Float
+    public var styleWeight: Float
+    public var contentLayers: [String]
+    public var styleLayers: [String]
 
     enum CodingKeys: String, CodingKey {
         case backend, device, precision, model, width, height, iterations, seconds
@@ -50,6 +58,9 @@ public struct RunReport: Codable, Sendable {
         case peakDeviceMemoryBytes = "peak_device_memory_bytes"
         case history, final, seed, optimizer, output, recoveries, scales
         case memoryPlan = "memory_plan"
+        case contentImage = "content_image", styleImages = "style_images", styleBlendWeights = "style_blend_weights"
+        case contentWeight = "content_weight", styleWeight = "style_weight"
+        case contentLayers = "content_layers", styleLayers = "style_layers"
     }
 
     /// Pretty-printed JSON, keys sorted.

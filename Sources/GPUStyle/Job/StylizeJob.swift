@@ -175,12 +175,15 @@ public final class StylizeJob {
         let iterations = scales.reduce(0) { $0 + $1.iterations }
         let seconds = scales.reduce(0) { $0 + $1.seconds }
         let precision = (backend as? OpenCLBackend)?.convTuning.gemm.precision ?? .fp32
+        let weights = options.resolvedSettings(for: model).weights
         return RunReport(backend: backend.kind, device: backend.deviceName, precision: precision.rawValue, model: model.name, width: width,
                          height: height, iterations: iterations, seconds: seconds,
                          secondsPerIteration: seconds / Double(max(iterations, 1)), peakDeviceMemoryBytes: backend.memory.peakBytes,
                          history: history, final: history.last!, seed: options.seed, optimizer: options.optimizer.rawValue,
                          output: options.outputImage, recoveries: result.recoveries, memoryPlan: result.memoryPlan.summary,
-                         scales: scales)
+                         scales: scales, contentImage: options.contentImage, styleImages: options.styleImages,
+                         styleBlendWeights: options.normalizedBlendWeights, contentWeight: weights.content, styleWeight: weights.style,
+                         contentLayers: weights.contentLayers, styleLayers: weights.styleLayers)
     }
 }
 

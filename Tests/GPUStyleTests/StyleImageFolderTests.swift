@@ -1,0 +1,48 @@
+// StyleImageFolderTests.swift — a style image folder stands for its images in name order; the report names every input.
+import XCTest
+@testable import GPUStyle
+
+final class StyleImageFolderTests: XCTestCase {
+    func testAFolderStandsForItsImagesInNameOrder() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let styles = folder + "/styles"
+        try FileManager.default.createDirectory(atPath: styles + "/nested.png", withIntermediateDirectories: true)
+        for name in ["b.jpg", "A.PNG", "c.jpeg", "notes.txt", ".hidden.png"] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: styles + "/" + name, contents: Data([1])))
+        }
+        XCTAssertEqual(try StylizeOptions.expandingStyleFolders(["x.png", styles, "y.jpg"]),
+                       ["x.png", styles + "/A.PNG", styles + "/b.jpg", styles + "/c.jpeg", "y.jpg"],
+                       "images directly in the folder, sorted; not text, hidden files or folders; files kept in place")
+        let empty = folder + "/empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try StylizeOptions.expandingStyleFolders([empty])) { error in
+            XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)
+            XCTAssertTrue("\(error)".contains("--style-image \(empty) is a folder without .png, .jpg or .jpeg images"), "\(error)")
+        }
+    }
+
+    func testTheReportNamesTheInputsAndWeights() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = StylizeOptions()
+        options.contentImage = folder + "/content.png"
+        options.styleImages = [folder + "/a.png", folder + "/b.png"]
+        try ImageIO.write(RGBImage(width: 32, height: 24, red: 0.2, green: 0.5, blue: 0.7), to: options.contentImage!)
+        for (path, red) in zip(options.styleImages, [0.9, 0.1] as [Float]) {
+            try ImageIO.write(RGBImage(width: 32, height: 32, red: red, green: 0.4, blue: 0.3), to: path)
+        }
+        options.outputImage = folder + "/out.png"
+        (options.imageSize, options.iterations, options.margin, options.saveEvery) = (32, 1, 0, 0)
+        (options.styleBlendWeights, options.contentLayers, options.styleLayers) = ([3, 1], ["relu2_1"], ["relu1_1"])
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv2_1")
+        let report = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).run()
+        let json = try JSONSerialization.jsonObject(with: report.json()) as! [String: Any]
+        XCTAssertEqual(json["content_image"] as? String, options.contentImage)
+        XCTAssertEqual(json["style_images"] as? [String], options.styleImages)
+        XCTAssertEqual((json["style_blend_weights"] as? [NSNumber])?.map(\.doubleValue), [0.75, 0.25])
+        XCTAssertEqual(json["content_layers"] as? [String], ["relu2_1"])
+        XCTAssertEqual(json["style_layers"] as? [String], ["relu1_1"])
+        XCTAssertEqual((json["content_weight"] as? NSNumber)?.doubleValue, Double(model.defaults.contentWeight))
+    }
+}
