@@ -57,6 +57,8 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "auto (bar on a terminal, JSON lines otherwise), bar, json or none.") var progress: ProgressStyle = .auto
     @Option(help: "Write a JSON report (timings, memory, loss history) here.") var report: String?
     @Option(help: "Draw content, style and TV loss per iteration into this .svg or .png.") var plot: String?
+    @Flag(help: "Print each scale's size and memory plan (predicted peak within --max-memory) and stop: render and write nothing.")
+    var planOnly = false
 
     func run() throws {
         guard printIter >= 0 else { throw GPUStyleError(.usage, "--print-iter must be ≥ 0 (0: no periodic progress lines; got \(printIter))") }
@@ -106,6 +108,21 @@ struct StylizeCommand: ParsableCommand {
             let cancellation = CancellationFlag()
             let signals = SignalWatcher(onSignal: { cancellation.cancel() })
             defer { withExtendedLifetime(signals) {} }
+            if planOnly {
+                let job = try StylizeJob(options: options, backend: backend, model: model)
+                job.onNote = { note in printError("gpustyle: note: " + note) }
+                let scales = try job.plans()
+                guard reporter.style != .json else {
+                    for scale in scales { reporter.announce(step: scale.step, plan: scale.plan) }
+                    reporter.emitJSON(["event": "done", "plan_only": true, "scales": scales.count])
+                    return
+                }
+                print("\(backend.kind) on \(backend.deviceName), \(model.name): \(scales.count) scale\(scales.count == 1 ? "" : "s") (predicted, nothing rendered)")
+                for (index, scale) in scales.enumerated() {
+                    print("  \(index + 1)/\(scales.count) \(scale.width)×\(scale.height) (canvas \(scale.canvasWidth)×\(scale.canvasHeight)), \(scale.step.iterations) iterations: memory plan \(scale.plan.summary)")
+                }
+                return
+            }
             func render(on backend: Backend) throws -> RunReport {
                 let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
                 reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])

@@ -129,6 +129,28 @@ final class CoarseToFineTests: XCTestCase {
         XCTAssertEqual((scaleRows[1]["tv_weight"] as! NSNumber).doubleValue, 2.5e-3, accuracy: 1e-9)
     }
 
+    /// `--plan-only`: the plans `plans()` predicts are the ones `run()` then follows, scale by scale, and planning
+    /// writes nothing.
+    func testPlansAreTheOnesTheRunFollows() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = try smoothPair(in: dir, content: (60, 40), styleSide: 30)
+        (options.imageSize, options.seed, options.saveEvery, options.margin) = (64, 3, 0, 8)
+        (options.scales, options.scaleIterations) = (.count(2), [2, 1])
+        options.maxMemoryBytes = 512 << 20
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv2_1")
+        (options.contentLayers, options.styleLayers) = (["relu2_1"], ["relu1_1", "relu2_1"])
+        let planned = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).plans()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["content.png", "style.png"])
+        XCTAssertEqual(planned.map { [$0.width, $0.height, $0.canvasWidth, $0.canvasHeight] }, [[32, 21, 48, 38], [64, 43, 80, 60]])
+        let job = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model)
+        var followed: [(ScaleStep, MemoryPlan)] = []
+        job.onPlan = { followed.append(($0, $1)) }
+        _ = try job.run()
+        XCTAssertEqual(followed.map(\.0), planned.map(\.step))
+        XCTAssertEqual(followed.map(\.1), planned.map(\.plan))
+    }
+
     func testNoEnlargementNoteAtOrBelowTwiceTheStyleImagesSize() {
         let (wide, tall) = (smooth(32, 20, frequency: 1), smooth(20, 32, frequency: 1))
         func notes(styleSide: Int) -> [String] {

@@ -36,55 +36,26 @@ public final class StylizeJob {
     public func run(printEvery: Int = 50, observer: (StylizeProgress) -> Void = { _ in }) throws -> RunReport {
         let (weights, iterations) = options.resolvedSettings(for: model)
         let schedule = try options.scaleSchedule(iterations: iterations)
-        let content = try options.contentImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
-        let styleOriginals = weights.style == 0 ? [] : try options.styleImages.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
-        let initOriginal = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
+        let inputs = try readInputs(weights: weights, finest: schedule.last!)
         backend.resetPeakMemory()
-        let deepest = try StyleTransfer.deepestLayer(of: weights.activeContentLayers + weights.activeStyleLayers, in: model.architecture)
         var prepared: PreparedNetwork?  // prepared once, after the first scale's images passed the size check
         let total = schedule.reduce(0) { $0 + $1.iterations }
-        var previous: RGBImage?, sizedContent: RGBImage?
+        var previous: RGBImage?
         var scaleReports: [ScaleReport] = []
         var lastResult: RenderResult?
         var done = 0, lastSaved: String?
-        if let finest = schedule.last {
-            let notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styleOriginals, styleSide: styleSide(at: finest),
-                                                   resultSide: finest.longestSide, styleScale: options.styleScale)
-            for note in notes { onNote(note) }
-            for (path, image) in zip(options.styleImages, styleOriginals) {
-                let size = RGBImage.sizeWithLongestSide(styleSide(at: finest), width: image.width, height: image.height)
-                guard size.width * size.height <= options.maxPixels else {
-                    throw GPUStyleError(.usage, "--style-image \(path): --style-scale \(options.styleScale) makes it \(size.width)×\(size.height) at the \(finest.longestSide)-px scale, over the --max-pixels limit of \(options.maxPixels); use a smaller --style-scale")
-                }
-            }
-        }
         for (index, step) in schedule.enumerated() {
-            sizedContent = try content.map { try $0.resized(longestSide: step.longestSide) }
-            let (width, height) = sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
-            let styles = try styleOriginals.map { try $0.resized(longestSide: styleSide(at: step)) }
-            try checkImagesReachTheLayers(width: width, height: height, styles: styles,
-                                          layers: weights.activeContentLayers + weights.activeStyleLayers)
-            let network = try prepared ?? PreparedNetwork(backend: backend, model: model, deepestLayer: deepest)
-            prepared = network
-            var stepWeights = weights
-            stepWeights.tv = options.tvWeight(for: model, longestSide: step.longestSide)
-            let settings = renderSettings(weights: stepWeights, iterations: step.iterations, fromPrevious: previous != nil)
-            // Rendered on a canvas with mirrored margins, sides whole pooling cells, then cropped: see `renderCanvas`.
-            let canvas = renderCanvas(width: width, height: height, layers: weights.activeContentLayers + weights.activeStyleLayers)
-            let contentCanvas = sizedContent.map(canvas.place)
-            let initImage = try (previous ?? initOriginal).map { canvas.place(try $0.resized(width: width, height: height)) }
-            let transfer = StyleTransfer(network: network, settings: settings)
-            let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
-                                               styleSizes: styles.map { ($0.width, $0.height) })
-            onPlan(step, plan)
+            let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous, network: &prepared)
+            let (width, height, sizedContent, canvas, stepWeights) = (scale.width, scale.height, scale.sizedContent, scale.canvas, scale.weights)
+            onPlan(step, scale.plan)
             let writeOptions = ImageWriteOptions(jpegQuality: options.jpegQuality)
             let finish: (RGBImage) -> RGBImage = { canvasImage in
                 let image = canvas.crop(canvasImage)
                 guard self.options.originalColors, let sizedContent else { return image }
                 return image.withOriginalColors(from: sizedContent)
             }
-            let result = try transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: styles,
-                                             blendWeights: options.normalizedBlendWeights, initImage: initImage, plan: plan) { status, currentImage in
+            let result = try scale.transfer.render(content: scale.contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
+                                                   blendWeights: options.normalizedBlendWeights, initImage: scale.initImage, plan: scale.plan) { status, currentImage in
                 // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k; across
                 // scales k counts on.
                 var saved: String?
@@ -107,7 +78,7 @@ public final class StylizeJob {
             scaleReports.append(ScaleReport(width: width, height: height, iterations: result.history.count, seconds: result.seconds,
                                             final: LossRecord(iteration: result.history.count, losses: result.history.last!.losses),
                                             memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory, tvWeight: stepWeights.tv,
-                                            styleEnlargement: Self.enlargement(of: styleOriginals, toLongestSide: styleSide(at: step))))
+                                            styleEnlargement: Self.enlargement(of: inputs.styles, toLongestSide: styleSide(at: step))))
             if index == schedule.count - 1 {
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
             } else if options.saveScales {
@@ -120,6 +91,79 @@ public final class StylizeJob {
             try LossPlot(history: result.history, title: title).write(to: plot)
         }
         return report(lastResult!, width: output.width, height: output.height, scales: scaleReports, printEvery: printEvery)
+    }
+
+    /// The memory plan of every scale, coarse first, as `run` would follow them, without rendering or writing anything
+    /// (the images are read and resized, and the network prepared on the backend, as for a run).
+    public func plans() throws -> [ScalePlan] {
+        let (weights, iterations) = options.resolvedSettings(for: model)
+        let schedule = try options.scaleSchedule(iterations: iterations)
+        let inputs = try readInputs(weights: weights, finest: schedule.last!)
+        var prepared: PreparedNetwork?
+        return try schedule.map { step in
+            let scale = try setUp(step, inputs: inputs, weights: weights, previous: nil, network: &prepared)
+            return ScalePlan(step: step, width: scale.width, height: scale.height, canvasWidth: scale.canvas.width,
+                             canvasHeight: scale.canvas.height, plan: scale.plan)
+        }
+    }
+
+    /// The images of a job as read, before any resizing.
+    private struct Inputs {
+        let content: RGBImage?, styles: [RGBImage], initImage: RGBImage?
+    }
+
+    /// Reads the images; gives the notes on style images enlarged for the `finest` scale and refuses one that would
+    /// pass `--max-pixels` there.
+    private func readInputs(weights: LossWeights, finest: ScaleStep) throws -> Inputs {
+        let content = try options.contentImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
+        let styles = weights.style == 0 ? [] : try options.styleImages.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
+        let initImage = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
+        let notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styles, styleSide: styleSide(at: finest),
+                                               resultSide: finest.longestSide, styleScale: options.styleScale)
+        for note in notes { onNote(note) }
+        for (path, image) in zip(options.styleImages, styles) {
+            let size = RGBImage.sizeWithLongestSide(styleSide(at: finest), width: image.width, height: image.height)
+            guard size.width * size.height <= options.maxPixels else {
+                throw GPUStyleError(.usage, "--style-image \(path): --style-scale \(options.styleScale) makes it \(size.width)×\(size.height) at the \(finest.longestSide)-px scale, over the --max-pixels limit of \(options.maxPixels); use a smaller --style-scale")
+            }
+        }
+        return Inputs(content: content, styles: styles, initImage: initImage)
+    }
+
+    /// One scale ready to render: its images sized and placed on the canvas, its settings and memory plan.
+    private struct ScaleSetup {
+        let width: Int, height: Int
+        let sizedContent: RGBImage?, contentCanvas: RGBImage?, initImage: RGBImage?
+        let styles: [RGBImage]
+        let canvas: RenderCanvas
+        let weights: LossWeights
+        let transfer: StyleTransfer
+        let plan: MemoryPlan
+    }
+
+    /// Sizes the images for `step` (starting from `previous`, the coarser scale's result, if any), checks they reach
+    /// the loss layers, prepares `network` the first time, and plans the scale's memory.
+    private func setUp(_ step: ScaleStep, inputs: Inputs, weights: LossWeights, previous: RGBImage?,
+                       network: inout PreparedNetwork?) throws -> ScaleSetup {
+        let layers = weights.activeContentLayers + weights.activeStyleLayers
+        let sizedContent = try inputs.content.map { try $0.resized(longestSide: step.longestSide) }
+        let (width, height) = sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
+        let styles = try inputs.styles.map { try $0.resized(longestSide: styleSide(at: step)) }
+        try checkImagesReachTheLayers(width: width, height: height, styles: styles, layers: layers)
+        let prepared = try network ?? PreparedNetwork(backend: backend, model: model,
+                                                      deepestLayer: StyleTransfer.deepestLayer(of: layers, in: model.architecture))
+        network = prepared
+        var stepWeights = weights
+        stepWeights.tv = options.tvWeight(for: model, longestSide: step.longestSide)
+        let settings = renderSettings(weights: stepWeights, iterations: step.iterations, fromPrevious: previous != nil)
+        // Rendered on a canvas with mirrored margins, sides whole pooling cells, then cropped: see `renderCanvas`.
+        let canvas = renderCanvas(width: width, height: height, layers: layers)
+        let initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
+        let transfer = StyleTransfer(network: prepared, settings: settings)
+        let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
+                                           styleSizes: styles.map { ($0.width, $0.height) })
+        return ScaleSetup(width: width, height: height, sizedContent: sizedContent, contentCanvas: sizedContent.map(canvas.place),
+                          initImage: initImage, styles: styles, canvas: canvas, weights: stepWeights, transfer: transfer, plan: plan)
     }
 
     /// The style images' longest side at a scale: `--style-scale` × the scale's longest side.
@@ -185,6 +229,14 @@ public final class StylizeJob {
                          styleBlendWeights: options.normalizedBlendWeights, contentWeight: weights.content, styleWeight: weights.style,
                          contentLayers: weights.contentLayers, styleLayers: weights.styleLayers)
     }
+}
+
+/// One scale's size (of the image and of the canvas it renders on) and the memory plan it follows (`StylizeJob.plans`).
+public struct ScalePlan: Sendable {
+    public let step: ScaleStep
+    public let width: Int, height: Int
+    public let canvasWidth: Int, canvasHeight: Int
+    public let plan: MemoryPlan
 }
 
 /// A flag a signal handler sets and the rendering loop polls.
