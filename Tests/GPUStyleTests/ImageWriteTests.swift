@@ -102,12 +102,12 @@ final class ImageWriteTests: XCTestCase {
 
     func testUnwritableTargets() throws {
         let image = eightBitImage(width: 2, height: 2, seed: 3)
-        assertImageError(["\(folder)/missing/out.png", "the folder \(folder)/missing", "No such file"], "missing folder") {
+        assertImageError(["\(folder)/missing/out.png", "the folder \(folder)/missing", "No such file"], "missing folder", kind: .io) {
             try ImageIO.write(image, to: folder + "/missing/out.png")
         }
         // A folder where the file should go: the rename fails, the temporary file is removed.
         try FileManager.default.createDirectory(atPath: folder + "/taken.png/inner", withIntermediateDirectories: true)
-        assertImageError(["taken.png", "cannot replace"], "folder in the way") { try ImageIO.write(image, to: folder + "/taken.png") }
+        assertImageError(["taken.png", "cannot replace"], "folder in the way", kind: .io) { try ImageIO.write(image, to: folder + "/taken.png") }
         XCTAssertEqual(try folderEntries(), ["taken.png"])
     }
 

@@ -53,7 +53,7 @@ enum ImageFiles {
         guard !name.isEmpty, name != ".", name != ".." else {
             throw GPUStyleError(.image, "\(path): not a file name to write an image to")
         }
-        let file = try AtomicFile(path: path, kind: .image)
+        let file = try AtomicFile(path: path)
         try file.write(bytes)
         try file.commit(beforeRename: beforeRename)
     }

@@ -3,24 +3,22 @@
 import Foundation
 
 /// A file being written in place of `path`: data goes to a hidden temporary file in the same folder,
-/// `commit()` flushes it to disk and renames it over `path`; without `commit()` it is removed.
+/// `commit()` flushes it to disk and renames it over `path`; without `commit()` it is removed. Failures are I/O errors
+/// (exit 74), images included: a full disk is not a bad image.
 final class AtomicFile {
     let path: String
     let temporaryPath: String
-    /// The error kind failures are reported as (`.image` for images, `.io` otherwise).
-    let kind: GPUStyleError.Kind
     private var fd: Int32
     private var committed = false
 
-    init(path: String, kind: GPUStyleError.Kind = .io) throws {
+    init(path: String) throws {
         self.path = path
-        self.kind = kind
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         temporaryPath = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw GPUStyleError(kind, "\(path): cannot create a temporary file in the folder \(folder) (\(AtomicFile.systemError())); check that it exists and is writable")
+            throw GPUStyleError(.io, "\(path): cannot create a temporary file in the folder \(folder) (\(AtomicFile.systemError())); check that it exists and is writable")
         }
     }
 
@@ -32,9 +30,9 @@ final class AtomicFile {
             let written = Foundation.write(fd, base + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw GPUStyleError(kind, "\(path): write failed (\(AtomicFile.systemError())); is the disk full?")
+                throw GPUStyleError(.io, "\(path): write failed (\(AtomicFile.systemError())); is the disk full?")
             }
-            if written == 0 { throw GPUStyleError(kind, "\(path): write failed: the system accepted no bytes") }
+            if written == 0 { throw GPUStyleError(.io, "\(path): write failed: the system accepted no bytes") }
             offset += written
         }
     }
@@ -47,15 +45,15 @@ final class AtomicFile {
     /// after the temporary file is complete.
     func commit(beforeRename: (() throws -> Void)? = nil) throws {
         guard fsync(fd) == 0 else {
-            throw GPUStyleError(kind, "\(path): cannot flush to disk (\(AtomicFile.systemError()))")
+            throw GPUStyleError(.io, "\(path): cannot flush to disk (\(AtomicFile.systemError()))")
         }
         let status = close(fd)
         fd = -1
-        guard status == 0 else { throw GPUStyleError(kind, "\(path): cannot write (\(AtomicFile.systemError()))") }
+        guard status == 0 else { throw GPUStyleError(.io, "\(path): cannot write (\(AtomicFile.systemError()))") }
         try beforeRename?()
         guard rename(temporaryPath, path) == 0 else {
             let hint = errno == EISDIR ? "; a folder of that name is in the way" : ""
-            throw GPUStyleError(kind, "\(path): cannot replace the file (\(AtomicFile.systemError()))\(hint)")
+            throw GPUStyleError(.io, "\(path): cannot replace the file (\(AtomicFile.systemError()))\(hint)")
         }
         committed = true
     }
