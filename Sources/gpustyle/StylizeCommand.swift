@@ -105,9 +105,6 @@ struct StylizeCommand: ParsableCommand {
 
             let backend = try backendOptions.makeBackend()
             let model = try self.model.load()
-            let cancellation = CancellationFlag()
-            let signals = SignalWatcher(onSignal: { cancellation.cancel() })
-            defer { withExtendedLifetime(signals) {} }
             if planOnly {
                 let job = try StylizeJob(options: options, backend: backend, model: model)
                 job.onNote = { note in printError("gpustyle: note: " + note) }
@@ -123,6 +120,9 @@ struct StylizeCommand: ParsableCommand {
                 }
                 return
             }
+            let cancellation = CancellationFlag()
+            let signals = SignalWatcher(onSignal: { cancellation.cancel() })
+            defer { withExtendedLifetime(signals) {} }
             func render(on backend: Backend) throws -> RunReport {
                 let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
                 reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])

@@ -48,14 +48,17 @@ public final class StylizeJob {
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous, network: &prepared)
             let (width, height, sizedContent, canvas, stepWeights) = (scale.width, scale.height, scale.sizedContent, scale.canvas, scale.weights)
             onPlan(step, scale.plan)
+            // Only a rendering needs the images on the canvas (`plans()` stops before this).
+            let contentCanvas = sizedContent.map(canvas.place)
+            let initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
             let writeOptions = ImageWriteOptions(jpegQuality: options.jpegQuality)
             let finish: (RGBImage) -> RGBImage = { canvasImage in
                 let image = canvas.crop(canvasImage)
                 guard self.options.originalColors, let sizedContent else { return image }
                 return image.withOriginalColors(from: sizedContent)
             }
-            let result = try scale.transfer.render(content: scale.contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
-                                                   blendWeights: options.normalizedBlendWeights, initImage: scale.initImage, plan: scale.plan) { status, currentImage in
+            let result = try scale.transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
+                                                   blendWeights: options.normalizedBlendWeights, initImage: initImage, plan: scale.plan) { status, currentImage in
                 // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k; across
                 // scales k counts on.
                 var saved: String?
@@ -130,10 +133,10 @@ public final class StylizeJob {
         return Inputs(content: content, styles: styles, initImage: initImage)
     }
 
-    /// One scale ready to render: its images sized and placed on the canvas, its settings and memory plan.
+    /// One scale ready to render: its images sized, its canvas, settings and memory plan.
     private struct ScaleSetup {
         let width: Int, height: Int
-        let sizedContent: RGBImage?, contentCanvas: RGBImage?, initImage: RGBImage?
+        let sizedContent: RGBImage?
         let styles: [RGBImage]
         let canvas: RenderCanvas
         let weights: LossWeights
@@ -158,12 +161,11 @@ public final class StylizeJob {
         let settings = renderSettings(weights: stepWeights, iterations: step.iterations, fromPrevious: previous != nil)
         // Rendered on a canvas with mirrored margins, sides whole pooling cells, then cropped: see `renderCanvas`.
         let canvas = renderCanvas(width: width, height: height, layers: layers)
-        let initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
         let transfer = StyleTransfer(network: prepared, settings: settings)
         let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
                                            styleSizes: styles.map { ($0.width, $0.height) })
-        return ScaleSetup(width: width, height: height, sizedContent: sizedContent, contentCanvas: sizedContent.map(canvas.place),
-                          initImage: initImage, styles: styles, canvas: canvas, weights: stepWeights, transfer: transfer, plan: plan)
+        return ScaleSetup(width: width, height: height, sizedContent: sizedContent, styles: styles, canvas: canvas,
+                          weights: stepWeights, transfer: transfer, plan: plan)
     }
 
     /// The style images' longest side at a scale: `--style-scale` × the scale's longest side.
