@@ -26,24 +26,25 @@ struct ReconstructCommand: ParsableCommand {
         let reporter = ProgressReporter(style: progress, printEvery: 50)
         try reporter.endingWithErrorEvent {
             var check = StylizeOptions()
-            check.contentImage = contentImage
-            check.styleImages = [styleImage]
-            check.outputImage = outputImage
-            try check.validateOutputPath()
+            (check.contentImage, check.styleImages, check.outputImage) = (contentImage, [styleImage], outputImage)
+            (check.imageSize, check.margin, check.jpegQuality, check.maxPixels) = (imageSize, margin, jpegQuality, maxPixels)
             guard numIterations >= 1 else { throw GPUStyleError(.usage, "--num-iterations must be at least 1 (got \(numIterations))") }
-            guard (0...256).contains(margin) else { throw GPUStyleError(.usage, "--margin must be 0…256 pixels (got \(margin))") }
-            guard (1...100).contains(jpegQuality) else { throw GPUStyleError(.usage, "--jpeg-quality must be 1…100 (got \(jpegQuality))") }
+            try check.validateImageOptions()
+            try check.validateInputsReadable()
+            try check.validateOutputPath()
             // The images before the device: a bad file or size is reported without waiting for OpenCL to start.
             let (content, style) = try Reconstruction.loadTiles(contentPath: contentImage, stylePath: styleImage,
                                                                 imageSize: imageSize, maxPixels: maxPixels)
             let backend = try backendOptions.makeBackend(), model = try self.model.load()
             reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": seed,
                                "reconstructions": Reconstruction.paperFigure.count])
-            let sheet = try renderReconstructionSheet(backend: backend, model: model, content: content, style: style,
-                                                      iterations: numIterations, seed: seed, margin: margin) { label, status in
-                reporter.report(status, saved: nil, phase: label)
-            }
-            reporter.finish()
+            let sheet = try {
+                defer { reporter.finish() }  // the bar's line ends before an error message too
+                return try renderReconstructionSheet(backend: backend, model: model, content: content, style: style,
+                                                     iterations: numIterations, seed: seed, margin: margin) { label, status in
+                    reporter.report(status, saved: nil, phase: label)
+                }
+            }()
             try ImageIO.write(sheet, to: outputImage, options: ImageWriteOptions(jpegQuality: jpegQuality))
             reporter.emitJSON(["event": "done", "output": outputImage, "width": sheet.width, "height": sheet.height])
             if reporter.style == .bar { printError("wrote \(outputImage)") }

@@ -13,7 +13,7 @@ struct StylizeCommand: ParsableCommand {
         abstract: "Paint a content image in the style of one or more style images.")
 
     @Option(help: "The photograph to stylise.") var contentImage: String?
-    @Option(parsing: .singleValue, help: "Style image(s): repeat the option or separate paths with commas; a folder stands for its .png/.jpg images, in name order.")
+    @Option(parsing: .singleValue, help: "Style image(s): repeat the option or separate paths with commas; a folder stands for its .png/.jpg images, sorted by name (not this run's content or output images).")
     var styleImage: [String] = []
     @Option(help: "Comma-separated weights for blending several styles (normalised to sum 1; default equal).")
     var styleBlendWeights: String?
@@ -66,8 +66,7 @@ struct StylizeCommand: ParsableCommand {
         try reporter.endingWithErrorEvent {
             var options = StylizeOptions()  // the command line first: a typo is reported before the device starts
             options.contentImage = contentImage
-            options.styleImages = try StylizeOptions.expandingStyleFolders(
-                styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) })
+            options.styleImages = try styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) }
             options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
             options.outputImage = outputImage
             options.jpegQuality = jpegQuality
@@ -102,6 +101,7 @@ struct StylizeCommand: ParsableCommand {
             options.maxPixels = maxPixels
             options.plotPath = plot
             options.reportPath = report
+            try options.expandStyleFolders()
 
             let backend = try backendOptions.makeBackend()
             let model = try self.model.load()

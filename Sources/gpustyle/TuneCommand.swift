@@ -37,7 +37,7 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         if let timeLimit, !(timeLimit.isFinite && timeLimit > 0) {
-            throw GPUStyleError(.usage, "--time-limit must be a number of seconds > 0 (got \(timeLimit))")
+            throw GPUStyleError(.usage, "--time-limit must be a finite number of seconds > 0; leave it out for no limit (got \(String(format: "%g", timeLimit)))")
         }
         if let report { try StylizeOptions.checkWritable(report, option: "--report") }  // now, not after minutes of tuning
         guard !(try OpenCLDevices.list()).isEmpty else {

@@ -78,11 +78,15 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineUsageError(common + ["--image-size", "30000"],
                                     "--content-image \(content): --image-size 30000 makes it 30000×19956, over the --max-pixels limit of 89478485; use a smaller --image-size")
         try assertOneLineUsageError(common + ["--num-iterations", "0"], "--num-iterations must be at least 1 (got 0)")
+        try assertOneLineUsageError(common + ["--image-size", "4096"],
+                                    "--image-size 4096 makes the contact sheet 24604×5490, over the --max-pixels limit of 89478485; use a smaller --image-size or raise --max-pixels")
+        // A missing image is a usage error naming its option, as in stylize (it used to be exit 65 from the decoder).
         let result = try run(common + ["--progress", "json", "--style-image", "/nonexistent/style.png"])
-        XCTAssertEqual(result.status, 65)
+        XCTAssertEqual(result.status, 64)
         let event = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(event?["event"] as? String, "error", result.stdout)
-        XCTAssertEqual(event?["exit_code"] as? Int, 65)
+        XCTAssertEqual(event?["exit_code"] as? Int, 64)
+        XCTAssertTrue((event?["message"] as? String ?? "").contains("--style-image /nonexistent/style.png: No such file"), result.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
     }
 
@@ -92,8 +96,8 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineUsageError(["bench", "--iterations", "0"], "--iterations must be at least 1 (got 0)")
         try assertOneLineUsageError(["bench", "--compare", "--backend", "cpu"],
                                     "--compare runs both the CPU and the OpenCL backend; drop --backend cpu")
-        try assertOneLineUsageError(["tune", "--time-limit", "-1"], "--time-limit must be a number of seconds > 0 (got -1.0)")
-        try assertOneLineUsageError(["tune", "--time-limit", "nan"], "--time-limit must be a number of seconds > 0 (got nan)")
+        try assertOneLineUsageError(["tune", "--time-limit", "-1"], "--time-limit must be a finite number of seconds > 0; leave it out for no limit (got -1)")
+        try assertOneLineUsageError(["tune", "--time-limit", "nan"], "--time-limit must be a finite number of seconds > 0; leave it out for no limit (got nan)")
         let folder = FileManager.default.temporaryDirectory.path
         try assertOneLineUsageError(["tune", "--report", folder], "--report \(folder) is a folder; give a file name")
     }

@@ -11,15 +11,41 @@ final class StyleImageFolderTests: XCTestCase {
         for name in ["b.jpg", "A.PNG", "c.jpeg", "notes.txt", ".hidden.png"] {
             XCTAssertTrue(FileManager.default.createFile(atPath: styles + "/" + name, contents: Data([1])))
         }
-        XCTAssertEqual(try StylizeOptions.expandingStyleFolders(["x.png", styles, "y.jpg"]),
+        XCTAssertEqual(try expanded(["x.png", styles, "y.jpg"]),
                        ["x.png", styles + "/A.PNG", styles + "/b.jpg", styles + "/c.jpeg", "y.jpg"],
                        "images directly in the folder, sorted; not text, hidden files or folders; files kept in place")
         let empty = folder + "/empty"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        XCTAssertThrowsError(try StylizeOptions.expandingStyleFolders([empty])) { error in
+        XCTAssertThrowsError(try expanded([empty])) { error in
             XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)
             XCTAssertTrue("\(error)".contains("--style-image \(empty) is a folder without .png, .jpg or .jpeg images"), "\(error)")
         }
+    }
+
+    func testAFolderLeavesOutTheRunsOwnImages() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for name in ["photo.jpg", "out.png", "out_100.png", "out_512x384.png", "paint.png", "out_old.png"] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/" + name, contents: Data([1])))
+        }
+        XCTAssertEqual(try expanded([folder], content: folder + "/photo.jpg", output: folder + "/./out.png"),
+                       [folder + "/out_old.png", folder + "/paint.png"],
+                       "the content image, the output and the images derived from it are not styles")
+        XCTAssertEqual(try expanded([folder + "/"], content: folder + "/photo.jpg", output: folder + "/paint.png").map { ($0 as NSString).lastPathComponent },
+                       ["out.png", "out_100.png", "out_512x384.png", "out_old.png"], "another output's images are styles")
+        var options = StylizeOptions()
+        (options.contentImage, options.outputImage, options.styleImages) = (folder + "/photo.jpg", folder + "/x.png", [folder + "/paint.png"])
+        options.styleBlendWeights = [1, 2]
+        XCTAssertThrowsError(try options.validate(for: Model.random(.vgg16, seed: 1, upTo: "conv1_1"))) { error in
+            XCTAssertTrue("\(error)".contains("2 values for 1 style image: \(folder)/paint.png"), "\(error)")
+        }
+    }
+
+    private func expanded(_ styles: [String], content: String? = nil, output: String = "out.png") throws -> [String] {
+        var options = StylizeOptions()
+        (options.styleImages, options.contentImage, options.outputImage) = (styles, content, output)
+        try options.expandStyleFolders()
+        return options.styleImages
     }
 
     func testTheReportNamesTheInputsAndWeights() throws {
@@ -44,5 +70,14 @@ final class StyleImageFolderTests: XCTestCase {
         XCTAssertEqual(json["content_layers"] as? [String], ["relu2_1"])
         XCTAssertEqual(json["style_layers"] as? [String], ["relu1_1"])
         XCTAssertEqual((json["content_weight"] as? NSNumber)?.doubleValue, Double(model.defaults.contentWeight))
+
+        // Without style loss no style image is read: the report lists none; paths are absolute.
+        (options.styleWeight, options.styleBlendWeights) = (0, nil)
+        options.outputImage = folder + "/./sub/../out2.png"
+        try FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
+        let unstyled = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).run()
+        XCTAssertEqual(unstyled.styleImages, [])
+        XCTAssertEqual(unstyled.styleLayers, [])
+        XCTAssertEqual(unstyled.output, URL(fileURLWithPath: folder + "/out2.png").standardizedFileURL.path)
     }
 }

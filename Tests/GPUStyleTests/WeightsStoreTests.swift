@@ -145,8 +145,11 @@ final class WeightsStoreTests: XCTestCase {
         let notAFolder = ModelStore(directory: folder + "/file")
         XCTAssertTrue(FileManager.default.createFile(atPath: notAFolder.directory, contents: Data()))
         XCTAssertThrowsError(try notAFolder.list()) { XCTAssertTrue("\($0)".contains("the model folder is a file"), "\($0)") }
-        XCTAssertThrowsError(try notAFolder.save(Model.random(.vgg16, seed: 1), source: "test")) {
+        XCTAssertThrowsError(try notAFolder.save(Model.random(.vgg16, seed: 1, upTo: "conv1_1"), source: "test")) {
             XCTAssertTrue("\($0)".contains("the model folder is a file"), "\($0)")
+        }
+        XCTAssertThrowsError(try notAFolder.importFile(path: folder + "/nope.pth", name: "mine")) {
+            XCTAssertTrue("\($0)".contains("the model folder is a file"), "before the weight file is read: \($0)")
         }
     }
 

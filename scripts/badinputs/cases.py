@@ -306,6 +306,12 @@ def option_cases(c):
         c.write("images/styles/" + name, im.png(40, 40))
     o("valid-style-folder", ["--style-blend-weights", "3,1"], [], [], expect="valid",
       base=["--content-image", c.content, "--style-image", c.folder + "/images/styles"])
+    mixed = os.path.join(c.folder, "images", "mixed")  # a folder with the photo, a painting and an earlier result
+    os.makedirs(mixed)
+    for name in ("photo.png", "paint.png", "result.png"):
+        c.write("images/mixed/" + name, im.png(40, 40))
+    o("valid-style-folder-with-own-images", ["--style-blend-weights", "1", "--output-image", mixed + "/result.png"], [], [],
+      expect="valid", output=mixed + "/result.png", base=["--content-image", mixed + "/photo.png", "--style-image", mixed])
     o("valid-two-styles", ["--style-image", c.content, "--style-blend-weights", "3,1"], [], [], expect="valid")
     o("valid-texture", ["--content-weight", "0", "--output-size", "40x24"], [], [], expect="valid",
       base=["--style-image", c.style], shape="landscape")

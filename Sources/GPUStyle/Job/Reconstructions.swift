@@ -18,20 +18,23 @@ public struct Reconstruction: Sendable {
     }()
 
     /// The content and style images of `gpustyle reconstruct`, read and resized so their longest side is `imageSize`.
-    /// - Throws: `GPUStyleError(.usage)` naming the option for an `imageSize` outside 16…32768 or a resized image over
-    ///   `maxPixels` (checked before resizing), the file's error for an unreadable image.
+    /// - Throws: `GPUStyleError(.usage)` naming the option for an `imageSize` outside 16…32768, a resized image or
+    ///   a contact sheet over `maxPixels` (checked before resizing), the file's error for an unreadable image.
     public static func loadTiles(contentPath: String, stylePath: String, imageSize: Int,
                                  maxPixels: Int) throws -> (content: RGBImage, style: RGBImage) {
-        guard (16...32768).contains(imageSize) else {
-            throw GPUStyleError(.usage, "--image-size must be 16…32768 px (got \(imageSize))")
-        }
-        guard maxPixels >= 1 else { throw GPUStyleError(.usage, "--max-pixels must be at least 1 (got \(maxPixels))") }
+        var check = StylizeOptions()
+        (check.imageSize, check.maxPixels) = (imageSize, maxPixels)
+        try check.validateImageOptions()
         var tiles: [RGBImage] = []
         for (option, path) in [("--content-image", contentPath), ("--style-image", stylePath)] {
             let image = try ImageIO.read(path: path, maxPixels: maxPixels)
             let size = RGBImage.sizeWithLongestSide(imageSize, width: image.width, height: image.height)
             guard size.width * size.height <= maxPixels else {
                 throw GPUStyleError(.usage, "\(option) \(path): --image-size \(imageSize) makes it \(size.width)×\(size.height), over the --max-pixels limit of \(maxPixels); use a smaller --image-size")
+            }
+            let sheet = SheetLayout(tileWidth: size.width, tileHeight: size.height)  // the tiles have the content's size
+            if tiles.isEmpty && sheet.width * sheet.height > maxPixels {
+                throw GPUStyleError(.usage, "--image-size \(imageSize) makes the contact sheet \(sheet.width)×\(sheet.height), over the --max-pixels limit of \(maxPixels); use a smaller --image-size or raise --max-pixels")
             }
             tiles.append(try image.resized(width: size.width, height: size.height))
         }
@@ -76,16 +79,29 @@ public func renderReconstructionSheet(backend: Backend, model: Model, content: R
             }
         tiles.append((item.label, canvas.crop(result.image)))
     }
-    let label = 14, gap = 4, columns = 6
-    var sheet = Canvas(width: columns * (w + gap) + gap, height: 2 * (h + label + gap) + gap)
+    let layout = SheetLayout(tileWidth: w, tileHeight: h)
+    var sheet = Canvas(width: layout.width, height: layout.height)
     let styleThumb = try style.resized(width: w, height: h)
     let rows: [[(String, RGBImage)]] = [[("style image", styleThumb)] + tiles.prefix(5), [("content image", content)] + tiles.suffix(5)]
     for (r, row) in rows.enumerated() {
         for (c, (name, image)) in row.enumerated() {
-            let x = gap + c * (w + gap), y = gap + r * (h + label + gap)
+            let (x, y) = layout.origin(row: r, column: c)
             sheet.text(name, x: x, y: y + 3)
-            sheet.paste(image, x: x, y: y + label)
+            sheet.paste(image, x: x, y: y + SheetLayout.label)
         }
     }
     return sheet.image
+}
+
+/// Where the contact sheet's tiles go: two rows of six (the source image, then five reconstructions), each tile
+/// under a label strip, with gaps between.
+struct SheetLayout {
+    static let label = 14, gap = 4, columns = 6, rows = 2
+    let tileWidth: Int, tileHeight: Int
+    var width: Int { Self.columns * (tileWidth + Self.gap) + Self.gap }
+    var height: Int { Self.rows * (tileHeight + Self.label + Self.gap) + Self.gap }
+    /// The top-left corner of the label strip of the tile at `row`, `column`.
+    func origin(row: Int, column: Int) -> (x: Int, y: Int) {
+        (Self.gap + column * (tileWidth + Self.gap), Self.gap + row * (tileHeight + Self.label + Self.gap))
+    }
 }

@@ -43,7 +43,8 @@ public struct RunReport: Codable, Sendable {
     public var memoryPlan: String
     /// Each scale of a coarse-to-fine run, coarse first (one entry without `--scales`); `history` and `final` are the last's.
     public var scales: [ScaleReport]
-    /// The inputs and loss weights the run used (style folders expanded, blend weights normalised to sum 1).
+    /// The inputs and loss weights the run used (absolute paths, style folders expanded, blend weights normalised to
+    /// sum 1; no style images or layers with `--style-weight 0`, no content layers with `--content-weight 0`).
     public var contentImage: String?
     public var styleImages: [String]
     public var styleBlendWeights: [Float]

@@ -222,14 +222,17 @@ public final class StylizeJob {
         let seconds = scales.reduce(0) { $0 + $1.seconds }
         let precision = (backend as? OpenCLBackend)?.convTuning.gemm.precision ?? .fp32
         let weights = options.resolvedSettings(for: model).weights
+        let styled = weights.style > 0  // with --style-weight 0 no style image is read and no style layer used
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
         return RunReport(backend: backend.kind, device: backend.deviceName, precision: precision.rawValue, model: model.name, width: width,
                          height: height, iterations: iterations, seconds: seconds,
                          secondsPerIteration: seconds / Double(max(iterations, 1)), peakDeviceMemoryBytes: backend.memory.peakBytes,
                          history: history, final: history.last!, seed: options.seed, optimizer: options.optimizer.rawValue,
-                         output: options.outputImage, recoveries: result.recoveries, memoryPlan: result.memoryPlan.summary,
-                         scales: scales, contentImage: options.contentImage, styleImages: options.styleImages,
-                         styleBlendWeights: options.normalizedBlendWeights, contentWeight: weights.content, styleWeight: weights.style,
-                         contentLayers: weights.contentLayers, styleLayers: weights.styleLayers)
+                         output: absolute(options.outputImage), recoveries: result.recoveries, memoryPlan: result.memoryPlan.summary,
+                         scales: scales, contentImage: options.contentImage.map(absolute),
+                         styleImages: styled ? options.styleImages.map(absolute) : [],
+                         styleBlendWeights: styled ? options.normalizedBlendWeights : [], contentWeight: weights.content, styleWeight: weights.style,
+                         contentLayers: weights.content > 0 ? weights.contentLayers : [], styleLayers: styled ? weights.styleLayers : [])
     }
 }
 

@@ -76,17 +76,14 @@ public struct StylizeOptions: Sendable {
             guard value.isFinite && value >= 0 else { throw fail("\(name) must be a finite number ≥ 0 (got \(value))") }
         }
         guard iterations >= 1 else { throw fail("--num-iterations must be at least 1 (got \(iterations))") }
-        guard imageSize >= 16 && imageSize <= 32768 else { throw fail("--image-size must be 16…32768 px (got \(imageSize))") }
+        try validateImageOptions()
         guard styleScale.isFinite && styleScale > 0 else { throw fail("--style-scale must be > 0 (got \(styleScale))") }
         guard lbfgsHistory >= 1 else { throw fail("--lbfgs-history must be at least 1 (got \(lbfgsHistory))") }
         if scales == nil && scaleIterations != nil { throw fail("--scale-iterations gives the iterations per scale of --scales: add --scales") }
         if scales == nil && saveScales { throw fail("--save-scales saves the coarser scales of --scales: add --scales") }
         _ = try scaleSchedule(iterations: iterations)
         if let bytes = maxMemoryBytes, bytes < 1 << 20 { throw fail("--max-memory must be at least 1 MiB (got \(bytes) bytes)") }
-        guard (1...100).contains(jpegQuality) else { throw fail("--jpeg-quality must be 1…100 (got \(jpegQuality))") }
         guard saveEvery >= 0 else { throw fail("--save-iter must be ≥ 0 (got \(saveEvery))") }
-        guard (0...256).contains(margin) else { throw fail("--margin must be 0…256 pixels (got \(margin))") }
-        guard maxPixels >= 1 else { throw fail("--max-pixels must be at least 1 (got \(maxPixels))") }
         if let lr = learningRate, !(lr.isFinite && lr > 0) { throw fail("--learning-rate must be > 0 (got \(lr))") }
         let names = Set(model.architecture.layers.map(\.name))
         for (option, layers) in [("--content-layers", weights.contentLayers), ("--style-layers", weights.styleLayers)] {
@@ -114,19 +111,34 @@ public struct StylizeOptions: Sendable {
         if initialization == .random && initImage != nil { throw fail("--init-image starts from an image, but --init is random; drop --init random or --init-image") }
         if let blend = styleBlendWeights {
             guard blend.count == styleImages.count else {
-                throw fail("--style-blend-weights has \(blend.count) value\(blend.count == 1 ? "" : "s") for \(styleImages.count) style image\(styleImages.count == 1 ? "" : "s")")
+                let listed = styleImages.count <= 12 ? ": " + styleImages.joined(separator: ", ") : " (the first: \(styleImages[0]))"
+                throw fail("--style-blend-weights has \(blend.count) value\(blend.count == 1 ? "" : "s") for \(styleImages.count) style image\(styleImages.count == 1 ? "" : "s")\(listed)")
             }
             guard blend.allSatisfy({ $0.isFinite && $0 >= 0 }), blend.reduce(0, +) > 0 else {
                 throw fail("--style-blend-weights must be ≥ 0 with a positive sum (got \(blend.map { "\($0)" }.joined(separator: ",")))")
             }
         }
-        for (option, path) in inputPaths where access(path, R_OK) != 0 {
-            throw fail("\(option) \(path): \(String(cString: strerror(errno)))")
-        }
+        try validateInputsReadable()
         if let plotPath, !["svg", "png"].contains((plotPath as NSString).pathExtension.lowercased()) {
             throw fail("--plot \(plotPath): use a .svg or .png name")
         }
         try validateOutputPath()
+    }
+
+    /// The ranges shared with `gpustyle reconstruct`: `imageSize`, `jpegQuality`, `margin`, `maxPixels`.
+    public func validateImageOptions() throws {
+        func fail(_ message: String) -> GPUStyleError { GPUStyleError(.usage, message) }
+        guard imageSize >= 16 && imageSize <= 32768 else { throw fail("--image-size must be 16…32768 px (got \(imageSize))") }
+        guard (1...100).contains(jpegQuality) else { throw fail("--jpeg-quality must be 1…100 (got \(jpegQuality))") }
+        guard (0...256).contains(margin) else { throw fail("--margin must be 0…256 pixels (got \(margin))") }
+        guard maxPixels >= 1 else { throw fail("--max-pixels must be at least 1 (got \(maxPixels))") }
+    }
+
+    /// Every input image exists and is readable: a missing file is a usage error naming its option (exit 64).
+    public func validateInputsReadable() throws {
+        for (option, path) in inputPaths where access(path, R_OK) != 0 {
+            throw GPUStyleError(.usage, "\(option) \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Every input image with the option that named it.
@@ -149,7 +161,8 @@ public struct StylizeOptions: Sendable {
         for (index, (option, path)) in written.enumerated() {
             let clashes = inputPaths + written.prefix(index).map { (option: $0.0, path: $0.1) }
             if let clash = clashes.first(where: { Self.sameFile($0.path, path) }) {
-                throw GPUStyleError(.usage, "\(option) \(path) is the same file as \(clash.option); choose another name")
+                let named = clash.path == path ? "" : " \(clash.path)"
+                throw GPUStyleError(.usage, "\(option) \(path) is the same file as \(clash.option)\(named); choose another name")
             }
             try Self.checkWritable(path, option: option)
         }
@@ -160,7 +173,7 @@ public struct StylizeOptions: Sendable {
     }
 
     /// Whether `path` is `<output>_<N>.<ext>` or `<output>_<W>x<H>.<ext>` (the same folder, after resolving links).
-    private func isDerivedOutput(_ path: String) -> Bool {
+    func isDerivedOutput(_ path: String) -> Bool {
         func resolved(_ p: String) -> URL { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath() }
         let output = resolved(outputImage), input = resolved(path)
         guard input.deletingLastPathComponent().path == output.deletingLastPathComponent().path,
@@ -172,7 +185,7 @@ public struct StylizeOptions: Sendable {
         return (1...2).contains(suffix.count) && suffix.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
     }
 
-    private static func sameFile(_ a: String, _ b: String) -> Bool {
+    static func sameFile(_ a: String, _ b: String) -> Bool {
         func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
         return resolved(a) == resolved(b)
     }

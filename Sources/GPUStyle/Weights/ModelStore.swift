@@ -107,6 +107,7 @@ public struct ModelStore: Sendable {
     public func importFile(path: String, name: String, architecture: Architecture? = nil, preprocessing: Preprocessing? = nil,
                            source: String? = nil, replace: Bool = false) throws -> InstalledModel {
         try ModelStore.validate(name: name)
+        _ = try folderExists()  // a file in the folder's place is reported before a large weight file is read
         if !replace && FileManager.default.fileExists(atPath: self.path(forModel: name)) {
             throw GPUStyleError(.usage, "a model called '\(name)' is already installed at \(self.path(forModel: name)); choose another name or remove it first")
         }
