@@ -67,6 +67,8 @@ final class OpenCLLossAndVectorTests: XCTestCase {
         XCTAssertTrue(values.allSatisfy(\.isNaN), "losses \(values)")
         XCTAssertTrue(try gpu.dot(x, x).isNaN)
         XCTAssertTrue(try gpu.sumAbs(x).isNaN)
+        try gpu.sumAbs(x, losses: losses, slot: 1)
+        XCTAssertTrue(try gpu.download(losses)[1].isNaN, "the in-queue Σ|x| (the gradient check) sees the NaN")
     }
 
     /// axpy, scale, Adam within 1e-6 of the largest magnitude; dot and sumAbs within 1e-5 relative.
@@ -82,6 +84,12 @@ final class OpenCLLossAndVectorTests: XCTestCase {
             assertClose(actual, expected, tolerance: 1e-6, "axpy + scale over \(count)")
             assertRelative(try pair.gpu.dot(x.gpu, y.gpu), try pair.cpu.dot(x.cpu, y.cpu), 1e-5, "dot over \(count)")
             assertRelative(try pair.gpu.sumAbs(y.gpu), try pair.cpu.sumAbs(y.cpu), 1e-5, "sumAbs over \(count)")
+            let slots = try pair.buffers([Float](repeating: 7, count: 3))
+            try pair.cpu.sumAbs(y.cpu, losses: slots.cpu, slot: 2)
+            try pair.gpu.sumAbs(y.gpu, losses: slots.gpu, slot: 2)
+            let (expectedSlots, actualSlots) = try pair.download(slots)
+            XCTAssertEqual(actualSlots.prefix(2), [7, 7], "only the slot is written")
+            assertRelative(Double(actualSlots[2]), Double(expectedSlots[2]), 1e-5, "sumAbs into a slot over \(count)")
 
             let m = try pair.buffers(randomValues(count, seed: 62, in: -0.1...0.1))
             let v = try pair.buffers(randomValues(count, seed: 63, in: 0...0.1))

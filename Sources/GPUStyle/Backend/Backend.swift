@@ -75,7 +75,7 @@ public struct MemoryLimits: Sendable, Equatable {
 }
 
 /// The operations style transfer needs, in FP32. Every method is asynchronous with respect to the host
-/// except those that return values (`download`, `dot`, `sumAbs`, `bankDots`) and `finish`.
+/// except those that return values to the host (`download`, `dot`, `sumAbs(_:)`, `bankDots`) and `finish`.
 ///
 /// Buffers may be longer than an op needs: ops with explicit sizes touch only that prefix.
 /// Loss methods overwrite `losses[slot]` with the weighted loss and **add** `gradientWeight · ∂loss/∂input`
@@ -153,6 +153,8 @@ public protocol Backend: AnyObject {
     func dot(_ a: DeviceBuffer, _ b: DeviceBuffer) throws -> Double
     /// Σ |x| (the L1 norm; waits).
     func sumAbs(_ x: DeviceBuffer) throws -> Double
+    /// losses[slot] = Σ |x| in FP32, without waiting: a finiteness check read back with the losses.
+    func sumAbs(_ x: DeviceBuffer, losses: DeviceBuffer, slot: Int) throws
     /// One Adam step as torch7's optim.adam (neural-style): m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g²,
     /// x −= stepSize · m / (√v + ε), where the caller folds the bias corrections into stepSize.
     func adamStep(x: DeviceBuffer, gradient: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer,

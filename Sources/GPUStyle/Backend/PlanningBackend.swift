@@ -56,6 +56,7 @@ final class PlanningBackend: Backend {
     func scale(_ x: DeviceBuffer, by alpha: Float) throws {}
     func dot(_ a: DeviceBuffer, _ b: DeviceBuffer) throws -> Double { 0 }
     func sumAbs(_ x: DeviceBuffer) throws -> Double { 0 }
+    func sumAbs(_ x: DeviceBuffer, losses: DeviceBuffer, slot: Int) throws {}
     func adamStep(x: DeviceBuffer, gradient: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer,
                   stepSize: Float, beta1: Float, beta2: Float, epsilon: Float) throws {}
     func makeVectorBank(rows: Int, length: Int) throws -> VectorBank {

@@ -91,6 +91,12 @@ extension CPUBackend {
         }
     }
 
+    public func sumAbs(_ x: DeviceBuffer, losses: DeviceBuffer, slot: Int) throws {
+        let l = try cpu(losses)
+        try expect(slot >= 0 && slot < l.count, "loss slot \(slot) outside a losses buffer of \(l.count)")
+        l.pointer[slot] = Float(try sumAbs(x))
+    }
+
     public func adamStep(x: DeviceBuffer, gradient: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer,
                          stepSize: Float, beta1: Float, beta2: Float, epsilon: Float) throws {
         let xp = try cpu(x).pointer, g = try cpu(gradient).pointer, mp = try cpu(m).pointer, vp = try cpu(v).pointer

@@ -121,8 +121,12 @@ extension StyleObjective {
 
     /// A loss slot nobody reads (for calls that only add gradients).
     private var junkSlot: Int { weights.contentLayers.count + weights.styleLayers.count + 1 }
+    /// Σ |gradient|, read back with the losses: whether the gradient is finite, without a wait of its own.
+    var gradientNormSlot: Int { weights.contentLayers.count + weights.styleLayers.count + 2 }
+    /// The slots before the content bands': per layer, TV, junk, gradient norm.
+    var fixedSlots: Int { weights.contentLayers.count + weights.styleLayers.count + 3 }
 
     private func bandSlot(_ term: ContentTerm, _ band: Int) -> Int {
-        weights.contentLayers.count + weights.styleLayers.count + 2 + term.slot * max(1, runner.bands.count) + band
+        fixedSlots + term.slot * max(1, runner.bands.count) + band
     }
 }

@@ -64,10 +64,12 @@ public final class StyleObjective {
     let runner: ActivationRunner
     var contentTerms: [ContentTerm] = []
     var styleTerms: [StyleTerm] = []
-    /// Slots: content layers, style layers, TV, one scratch slot, then per content layer one slot per band.
+    /// Slots: content layers, style layers, TV, one scratch slot, Σ|gradient|, then per content layer one slot per band.
     let losses: DeviceBuffer
     var scratchBuffers: [String: DeviceBuffer] = [:]
     var backend: Backend { network.backend }
+    /// Whether the gradient of the last `evaluate` is finite (its Σ|g| is read back with the losses).
+    public private(set) var gradientIsFinite = true
     /// When set, evaluation phases are timed (forward, backward, Gram/loss).
     public var clock: PhaseClock?
 
@@ -98,8 +100,8 @@ public final class StyleObjective {
         runner = try ActivationRunner(network: network, height: height, width: width, lossLayers: lossLayers, layout: layout,
                                       revisitsFront: weights.normalizeGradients)
         let backend = network.backend
-        let slots = weights.contentLayers.count + weights.styleLayers.count + 2
-        losses = try backend.makeBuffer(count: slots + weights.contentLayers.count * max(1, runner.bands.count))
+        losses = try backend.makeBuffer(count: weights.contentLayers.count + weights.styleLayers.count + 3
+                                            + weights.contentLayers.count * max(1, runner.bands.count))
         let shapes = try layerShapes(height: height, width: width)
 
         if !weights.activeContentLayers.isEmpty {
@@ -189,9 +191,11 @@ public final class StyleObjective {
                                    gradient: gradient, gradientWeight: weights.tv, losses: losses, slot: nContent + nStyle)
             }
         }
-        let values = try backend.download(losses).map(Double.init)
-        let bands = max(1, runner.bands.count), bandSlots = nContent + nStyle + 2
-        let contentValues = (0..<nContent).map { t in values[t] + values[(bandSlots + t * bands)..<(bandSlots + (t + 1) * bands)].reduce(0, +) }
+        try backend.sumAbs(gradient, losses: losses, slot: gradientNormSlot)
+        let values = try backend.download(losses).map(Double.init)  // the one wait of an evaluation
+        gradientIsFinite = values[gradientNormSlot].isFinite
+        let bands = max(1, runner.bands.count), first = fixedSlots
+        let contentValues = (0..<nContent).map { t in values[t] + values[(first + t * bands)..<(first + (t + 1) * bands)].reduce(0, +) }
         let styleValues = Array(values[nContent..<(nContent + nStyle)])
         return LossBreakdown(content: contentValues.reduce(0, +), style: styleValues.reduce(0, +), tv: values[nContent + nStyle],
                              contentLayers: contentValues, styleLayers: styleValues)

@@ -109,7 +109,7 @@ public final class StyleTransfer {
 
         let start = Date()
         var losses = try objective.evaluate(x, gradient: optimizer.gradient)
-        guard try isFinite(losses, gradient: optimizer.gradient) else {
+        guard isFinite(losses, of: objective) else {
             throw GPUStyleError(.numerics, "the loss at the starting image is not finite (content \(losses.content), style \(losses.style), tv \(losses.tv)); check the images and weights")
         }
         var history: [IterationStatus] = []
@@ -127,7 +127,7 @@ public final class StyleTransfer {
                     finite = try backend.sumAbs(x).isFinite  // no evaluation after the last step, as in neural-style
                 } else {
                     losses = try objective.evaluate(x, gradient: optimizer.gradient)
-                    finite = try isFinite(losses, gradient: optimizer.gradient)
+                    finite = isFinite(losses, of: objective)
                 }
                 if finite { optimizer.acceptLastStep(); break }
                 failures += 1
@@ -151,9 +151,8 @@ public final class StyleTransfer {
                           styleSizes: styleSizes).plan()
     }
 
-    private func isFinite(_ losses: LossBreakdown, gradient: DeviceBuffer) throws -> Bool {
-        guard losses.isFinite else { return false }
-        return try backend.dot(gradient, gradient).isFinite
+    private func isFinite(_ losses: LossBreakdown, of objective: StyleObjective) -> Bool {
+        losses.isFinite && objective.gradientIsFinite
     }
 
     private func startingPoint(content: RGBImage?, initImage: RGBImage?, width: Int, height: Int) throws -> [Float] {

@@ -25,6 +25,12 @@ extension OpenCLBackend {
         return try reduceToHost("sum_abs_partial", count: a.count, [.buffer(a.mem), .int(Int32(a.count))])
     }
 
+    public func sumAbs(_ x: DeviceBuffer, losses: DeviceBuffer, slot: Int) throws {
+        let a = try cl(x)
+        try reduceToSlot("sum_abs_partial", in: .vector, count: a.count, [.buffer(a.mem), .int(Int32(a.count))],
+                         scale: 1, losses: try cl(losses), slot: slot)
+    }
+
     public func adamStep(x: DeviceBuffer, gradient: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer,
                          stepSize: Float, beta1: Float, beta2: Float, epsilon: Float) throws {
         let xb = try cl(x), g = try cl(gradient), mb = try cl(m), vb = try cl(v)

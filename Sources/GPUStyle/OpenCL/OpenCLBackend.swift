@@ -3,7 +3,7 @@ import COpenCL
 import Foundation
 
 /// The backend that runs every op as an OpenCL C 1.2 kernel on one device, with the CPU backend's semantics.
-/// Work is queued in order and runs asynchronously; only `download`, `dot`, `sumAbs`, `bankDots` and `finish` wait.
+/// Work is queued in order and runs asynchronously; only `download`, `dot`, `sumAbs(_:)`, `bankDots` and `finish` wait.
 /// Kernels index with 32-bit integers, so one buffer holds at most `OpenCLBackend.maxElements` floats.
 public final class OpenCLBackend: Backend {
     public let kind = "opencl"
