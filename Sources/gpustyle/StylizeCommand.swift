@@ -39,6 +39,8 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "max or avg pooling.") var pooling: PoolingMode = .max
     @Option(help: "Scale of the style images relative to --image-size (below 1: smaller strokes, above 1: larger).") var styleScale: Float = 1
     @Flag(help: "Keep the content image's colours (luminance transfer).") var originalColors = false
+    @Flag(help: "Recolour the style images to the content image's colour mean and covariance before transfer (colour histogram matching, Gatys et al. 2016); the alternative to --original-colors.")
+    var matchStyleColors = false
     @Option(help: "Mirrored margin in pixels rendered around the image and cropped away: keeps the convolutions' border effects out of the result (0: none).")
     var margin = StylizeOptions.defaultMargin
     @Option(help: "Random seed (default: random; the report records it).") var seed: UInt64?
@@ -94,6 +96,7 @@ struct StylizeCommand: ParsableCommand {
             options.pooling = pooling
             options.styleScale = styleScale
             options.originalColors = originalColors
+            options.matchStyleColors = matchStyleColors
             options.margin = margin
             options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
             options.saveEvery = saveIter

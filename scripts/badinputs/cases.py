@@ -312,6 +312,10 @@ def option_cases(c):
         c.write("images/mixed/" + name, im.png(40, 40))
     o("valid-style-folder-with-own-images", ["--style-blend-weights", "1", "--output-image", mixed + "/result.png"], [], [],
       expect="valid", output=mixed + "/result.png", base=["--content-image", mixed + "/photo.png", "--style-image", mixed])
+    o("match-style-colors-without-content", ["--content-weight", "0", "--output-size", "64x64", "--match-style-colors"],
+      ["--match-style-colors"], ["add --content-image"], base=["--style-image", c.style])
+    o("match-and-original-colors", ["--match-style-colors", "--original-colors"], ["--match-style-colors", "--original-colors"], ["choose one"])
+    o("valid-match-style-colors", ["--match-style-colors"], [], [], expect="valid")
     o("valid-two-styles", ["--style-image", c.content, "--style-blend-weights", "3,1"], [], [], expect="valid")
     o("valid-texture", ["--content-weight", "0", "--output-size", "40x24"], [], [], expect="valid",
       base=["--style-image", c.style], shape="landscape")

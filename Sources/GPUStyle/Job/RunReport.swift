@@ -52,6 +52,9 @@ public struct RunReport: Codable, Sendable {
     public var styleWeight: Float
     public var contentLayers: [String]
     public var styleLayers: [String]
+    /// Whose colours the result has: "style" (plain transfer), "original" (`--original-colors`: the content's
+    /// chrominance) or "matched" (`--match-style-colors`: style images recoloured to the content's statistics).
+    public var colors: String = "style"
 
     enum CodingKeys: String, CodingKey {
         case backend, device, precision, model, width, height, iterations, seconds
@@ -61,7 +64,7 @@ public struct RunReport: Codable, Sendable {
         case memoryPlan = "memory_plan"
         case contentImage = "content_image", styleImages = "style_images", styleBlendWeights = "style_blend_weights"
         case contentWeight = "content_weight", styleWeight = "style_weight"
-        case contentLayers = "content_layers", styleLayers = "style_layers"
+        case contentLayers = "content_layers", styleLayers = "style_layers", colors
     }
 
     /// Pretty-printed JSON, keys sorted.

@@ -119,7 +119,8 @@ public final class StylizeJob {
     /// pass `--max-pixels` there.
     private func readInputs(weights: LossWeights, finest: ScaleStep) throws -> Inputs {
         let content = try options.contentImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
-        let styles = weights.style == 0 ? [] : try options.styleImages.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
+        var styles = weights.style == 0 ? [] : try options.styleImages.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
+        if options.matchStyleColors, let content { styles = styles.map { $0.matchingColors(of: content) } }
         let initImage = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         let notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styles, styleSide: styleSide(at: finest),
                                                resultSide: finest.longestSide, styleScale: options.styleScale)
@@ -232,7 +233,8 @@ public final class StylizeJob {
                          scales: scales, contentImage: options.contentImage.map(absolute),
                          styleImages: styled ? options.styleImages.map(absolute) : [],
                          styleBlendWeights: styled ? options.normalizedBlendWeights : [], contentWeight: weights.content, styleWeight: weights.style,
-                         contentLayers: weights.content > 0 ? weights.contentLayers : [], styleLayers: styled ? weights.styleLayers : [])
+                         contentLayers: weights.content > 0 ? weights.contentLayers : [], styleLayers: styled ? weights.styleLayers : [],
+                         colors: options.originalColors ? "original" : options.matchStyleColors && styled ? "matched" : "style")
     }
 }
 

@@ -29,6 +29,8 @@ public struct StylizeOptions: Sendable {
     /// Style images are scaled so their longest side is styleScale × imageSize.
     public var styleScale: Float = 1
     public var originalColors = false
+    /// Recolour each style image to the content image's colour mean and covariance before transfer (`--match-style-colors`).
+    public var matchStyleColors = false
     /// Mirrored margin in pixels rendered around the image on every side and cropped away (`--margin`).
     public var margin = StylizeOptions.defaultMargin
     public static let defaultMargin = 16
@@ -106,6 +108,10 @@ public struct StylizeOptions: Sendable {
                 throw fail("--output-size must be 16…32768 on each side (got \(size.width)×\(size.height))")
             }
             guard size.width * size.height <= maxPixels else { throw fail("--output-size \(size.width)×\(size.height) is over the --max-pixels limit of \(maxPixels)") }
+        }
+        if matchStyleColors && contentImage == nil { throw fail("--match-style-colors recolours the style images to the content image's: add --content-image") }
+        if matchStyleColors && originalColors {
+            throw fail("--match-style-colors and --original-colors are two ways to keep the content's colours; choose one")
         }
         if initialization == .image && contentImage == nil && initImage == nil { throw fail("--init image needs --content-image or --init-image") }
         if initialization == .random && initImage != nil { throw fail("--init-image starts from an image, but --init is random; drop --init random or --init-image") }
