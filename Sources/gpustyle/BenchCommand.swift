@@ -97,13 +97,13 @@ struct BenchCommand: ParsableCommand {
         }
         if let report {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try writeAtomically(try compare ? encoder.encode(results) : encoder.encode(results[0]), to: report)
         }
     }
 
     private func printResult(_ r: BenchmarkResult) {
-        print("\(r.backend) on \(r.device), \(r.model), \(r.width)×\(r.height), \(r.iterations) iterations")
+        print("\(r.backend) on \(r.device), \(r.model), \(r.width)×\(r.height), \(r.iterations) iteration\(r.iterations == 1 ? "" : "s")")
         print(String(format: "  %.2f ms per iteration (process CPU time %.2f ms), peak device memory %@ (measured; L-BFGS history %@ of it, the rest %@)",
                      r.secondsPerIteration * 1000, r.cpuSecondsPerIteration * 1000, formatBytes(r.peakDeviceMemoryBytes),
                      formatBytes(r.optimizerBytes), formatBytes(r.peakDeviceMemoryBytes - r.optimizerBytes)))

@@ -19,7 +19,7 @@ struct DevicesCommand: ParsableCommand {
                 if let capability = $0.computeCapabilityName { row["compute_capability"] = capability }
                 return row
             }
-            let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
             return
         }

@@ -8,10 +8,16 @@ struct GPUStyleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gpustyle",
         abstract: "Neural style transfer (Gatys et al.) on OpenCL GPUs or the CPU.",
+        version: gpustyleVersion,
         subcommands: [StylizeCommand.self, DevicesCommand.self, ModelsCommand.self, BenchCommand.self, TuneCommand.self, ReconstructCommand.self],
         defaultSubcommand: StylizeCommand.self)
 
     static func main() {
+        if CommandLine.arguments.count == 1 {  // a bare `gpustyle`: what it can do, not a complaint about --style-image
+            printError(helpMessage())
+            printError("Start with: gpustyle --content-image PHOTO --style-image PAINTING --output-image OUT.png (README.md has more)")
+            Foundation.exit(64)
+        }
         var translation = NeuralStyleTranslation(arguments: [], notes: [])
         do {
             translation = try translatingNeuralStyleArguments(Array(CommandLine.arguments.dropFirst()), gpuIndex: openCLIndexOfGPU)
@@ -30,6 +36,9 @@ struct GPUStyleCommand: ParsableCommand {
         }
     }
 }
+
+/// The release this build is (`gpustyle --version`).
+let gpustyleVersion = "0.9.0"
 
 /// The `gpustyle devices` index of the `n`-th OpenCL GPU (neural-style's `-gpu n`).
 private func openCLIndexOfGPU(_ n: Int) throws -> Int {

@@ -41,7 +41,7 @@ final class ProgressReporter {
             if let scale {
                 (fields["scale"], fields["scales"], fields["width"], fields["height"]) = (scale.index, scale.count, scale.width, scale.height)
             }
-            if let saved { fields["saved"] = saved }
+            if let saved { fields["saved"] = absolutePath(saved) }
             emitJSON(fields)
         case .none, .auto: break
         }
@@ -81,7 +81,7 @@ final class ProgressReporter {
 
     func emitJSON(_ fields: [String: Any]) {
         guard style == .json,
-              let data = try? JSONSerialization.data(withJSONObject: fields.mapValues(jsonSafe), options: [.sortedKeys]) else { return }
+              let data = try? JSONSerialization.data(withJSONObject: fields.mapValues(jsonSafe), options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 

@@ -46,7 +46,7 @@ struct ReconstructCommand: ParsableCommand {
                 }
             }()
             try ImageIO.write(sheet, to: outputImage, options: ImageWriteOptions(jpegQuality: jpegQuality))
-            reporter.emitJSON(["event": "done", "output": outputImage, "width": sheet.width, "height": sheet.height])
+            reporter.emitJSON(["event": "done", "output": absolutePath(outputImage), "width": sheet.width, "height": sheet.height])
             if reporter.style == .bar { printError("wrote \(outputImage)") }
         }
     }

@@ -81,6 +81,10 @@ struct StylizeCommand: ParsableCommand {
             options.maxMemoryBytes = try memoryOptions.maxMemoryBytes()
             options.layout = try memoryOptions.layout()
             options.outputSize = try outputSize.map(parseSize)
+            // Said once the options passed their checks (a bad option is the one line on stderr).
+            let unusedImageSize = outputSize != nil && imageSize != nil && contentImage == nil
+            let imageSizeNote = "--image-size is not used: without a content image, --output-size gives the result's size"
+            var notedImageSize = false
             options.iterations = numIterations
             options.contentWeight = contentWeight
             options.styleWeight = styleWeight
@@ -111,16 +115,19 @@ struct StylizeCommand: ParsableCommand {
             if planOnly {
                 let job = try StylizeJob(options: options, backend: backend, model: model)
                 job.onNote = { note in printError("gpustyle: note: " + note) }
-                let scales = try job.plans()
-                guard reporter.style != .json else {
-                    for scale in scales { reporter.announce(step: scale.step, plan: scale.plan) }
-                    reporter.emitJSON(["event": "done", "plan_only": true, "scales": scales.count])
-                    return
+                if unusedImageSize { job.onNote(imageSizeNote) }
+                // Each scale is shown as it is planned: when the finest does not fit, the ones that do come before the error.
+                let count = try options.scaleSchedule(iterations: options.resolvedSettings(for: model).iterations).count
+                let json = reporter.style == .json
+                if !json { print("\(backend.kind) on \(backend.deviceName), \(model.name): \(count) scale\(count == 1 ? "" : "s") (predicted, nothing rendered)") }
+                var index = 0
+                _ = try job.plans { scale in
+                    index += 1
+                    if json { return reporter.announce(step: scale.step, plan: scale.plan) }
+                    print("  \(index)/\(count) \(scale.width)×\(scale.height) (canvas \(scale.canvasWidth)×\(scale.canvasHeight)), \(scale.step.iterations) iterations: memory plan \(scale.plan.summary)")
+                    fflush(nil)
                 }
-                print("\(backend.kind) on \(backend.deviceName), \(model.name): \(scales.count) scale\(scales.count == 1 ? "" : "s") (predicted, nothing rendered)")
-                for (index, scale) in scales.enumerated() {
-                    print("  \(index + 1)/\(scales.count) \(scale.width)×\(scale.height) (canvas \(scale.canvasWidth)×\(scale.canvasHeight)), \(scale.step.iterations) iterations: memory plan \(scale.plan.summary)")
-                }
+                reporter.emitJSON(["event": "done", "plan_only": true, "scales": count])
                 return
             }
             let cancellation = CancellationFlag()
@@ -134,8 +141,10 @@ struct StylizeCommand: ParsableCommand {
                     printError("gpustyle: note: " + note)
                     reporter.emitJSON(["event": "note", "message": note])
                 }
+                if unusedImageSize && !notedImageSize { job.onNote(imageSizeNote) }
+                notedImageSize = true  // not again on a fallback's rerun
                 defer { reporter.finish() }
-                return try job.run(printEvery: printIter) { reporter.report($0) }
+                return try job.run { reporter.report($0) }
             }
             // --backend auto promised a result: an OpenCL failure mid-run falls back to the CPU backend.
             let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && backend.kind != "cpu"
@@ -144,7 +153,6 @@ struct StylizeCommand: ParsableCommand {
                 printError("gpustyle: warning: " + $0)
                 reporter.emitJSON(["event": "fallback", "reason": $0])
             }, render)
-            if let report { try writeAtomically(try result.json(), to: report) }
             reporter.emitJSON(["event": "done", "output": result.output, "seconds": result.seconds,
                                "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total])
             if reporter.style == .bar {

@@ -44,18 +44,23 @@ struct TuneCommand: ParsableCommand {
             throw GPUStyleError(.opencl, "tune: no OpenCL platform is installed (install the GPU driver's ICD, or pocl-opencl-icd); there is nothing to tune")
         }
         let started = Date()
+        var (plannedTrials, lastTrial) = (0, 0)
         let outcome = try ConvTuner.tune(deviceIndex: device, imageSize: size, repeats: repeats, quick: quick, precision: precision,
                                          timeLimit: timeLimit ?? .infinity) { trial, number, planned in
+            (plannedTrials, lastTrial) = (max(plannedTrials, planned), max(lastTrial, number))
             let time = trial.milliseconds.map { String(format: "%9.2f ms", $0) } ?? "  rejected"
             print(String(format: "[%3d/%3d] ", number, planned) + "\(time)  \(describe(trial.tuning))"
                   + (trial.rejection.map { ": \($0)" } ?? ""))
             fflush(nil)
         }
         let best = outcome.best
-        let versus = best.defaultMilliseconds.map { String(format: "default %.2f ms, %.2f× faster", $0, $0 / best.milliseconds) }
-            ?? "the default tiling was not timed"
-        print(String(format: "best on %@: %@, %.2f ms (%@), %d tilings in %.0f s", best.device, describe(best.tuning),
-                     best.milliseconds, versus, best.candidatesTried, Date().timeIntervalSince(started)))
+        let versus = best.defaultMilliseconds.map { ms in
+            ms > best.milliseconds ? String(format: "default %.2f ms, %.2f× faster", ms, ms / best.milliseconds) : "the default is the fastest"
+        } ?? "the default tiling was not timed"
+        let tried = best.candidatesTried
+        let untried = plannedTrials > lastTrial ? " (\(plannedTrials - lastTrial) of \(plannedTrials) left untried: --time-limit)" : ""
+        print(String(format: "best on %@: %@, %.2f ms (%@), %d tiling%@ in %.0f s%@", best.device, describe(best.tuning),
+                     best.milliseconds, versus, tried, tried == 1 ? "" : "s", Date().timeIntervalSince(started), untried))
         if !dryRun {
             let info = try OpenCLDevices.list().first { $0.name == best.device && $0.driverVersion == best.driver && $0.platformName == best.platform }
             guard let info else { throw GPUStyleError(.internal, "the tuned device disappeared from the device list") }
@@ -69,7 +74,7 @@ struct TuneCommand: ParsableCommand {
                  "milliseconds": $0.milliseconds ?? NSNull(), "rejection": $0.rejection ?? NSNull()]
             }
             let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(best))
-            let data = try JSONSerialization.data(withJSONObject: ["best": encoded, "trials": trials], options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: ["best": encoded, "trials": trials], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             try writeAtomically(data, to: report)
         }
     }

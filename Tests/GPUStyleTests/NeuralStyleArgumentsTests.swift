@@ -29,6 +29,9 @@ final class NeuralStyleArgumentsTests: XCTestCase {
     func testOptionsWhoseMeaningDiffers() throws {
         XCTAssertEqual(try translate(["-gpu", "-1"]).arguments, ["--backend", "cpu"])
         XCTAssertEqual(try translate(["-gpu", "0"]).arguments, [], "the first GPU is what --backend auto picks")
+        XCTAssertEqual(try translate(["-gpu", "0"]).notes, [])
+        XCTAssertEqual(try translate(["-gpu", "0"], gpus: []).arguments, [], "no GPU: auto runs on the CPU…")
+        XCTAssertTrue(try translate(["-gpu", "0"], gpus: []).notes.first?.contains("no OpenCL GPU, so the CPU backend runs") == true, "…and says so")
         XCTAssertEqual(try translate(["-gpu", "1"]).arguments, ["--device", "5"], "the second GPU, by its `gpustyle devices` index")
         XCTAssertEqual(try translate(["-model_file", "vgg.caffemodel", "-lbfgs_num_correction", "20"]).arguments,
                        ["--model", "vgg.caffemodel", "--lbfgs-history", "20"])

@@ -80,4 +80,29 @@ final class StyleImageFolderTests: XCTestCase {
         XCTAssertEqual(unstyled.styleLayers, [])
         XCTAssertEqual(unstyled.output, URL(fileURLWithPath: folder + "/out2.png").standardizedFileURL.path)
     }
+
+    /// An interrupted run still writes its report (marked interrupted) and plot for the iterations it did.
+    func testAnInterruptedRunWritesItsRecordsSoFar() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = StylizeOptions()
+        (options.contentImage, options.styleImages) = (folder + "/content.png", [folder + "/style.png"])
+        try ImageIO.write(RGBImage(width: 32, height: 24, red: 0.2, green: 0.5, blue: 0.7), to: options.contentImage!)
+        try ImageIO.write(RGBImage(width: 32, height: 32, red: 0.9, green: 0.4, blue: 0.3), to: options.styleImages[0])
+        (options.outputImage, options.reportPath, options.plotPath) = (folder + "/out.png", folder + "/r.json", folder + "/p.svg")
+        (options.imageSize, options.iterations, options.margin, options.saveEvery) = (32, 10, 0, 0)
+        (options.contentLayers, options.styleLayers) = (["relu1_1"], ["relu1_1"])
+        let flag = CancellationFlag()
+        let job = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: Model.random(.vgg16, seed: 5, upTo: "conv1_1"),
+                                 cancellation: flag)
+        XCTAssertThrowsError(try job.run { if $0.status.iteration == 3 { flag.cancel() } }) {
+            XCTAssertEqual(($0 as? GPUStyleError)?.kind, .interrupted)
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: options.reportPath!))) as! [String: Any]
+        XCTAssertEqual(json["interrupted"] as? Bool, true)
+        XCTAssertEqual((json["history"] as? [[String: Any]])?.count, 3, "iterations 1–3")
+        XCTAssertEqual(json["iterations"] as? Int, 3)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: options.plotPath!))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: options.outputImage), "no output from an interrupted run")
+    }
 }

@@ -105,7 +105,10 @@ public struct MemoryPlanner {
         }
         guard let lowest = fitting.map(\.1).min(), let asked else {
             let need = (peaks.map(\.1).min() ?? 0) + backend.memory.currentBytes + workspace + MemoryPlanner.reserve(budget: budget)
-            throw GPUStyleError(.usage, "\(width)×\(height) needs about \(formatGiB(need)) of device memory even with the leanest memory plan, but the budget is \(formatGiB(budget))\(settings.maxMemoryBytes == nil ? " (90% of \(backend.deviceName)'s memory)" : " (--max-memory)"); use a smaller --image-size\(asked == nil ? "" : " or --optimizer adam")\(settings.maxMemoryBytes == nil ? "" : " or raise --max-memory")")
+            if let style = styleSizes.max(by: { $0.width * $0.height < $1.width * $1.height }), style.width * style.height > 2 * width * height {
+                throw GPUStyleError(.usage, "a style image at \(style.width)×\(style.height) (its size at this --style-scale) makes this \(width)×\(height) run need about \(formatGiB(need)) of device memory, over the budget of \(formatGiB(budget)); use a smaller --style-scale")
+            }
+            throw GPUStyleError(.usage, "\(width)×\(height) needs about \(formatGiB(need)) of device memory even with the leanest memory plan, but the budget is \(formatGiB(budget))\(settings.maxMemoryBytes == nil ? (backend.kind == "cpu" ? " (90% of the available RAM)" : " (90% of the memory of \(backend.deviceName))") : " (--max-memory)"); use a smaller \(settings.sizeOption)\(asked == nil || !settings.offersAdam ? "" : " or --optimizer adam")\(settings.maxMemoryBytes == nil ? "" : " or raise --max-memory")")
         }
         // Among layouts within 5% of the leanest, the first (fewest bands, least recomputation).
         let layout = fitting.first { Double($0.1) <= Double(lowest) * 1.05 }!.0

@@ -28,6 +28,9 @@ public struct RenderSettings: Sendable {
     public var maxMemoryBytes: Int?
     /// How activations are stored; `.auto` lets the memory planner choose (`--memory-plan`).
     public var layout: LayoutChoice = .auto
+    /// The command's options a memory error suggests: the one that sets the size (bench: `--size`), and whether
+    /// `--optimizer adam` is one (it is not for bench).
+    public var sizeOption = "--image-size", offersAdam = true
 
     public init(weights: LossWeights, iterations: Int) {
         self.weights = weights

@@ -156,6 +156,7 @@ private func benchmarkSetup(backend: Backend, model: Model, width: Int, height: 
     settings.lbfgsHistory = options.lbfgsHistory
     settings.maxMemoryBytes = options.maxMemoryBytes
     settings.layout = options.layout
+    (settings.sizeOption, settings.offersAdam) = ("--size", false)
     let plan = try StyleTransfer(network: network, settings: settings)
         .memoryPlan(width: width, height: height, hasContent: true, styleSizes: [(width, height)])
     return (network, settings, plan)

@@ -4,12 +4,17 @@ extension StylizeJob {
     /// Each 2×2 pooling before the deepest content or style layer halves the image, so a side shorter than
     /// 2^(poolings) cannot reach it (an extreme aspect ratio, or a small --image-size or --style-scale).
     /// - Throws: `GPUStyleError(.usage)` naming the option and file of the first image that is too small.
-    func checkImagesReachTheLayers(width: Int, height: Int, styles: [RGBImage], layers: [String]) throws {
+    /// With `--scales`, a coarser scale than the result's (`scaleSide`) is named, and fewer scales suggested.
+    func checkImagesReachTheLayers(width: Int, height: Int, styles: [RGBImage], layers: [String], scaleSide: Int? = nil) throws {
         guard let (target, needed) = model.architecture.poolingCell(reaching: layers) else { return }
         let generated = options.contentImage.map { ("--content-image \($0)", "resized to") } ?? ("--output-size", "set to")
         var images = [(generated.0, generated.1, width, height)]
         for (path, image) in zip(options.styleImages, styles) {
             images.append(("--style-image \(path)", "resized to", image.width, image.height))
+        }
+        let finalSide = options.outputSize.map { max($0.width, $0.height) } ?? options.imageSize
+        if let scaleSide, options.scales != nil, scaleSide < finalSide, let (what, verb, w, h) = images.first(where: { min($0.2, $0.3) < needed }) {
+            throw GPUStyleError(.usage, "\(what): \(verb) \(w)×\(h) px at the \(scaleSide)-px scale of --scales, too small to reach \(target) (which needs at least \(needed) px on each side); start --scales at a larger size or use fewer scales")
         }
         for (what, verb, w, h) in images where min(w, h) < needed {
             throw GPUStyleError(.usage, "\(what): \(verb) \(w)×\(h) px, too small to reach \(target) (which needs at least \(needed) px on each side); use a larger --image-size\(what.hasPrefix("--style") ? " or --style-scale" : "") or an image of a less extreme shape")

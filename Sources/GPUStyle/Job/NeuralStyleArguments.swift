@@ -44,7 +44,9 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
                 throw GPUStyleError(.usage, "-gpu \(text): neural-style's multi-GPU split is not needed here; gpustyle renders on one device, planning memory to fit large images (see --max-memory and --scales); give one -gpu index")
             }
             guard let gpu = Int(text) else { throw GPUStyleError(.usage, "-gpu \(text): expected a GPU index, or -1 for the CPU") }
-            if gpu < 0 { out += ["--backend", "cpu"] } else if gpu > 0 { out += ["--device", String(try gpuIndex(gpu))] }
+            if gpu < 0 { out += ["--backend", "cpu"] } else if gpu > 0 { out += ["--device", String(try gpuIndex(gpu))] } else if (try? gpuIndex(0)) == nil {
+                notes.append("-gpu 0: this machine has no OpenCL GPU, so the CPU backend runs (-gpu -1 says so without this note)")
+            }
         case "backend":
             let text = try value(of: argument)
             if ["nn", "cudnn", "clnn"].contains(text) {

@@ -86,7 +86,7 @@ public func renderReconstructionSheet(backend: Backend, model: Model, content: R
     for (r, row) in rows.enumerated() {
         for (c, (name, image)) in row.enumerated() {
             let (x, y) = layout.origin(row: r, column: c)
-            sheet.text(name, x: x, y: y + 3)
+            sheet.text(String(name.prefix(max(1, w / BitmapFont.advance))), x: x, y: y + 3)  // cut to the tile's width
             sheet.paste(image, x: x, y: y + SheetLayout.label)
         }
     }

@@ -31,7 +31,7 @@ public struct RunReport: Codable, Sendable {
     public var seconds: Double
     public var secondsPerIteration: Double
     public var peakDeviceMemoryBytes: Int
-    /// Iteration 1, every print interval, and the last.
+    /// Every iteration of every scale, numbered on across scales (a scale's first is its `first_iteration`).
     public var history: [LossRecord]
     public var final: LossRecord
     public var seed: UInt64
@@ -41,7 +41,7 @@ public struct RunReport: Codable, Sendable {
     public var recoveries: Int
     /// The memory plan of the last (full-size) scale.
     public var memoryPlan: String
-    /// Each scale of a coarse-to-fine run, coarse first (one entry without `--scales`); `history` and `final` are the last's.
+    /// Each scale of a coarse-to-fine run, coarse first (one entry without `--scales`); `final` is the last's.
     public var scales: [ScaleReport]
     /// The inputs and loss weights the run used (absolute paths, style folders expanded, blend weights normalised to
     /// sum 1; no style images or layers with `--style-weight 0`, no content layers with `--content-weight 0`).
@@ -55,6 +55,11 @@ public struct RunReport: Codable, Sendable {
     /// Whose colours the result has: "style" (plain transfer), "original" (`--original-colors`: the content's
     /// chrominance) or "matched" (`--match-style-colors`: style images recoloured to the content's statistics).
     public var colors: String = "style"
+    /// How the first scale started: "random" or "image" (`--init`), and from which file (`--init-image`; absent: the content).
+    public var initialization: String = "random"
+    public var initImage: String?
+    /// true when the run was interrupted (SIGINT/SIGTERM): the report covers the iterations done; absent otherwise.
+    public var interrupted: Bool?
 
     enum CodingKeys: String, CodingKey {
         case backend, device, precision, model, width, height, iterations, seconds
@@ -64,13 +69,14 @@ public struct RunReport: Codable, Sendable {
         case memoryPlan = "memory_plan"
         case contentImage = "content_image", styleImages = "style_images", styleBlendWeights = "style_blend_weights"
         case contentWeight = "content_weight", styleWeight = "style_weight"
-        case contentLayers = "content_layers", styleLayers = "style_layers", colors
+        case contentLayers = "content_layers", styleLayers = "style_layers", colors, interrupted
+        case initialization = "init", initImage = "init_image"
     }
 
     /// Pretty-printed JSON, keys sorted.
     public func json() throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)
     }
 }
@@ -79,6 +85,8 @@ public struct RunReport: Codable, Sendable {
 public struct ScaleReport: Codable, Sendable {
     public var width: Int
     public var height: Int
+    /// The run-wide number of this scale's first iteration (as in `history` and the `--save-iter` names).
+    public var firstIteration: Int
     public var iterations: Int
     public var seconds: Double
     public var final: LossRecord
@@ -91,6 +99,7 @@ public struct ScaleReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case width, height, iterations, seconds, final
+        case firstIteration = "first_iteration"
         case memoryPlan = "memory_plan"
         case lbfgsHistory = "lbfgs_history"
         case tvWeight = "tv_weight"

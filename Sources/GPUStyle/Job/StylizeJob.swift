@@ -33,7 +33,7 @@ public final class StylizeJob {
 
     /// Renders and writes `options.outputImage` (atomically); returns the report. With `--scales`, each scale starts
     /// from the previous result upscaled, with the content and style images resized for it from the originals.
-    public func run(printEvery: Int = 50, observer: (StylizeProgress) -> Void = { _ in }) throws -> RunReport {
+    public func run(observer: (StylizeProgress) -> Void = { _ in }) throws -> RunReport {
         let (weights, iterations) = options.resolvedSettings(for: model)
         let schedule = try options.scaleSchedule(iterations: iterations)
         let inputs = try readInputs(weights: weights, finest: schedule.last!)
@@ -42,6 +42,7 @@ public final class StylizeJob {
         let total = schedule.reduce(0) { $0 + $1.iterations }
         var previous: RGBImage?
         var scaleReports: [ScaleReport] = []
+        var history: [IterationStatus] = []  // every evaluation of every scale, numbered on across scales
         var lastResult: RenderResult?
         var done = 0, lastSaved: String?
         for (index, step) in schedule.enumerated() {
@@ -57,8 +58,10 @@ public final class StylizeJob {
                 guard self.options.originalColors, let sizedContent else { return image }
                 return image.withOriginalColors(from: sizedContent)
             }
-            let result = try scale.transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
+            var seen: [IterationStatus] = []  // this scale's, for the records of an interrupted run
+            let rendered = Result { try scale.transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
                                                    blendWeights: options.normalizedBlendWeights, initImage: initImage, plan: scale.plan) { status, currentImage in
+                seen.append(IterationStatus(iteration: done + status.iteration, iterations: total, losses: status.losses, elapsed: status.elapsed))
                 // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k; across
                 // scales k counts on.
                 var saved: String?
@@ -74,11 +77,27 @@ public final class StylizeJob {
                     if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path, options: writeOptions) }
                     throw GPUStyleError(.interrupted, "interrupted at iteration \(k) of \(total); \(k > 1 ? "the image so far is in \(path)" : "nothing was saved"), \(options.outputImage) is untouched")
                 }
+            } }
+            if case .failure(let error as GPUStyleError) = rendered, error.kind == .interrupted, let last = seen.last {
+                // The loss history and timings so far still go to --report (marked interrupted) and --plot.
+                let partial = ScaleReport(width: width, height: height, firstIteration: done + 1, iterations: seen.count, seconds: last.elapsed,
+                                          final: LossRecord(iteration: seen.count, losses: last.losses), memoryPlan: scale.plan.summary,
+                                          lbfgsHistory: scale.plan.lbfgsHistory, tvWeight: stepWeights.tv,
+                                          styleEnlargement: Self.enlargement(of: inputs.styles, toLongestSide: styleSide(at: step)))
+                var record = report(memoryPlan: scale.plan.summary, recoveries: 0, history: history + seen, width: width, height: height,
+                                    scales: scaleReports + [partial])
+                record.interrupted = true
+                try? writeRecords(record, history: history + seen, scaleStarts: scaleReports.map(\.firstIteration) + [done + 1])
+            }
+            let result = try rendered.get()
+            let first = done + 1
+            history += result.history.map {
+                IterationStatus(iteration: done + $0.iteration, iterations: total, losses: $0.losses, elapsed: $0.elapsed)
             }
             done += step.iterations
             previous = canvas.crop(result.image)
             lastResult = result
-            scaleReports.append(ScaleReport(width: width, height: height, iterations: result.history.count, seconds: result.seconds,
+            scaleReports.append(ScaleReport(width: width, height: height, firstIteration: first, iterations: result.history.count, seconds: result.seconds,
                                             final: LossRecord(iteration: result.history.count, losses: result.history.last!.losses),
                                             memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory, tvWeight: stepWeights.tv,
                                             styleEnlargement: Self.enlargement(of: inputs.styles, toLongestSide: styleSide(at: step))))
@@ -89,24 +108,35 @@ public final class StylizeJob {
             }
         }
         let output = previous!  // the last scale's image, cropped to the requested size
-        if let plot = options.plotPath, let result = lastResult {
-            let title = "\(model.name) \(output.width)x\(output.height) \(options.optimizer.rawValue)"
-            try LossPlot(history: result.history, title: title).write(to: plot)
+        let record = report(memoryPlan: lastResult!.memoryPlan.summary, recoveries: lastResult!.recoveries, history: history,
+                            width: output.width, height: output.height, scales: scaleReports)
+        try writeRecords(record, history: history, scaleStarts: scaleReports.map(\.firstIteration))
+        return record
+    }
+
+    /// Writes `--plot` (the curves of `history`, a line where each later scale starts) and `--report`, when asked for.
+    private func writeRecords(_ record: RunReport, history: [IterationStatus], scaleStarts: [Int]) throws {
+        if let plot = options.plotPath {
+            let title = "\(model.name) \(record.width)x\(record.height) \(options.optimizer.rawValue)"
+            try LossPlot(history: history, title: title, scaleStarts: Array(scaleStarts.dropFirst())).write(to: plot)
         }
-        return report(lastResult!, width: output.width, height: output.height, scales: scaleReports, printEvery: printEvery)
+        if let path = options.reportPath { try writeAtomically(try record.json(), to: path) }
     }
 
     /// The memory plan of every scale, coarse first, as `run` would follow them, without rendering or writing anything
     /// (the images are read and resized, and the network prepared on the backend, as for a run).
-    public func plans() throws -> [ScalePlan] {
+    /// `each` sees every scale's plan as it is made, so a caller can show the scales that fit before the one that does not.
+    public func plans(each: (ScalePlan) -> Void = { _ in }) throws -> [ScalePlan] {
         let (weights, iterations) = options.resolvedSettings(for: model)
         let schedule = try options.scaleSchedule(iterations: iterations)
         let inputs = try readInputs(weights: weights, finest: schedule.last!)
         var prepared: PreparedNetwork?
         return try schedule.map { step in
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: nil, network: &prepared)
-            return ScalePlan(step: step, width: scale.width, height: scale.height, canvasWidth: scale.canvas.width,
-                             canvasHeight: scale.canvas.height, plan: scale.plan)
+            let plan = ScalePlan(step: step, width: scale.width, height: scale.height, canvasWidth: scale.canvas.width,
+                                 canvasHeight: scale.canvas.height, plan: scale.plan)
+            each(plan)
+            return plan
         }
     }
 
@@ -153,7 +183,7 @@ public final class StylizeJob {
         let sizedContent = try inputs.content.map { try $0.resized(longestSide: step.longestSide) }
         let (width, height) = sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
         let styles = try inputs.styles.map { try $0.resized(longestSide: styleSide(at: step)) }
-        try checkImagesReachTheLayers(width: width, height: height, styles: styles, layers: layers)
+        try checkImagesReachTheLayers(width: width, height: height, styles: styles, layers: layers, scaleSide: step.longestSide)
         let prepared = try network ?? PreparedNetwork(backend: backend, model: model,
                                                       deepestLayer: StyleTransfer.deepestLayer(of: layers, in: model.architecture))
         network = prepared
@@ -215,26 +245,25 @@ public final class StylizeJob {
         return RGBImage.sizeWithLongestSide(longestSide, width: size.width, height: size.height)
     }
 
-    private func report(_ result: RenderResult, width: Int, height: Int, scales: [ScaleReport], printEvery: Int) -> RunReport {
-        let history = result.history.filter { s in
-            s.iteration == 1 || s.iteration == result.history.count || (printEvery > 0 && s.iteration % printEvery == 0)
-        }.map { LossRecord(iteration: $0.iteration, losses: $0.losses) }
+    private func report(memoryPlan: String, recoveries: Int, history statuses: [IterationStatus], width: Int, height: Int,
+                        scales: [ScaleReport]) -> RunReport {
+        let history = statuses.map { LossRecord(iteration: $0.iteration, losses: $0.losses) }
         let iterations = scales.reduce(0) { $0 + $1.iterations }
         let seconds = scales.reduce(0) { $0 + $1.seconds }
         let precision = (backend as? OpenCLBackend)?.convTuning.gemm.precision ?? .fp32
         let weights = options.resolvedSettings(for: model).weights
         let styled = weights.style > 0  // with --style-weight 0 no style image is read and no style layer used
-        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
         return RunReport(backend: backend.kind, device: backend.deviceName, precision: precision.rawValue, model: model.name, width: width,
                          height: height, iterations: iterations, seconds: seconds,
                          secondsPerIteration: seconds / Double(max(iterations, 1)), peakDeviceMemoryBytes: backend.memory.peakBytes,
                          history: history, final: history.last!, seed: options.seed, optimizer: options.optimizer.rawValue,
-                         output: absolute(options.outputImage), recoveries: result.recoveries, memoryPlan: result.memoryPlan.summary,
-                         scales: scales, contentImage: options.contentImage.map(absolute),
-                         styleImages: styled ? options.styleImages.map(absolute) : [],
+                         output: absolutePath(options.outputImage), recoveries: recoveries, memoryPlan: memoryPlan,
+                         scales: scales, contentImage: options.contentImage.map(absolutePath),
+                         styleImages: styled ? options.styleImages.map(absolutePath) : [],
                          styleBlendWeights: styled ? options.normalizedBlendWeights : [], contentWeight: weights.content, styleWeight: weights.style,
                          contentLayers: weights.content > 0 ? weights.contentLayers : [], styleLayers: styled ? weights.styleLayers : [],
-                         colors: options.originalColors ? "original" : options.matchStyleColors && styled ? "matched" : "style")
+                         colors: options.originalColors ? "original" : options.matchStyleColors && styled ? "matched" : "style",
+                         initialization: options.initialization.rawValue, initImage: options.initImage.map(absolutePath))
     }
 }
 

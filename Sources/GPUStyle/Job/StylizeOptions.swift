@@ -110,6 +110,9 @@ public struct StylizeOptions: Sendable {
             guard size.width * size.height <= maxPixels else { throw fail("--output-size \(size.width)×\(size.height) is over the --max-pixels limit of \(maxPixels)") }
         }
         if matchStyleColors && contentImage == nil { throw fail("--match-style-colors recolours the style images to the content image's: add --content-image") }
+        if originalColors && contentImage == nil {
+            throw fail("--original-colors keeps the content image's colours, and texture synthesis has none; drop --original-colors")
+        }
         if matchStyleColors && originalColors {
             throw fail("--match-style-colors and --original-colors are two ways to keep the content's colours; choose one")
         }

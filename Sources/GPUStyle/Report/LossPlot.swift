@@ -6,9 +6,12 @@ public struct LossPlot {
     public struct Series { let name: String; let color: Canvas.Color; let values: [(Int, Double)] }
     let series: [Series]
     let title: String
+    /// The iterations where a coarse-to-fine run moved to a finer scale (drawn as vertical lines).
+    let scaleStarts: [Int]
 
     /// Content, style, TV and total from `history`; terms that are zero throughout are left out.
-    public init(history: [IterationStatus], title: String) {
+    public init(history: [IterationStatus], title: String, scaleStarts: [Int] = []) {
+        self.scaleStarts = scaleStarts
         func pick(_ name: String, _ color: Canvas.Color, _ value: (LossBreakdown) -> Double) -> Series? {
             let points = history.map { ($0.iteration, value($0.losses)) }.filter { $0.1 > 0 && $0.1.isFinite }
             return points.isEmpty ? nil : Series(name: name, color: color, values: points)
@@ -55,6 +58,10 @@ public struct LossPlot {
             out += "<line x1=\"\(m.left)\" x2=\"\(s.width - m.right)\" y1=\"\(y)\" y2=\"\(y)\" stroke=\"#ddd\"/>"
             out += "<text x=\"\(m.left - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">1e\(Int(decade))</text>\n"
         }
+        for start in scaleStarts {
+            let (x, _) = project(start, pow(10, yr.lowerBound))
+            out += "<line x1=\"\(x)\" x2=\"\(x)\" y1=\"\(m.top)\" y2=\"\(s.height - m.bottom)\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n"
+        }
         out += "<text x=\"\(s.width / 2)\" y=\"\(s.height - 8)\" text-anchor=\"middle\">iteration (\(Int(xr.lowerBound))–\(Int(xr.upperBound)))</text>\n"
         for (k, serie) in series.enumerated() {
             let points = serie.values.map { project($0.0, $0.1) }.map { String(format: "%.1f,%.1f", $0.0, $0.1) }
@@ -73,6 +80,10 @@ public struct LossPlot {
             canvas.line(m.left, y, s.width - m.right, y, Canvas.gray)
             let label = "1e\(Int(decade))"
             canvas.text(label, x: m.left - 6 - BitmapFont.width(of: label), y: y - 3)
+        }
+        for start in scaleStarts {
+            let x = Int(project(start, pow(10, yr.lowerBound)).0)
+            canvas.line(x, m.top, x, s.height - m.bottom, Canvas.gray)
         }
         canvas.line(m.left, m.top, m.left, s.height - m.bottom, Canvas.black)
         canvas.line(m.left, s.height - m.bottom, s.width - m.right, s.height - m.bottom, Canvas.black)

@@ -75,3 +75,7 @@ public func writeAtomically(_ data: Data, to path: String) throws {
     try data.withUnsafeBytes { try file.write($0) }
     try file.commit()
 }
+
+/// `path` made absolute against the working folder, with `.` and `..` resolved (links kept): how reports and
+/// JSON progress name files.
+public func absolutePath(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }

@@ -109,7 +109,7 @@ public struct ModelStore: Sendable {
         try ModelStore.validate(name: name)
         _ = try folderExists()  // a file in the folder's place is reported before a large weight file is read
         if !replace && FileManager.default.fileExists(atPath: self.path(forModel: name)) {
-            throw GPUStyleError(.usage, "a model called '\(name)' is already installed at \(self.path(forModel: name)); choose another name or remove it first")
+            throw GPUStyleError(.usage, "a model called '\(name)' is already installed at \(self.path(forModel: name)); choose another name, or pass --replace to overwrite it")
         }
         let file = try WeightReaders.read(path: path)
         let model = try ModelAssembler.assemble(file, name: name, architecture: architecture, preprocessing: preprocessing)
