@@ -58,7 +58,7 @@ public final class StylizeJob {
                 guard self.options.originalColors, let sizedContent else { return image }
                 return image.withOriginalColors(from: sizedContent)
             }
-            var seen: [IterationStatus] = []  // this scale's, for the records of an interrupted run
+            var seen: [IterationStatus] = []  // this scale's history as it grows (an interrupted run's records too)
             let rendered = Result { try scale.transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
                                                    blendWeights: options.normalizedBlendWeights, initImage: initImage, plan: scale.plan) { status, currentImage in
                 seen.append(IterationStatus(iteration: done + status.iteration, iterations: total, losses: status.losses, elapsed: status.elapsed))
@@ -91,9 +91,7 @@ public final class StylizeJob {
             }
             let result = try rendered.get()
             let first = done + 1
-            history += result.history.map {
-                IterationStatus(iteration: done + $0.iteration, iterations: total, losses: $0.losses, elapsed: $0.elapsed)
-            }
+            history += seen  // the render's history, numbered on
             done += step.iterations
             previous = canvas.crop(result.image)
             lastResult = result
