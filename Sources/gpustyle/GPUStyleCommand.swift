@@ -20,6 +20,7 @@ struct GPUStyleCommand: ParsableCommand {
         }
         var translation = NeuralStyleTranslation(arguments: [], notes: [])
         do {
+            try checkSubcommandName(Array(CommandLine.arguments.dropFirst()))
             translation = try translatingNeuralStyleArguments(Array(CommandLine.arguments.dropFirst()), gpuIndex: openCLIndexOfGPU)
             for note in translation.notes { printError("gpustyle: note: \(note)") }
             var command = try parseAsRoot(joiningNegativeNumbers(translation.arguments))
@@ -35,6 +36,32 @@ struct GPUStyleCommand: ParsableCommand {
             Foundation.exit(code.rawValue)
         }
     }
+}
+
+/// A first argument that is not an option must name a subcommand (else ArgumentParser reads `gpustyle stylze` as a
+/// stray argument of the default one), and so must `gpustyle help X`; the error suggests the nearest name.
+private func checkSubcommandName(_ arguments: [String]) throws {
+    let names = GPUStyleCommand.configuration.subcommands.map { $0._commandName }
+    var candidate = arguments.first
+    if candidate == "help" { candidate = arguments.dropFirst().first }
+    guard let word = candidate, !word.hasPrefix("-"), !names.contains(word) else { return }
+    func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let above = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = above
+            }
+        }
+        return row[b.count]
+    }
+    let nearest = names.min { distance(word, $0) < distance(word, $1) }!
+    let hint = distance(word, nearest) <= 2 ? "did you mean '\(nearest)'? " : ""
+    throw GPUStyleError(.usage, "'\(word)' is not a gpustyle subcommand; \(hint)they are \(names.joined(separator: ", ")) (stylize is the default: `gpustyle --content-image … --style-image …`)")
 }
 
 /// The release this build is (`gpustyle --version`).

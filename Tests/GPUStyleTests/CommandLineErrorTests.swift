@@ -48,6 +48,18 @@ final class CommandLineErrorTests: XCTestCase {
     }
 
     /// `--seed -1` used to be "Missing value for '--seed'": a negative number now reaches the option.
+    /// A mistyped subcommand is named with the nearest one (it used to be "Unexpected argument"); `help X` too; a bare
+    /// `gpustyle` shows the usage, not a complaint about --style-image.
+    func testUnknownSubcommandsAreNamed() throws {
+        let list = "they are stylize, devices, models, bench, tune, reconstruct (stylize is the default: `gpustyle --content-image … --style-image …`)"
+        try assertOneLineUsageError(["stylze"], "'stylze' is not a gpustyle subcommand; did you mean 'stylize'? " + list)
+        try assertOneLineUsageError(["help", "painting"], "'painting' is not a gpustyle subcommand; " + list)
+        let bare = try run([])
+        XCTAssertEqual(bare.status, 64)
+        XCTAssertTrue(bare.stderr.contains("SUBCOMMANDS:") && bare.stderr.contains("Start with:"), bare.stderr)
+        XCTAssertEqual(try run(["--version"]).status, 0)
+    }
+
     func testNegativeNumbersReachTheirOption() throws {
         try assertOneLineUsageError(["--seed", "-1"], "The value '-1' is invalid for '--seed <seed>'")
         try assertOneLineUsageError(["--threads", "-2,3"], "The value '-2,3' is invalid for '--threads <threads>'")
