@@ -38,30 +38,42 @@ struct GPUStyleCommand: ParsableCommand {
     }
 }
 
-/// A first argument that is not an option must name a subcommand (else ArgumentParser reads `gpustyle stylze` as a
-/// stray argument of the default one), and so must `gpustyle help X`; the error suggests the nearest name.
+/// Words before the first option must name subcommands (else ArgumentParser reads `gpustyle stylze` as a stray
+/// argument of the default one, and says only "Unexpected argument"), and so must `gpustyle help X`; the error
+/// names the nearest subcommand and lists them.
 private func checkSubcommandName(_ arguments: [String]) throws {
-    let names = GPUStyleCommand.configuration.subcommands.map { $0._commandName }
-    var candidate = arguments.first
-    if candidate == "help" { candidate = arguments.dropFirst().first }
-    guard let word = candidate, !word.hasPrefix("-"), !names.contains(word) else { return }
-    func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var previous = row[0]
-            row[0] = i
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                let above = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = above
-            }
+    var command: ParsableCommand.Type = GPUStyleCommand.self, path = "gpustyle"
+    var rest = arguments[...]
+    if rest.first == "help" { rest = rest.dropFirst() }
+    while let word = rest.first, !word.hasPrefix("-") {
+        let subcommands = command.configuration.subcommands
+        guard !subcommands.isEmpty else { return }
+        guard let next = subcommands.first(where: { $0._commandName == word }) else {
+            let names = subcommands.map { $0._commandName }
+            let nearest = names.min { editDistance(word, $0) < editDistance(word, $1) }!
+            let hint = editDistance(word, nearest) <= 2 ? "did you mean '\(nearest)'? " : ""
+            let defaultNote = command == GPUStyleCommand.self ? " (stylize is the default: `gpustyle --content-image … --style-image …`)" : ""
+            throw GPUStyleError(.usage, "'\(word)' is not a \(path) subcommand; \(hint)they are \(names.joined(separator: ", "))\(defaultNote)")
         }
-        return row[b.count]
+        (command, path, rest) = (next, path + " " + word, rest.dropFirst())
     }
-    let nearest = names.min { distance(word, $0) < distance(word, $1) }!
-    let hint = distance(word, nearest) <= 2 ? "did you mean '\(nearest)'? " : ""
-    throw GPUStyleError(.usage, "'\(word)' is not a gpustyle subcommand; \(hint)they are \(names.joined(separator: ", ")) (stylize is the default: `gpustyle --content-image … --style-image …`)")
+}
+
+/// The Levenshtein distance between `a` and `b` (for "did you mean").
+private func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+    var row = Array(0...b.count)
+    for i in 1...a.count {
+        var diagonal = row[0]
+        row[0] = i
+        for j in 1...b.count {
+            let above = row[j]
+            row[j] = min(above + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1))
+            diagonal = above
+        }
+    }
+    return row[b.count]
 }
 
 /// The release this build is (`gpustyle --version`).

@@ -54,6 +54,7 @@ final class CommandLineErrorTests: XCTestCase {
         let list = "they are stylize, devices, models, bench, tune, reconstruct (stylize is the default: `gpustyle --content-image … --style-image …`)"
         try assertOneLineUsageError(["stylze"], "'stylze' is not a gpustyle subcommand; did you mean 'stylize'? " + list)
         try assertOneLineUsageError(["help", "painting"], "'painting' is not a gpustyle subcommand; " + list)
+        try assertOneLineUsageError(["models", "lis"], "'lis' is not a gpustyle models subcommand; did you mean 'list'? they are install, list, import")
         let bare = try run([])
         XCTAssertEqual(bare.status, 64)
         XCTAssertTrue(bare.stderr.contains("SUBCOMMANDS:") && bare.stderr.contains("Start with:"), bare.stderr)
