@@ -6,21 +6,18 @@ struct ColorStatistics: Equatable {
     var mean: [Double]          // r, g, b
     var covariance: [[Double]]  // 3 × 3, symmetric
 
-    init(mean: [Double], covariance: [[Double]]) {
-        (self.mean, self.covariance) = (mean, covariance)
-    }
-
     init(of image: RGBImage) {
         let plane = image.width * image.height
         var sum = [Double](repeating: 0, count: 3), products = [[Double]](repeating: [0, 0, 0], count: 3)
         image.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<plane {
-                let v = [Double(p[i]), Double(p[plane + i]), Double(p[2 * plane + i])]
-                for a in 0..<3 {
-                    sum[a] += v[a]
-                    for b in a..<3 { products[a][b] += v[a] * v[b] }
-                }
+            var (r, g, b, rr, rg, rb, gg, gb, bb) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+            for i in 0..<plane {  // plain scalars: no allocation per pixel
+                let (x, y, z) = (Double(p[i]), Double(p[plane + i]), Double(p[2 * plane + i]))
+                (r, g, b) = (r + x, g + y, b + z)
+                (rr, rg, rb, gg, gb, bb) = (rr + x * x, rg + x * y, rb + x * z, gg + y * y, gb + y * z, bb + z * z)
             }
+            sum = [r, g, b]
+            products = [[rr, rg, rb], [0, gg, gb], [0, 0, bb]]
         }
         let n = Double(max(plane, 1))
         mean = sum.map { $0 / n }

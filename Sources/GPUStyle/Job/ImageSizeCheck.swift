@@ -13,11 +13,11 @@ extension StylizeJob {
             images.append(("--style-image \(path)", "resized to", image.width, image.height))
         }
         let finalSide = options.outputSize.map { max($0.width, $0.height) } ?? options.imageSize
-        if let scaleSide, options.scales != nil, scaleSide < finalSide, let (what, verb, w, h) = images.first(where: { min($0.2, $0.3) < needed }) {
-            throw GPUStyleError(.usage, "\(what): \(verb) \(w)×\(h) px at the \(scaleSide)-px scale of --scales, too small to reach \(target) (which needs at least \(needed) px on each side); start --scales at a larger size or use fewer scales")
-        }
+        let coarser = scaleSide.flatMap { options.scales != nil && $0 < finalSide ? $0 : nil }  // a coarser scale of --scales
         for (what, verb, w, h) in images where min(w, h) < needed {
-            throw GPUStyleError(.usage, "\(what): \(verb) \(w)×\(h) px, too small to reach \(target) (which needs at least \(needed) px on each side); use a larger --image-size\(what.hasPrefix("--style") ? " or --style-scale" : "") or an image of a less extreme shape")
+            let (at, remedy) = coarser.map { (" at the \($0)-px scale of --scales", "start --scales at a larger size or use fewer scales") }
+                ?? ("", "use a larger --image-size\(what.hasPrefix("--style") ? " or --style-scale" : "") or an image of a less extreme shape")
+            throw GPUStyleError(.usage, "\(what): \(verb) \(w)×\(h) px\(at), too small to reach \(target) (which needs at least \(needed) px on each side); \(remedy)")
         }
     }
 

@@ -59,6 +59,12 @@ public final class StylizeJob {
                 return image.withOriginalColors(from: sizedContent)
             }
             var seen: [IterationStatus] = []  // this scale's history as it grows (an interrupted run's records too)
+            func scaleReport(seconds: Double) -> ScaleReport {
+                ScaleReport(width: width, height: height, firstIteration: done + 1, iterations: seen.count, seconds: seconds,
+                            final: LossRecord(iteration: seen.count, losses: seen.last!.losses), memoryPlan: scale.plan.summary,
+                            lbfgsHistory: scale.plan.lbfgsHistory, tvWeight: stepWeights.tv,
+                            styleEnlargement: Self.enlargement(of: inputs.styles, toLongestSide: styleSide(at: step)))
+            }
             let rendered = Result { try scale.transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
                                                    blendWeights: options.normalizedBlendWeights, initImage: initImage, plan: scale.plan) { status, currentImage in
                 seen.append(IterationStatus(iteration: done + status.iteration, iterations: total, losses: status.losses, elapsed: status.elapsed))
@@ -80,25 +86,17 @@ public final class StylizeJob {
             } }
             if case .failure(let error as GPUStyleError) = rendered, error.kind == .interrupted, let last = seen.last {
                 // The loss history and timings so far still go to --report (marked interrupted) and --plot.
-                let partial = ScaleReport(width: width, height: height, firstIteration: done + 1, iterations: seen.count, seconds: last.elapsed,
-                                          final: LossRecord(iteration: seen.count, losses: last.losses), memoryPlan: scale.plan.summary,
-                                          lbfgsHistory: scale.plan.lbfgsHistory, tvWeight: stepWeights.tv,
-                                          styleEnlargement: Self.enlargement(of: inputs.styles, toLongestSide: styleSide(at: step)))
                 var record = report(memoryPlan: scale.plan.summary, recoveries: 0, history: history + seen, width: width, height: height,
-                                    scales: scaleReports + [partial])
+                                    scales: scaleReports + [scaleReport(seconds: last.elapsed)])
                 record.interrupted = true
                 try? writeRecords(record, history: history + seen, scaleStarts: scaleReports.map(\.firstIteration) + [done + 1])
             }
             let result = try rendered.get()
-            let first = done + 1
-            history += seen  // the render's history, numbered on
+            scaleReports.append(scaleReport(seconds: result.seconds))  // `seen` is the render's history, numbered on
+            history += seen
             done += step.iterations
             previous = canvas.crop(result.image)
             lastResult = result
-            scaleReports.append(ScaleReport(width: width, height: height, firstIteration: first, iterations: result.history.count, seconds: result.seconds,
-                                            final: LossRecord(iteration: result.history.count, losses: result.history.last!.losses),
-                                            memoryPlan: result.memoryPlan.summary, lbfgsHistory: result.memoryPlan.lbfgsHistory, tvWeight: stepWeights.tv,
-                                            styleEnlargement: Self.enlargement(of: inputs.styles, toLongestSide: styleSide(at: step))))
             if index == schedule.count - 1 {
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
             } else if options.saveScales {
