@@ -63,9 +63,10 @@ final class ProgressReporter {
         }
     }
 
-    /// Ends the bar's line.
+    /// Ends the bar's line, if one was drawn.
     func finish() {
-        if style == .bar { FileHandle.standardError.write(Data("\n".utf8)) }
+        if style == .bar && lastDraw != .distantPast { FileHandle.standardError.write(Data("\n".utf8)) }
+        lastDraw = .distantPast
     }
 
     /// Runs `body`; if it throws, JSON progress ends with an `error` event (kind, exit code, message) before the error

@@ -12,13 +12,16 @@ struct StylizeCommand: ParsableCommand {
         commandName: "stylize",
         abstract: "Paint a content image in the style of one or more style images.")
 
-    @Option(help: "The photograph to stylise.") var contentImage: String?
+    @Option(parsing: .singleValue, help: "The photograph to stylise; several (repeat the option, or separate paths with commas) or a folder of .png/.jpg images render in turn, each to --output-image with {name} (its file name) or into a folder (results/).")
+    var contentImage: [String] = []
     @Option(parsing: .singleValue, help: "Style image(s): repeat the option or separate paths with commas; a folder stands for its .png/.jpg images, sorted by name (not this run's content or output images).")
     var styleImage: [String] = []
     @Option(help: "Comma-separated weights for blending several styles (normalised to sum 1; default equal).")
     var styleBlendWeights: String?
-    @Option(help: "Where to write the result (.png, .jpg); intermediates go to NAME_<iteration>.EXT.")
+    @Option(help: "Where to write the result (.png, .jpg); intermediates go to NAME_<iteration>.EXT. {name} stands for the content image's file name; a folder (results/) for FOLDER/{name}.png.")
     var outputImage = "out.png"
+    @Flag(help: "Leave out the content images whose --output-image is already there (to go on with an interrupted batch).")
+    var skipExisting = false
     @Option(help: "JPEG quality 1…100 for .jpg outputs.") var jpegQuality = 95
     @Option(help: "Longest side of the output, in pixels (default 512, or the last of --scales).") var imageSize: Int?
     @Option(help: "Output size WxH for texture synthesis (with --content-weight 0 and no content image).")
@@ -45,7 +48,7 @@ struct StylizeCommand: ParsableCommand {
     var margin = StylizeOptions.defaultMargin
     @Option(help: "Random seed (default: random; the report records it).") var seed: UInt64?
     @Option(help: "Print progress every N iterations (JSON mode).") var printIter = 50
-    @Option(help: "Save an intermediate image every N iterations (0: never).") var saveIter = 100
+    @Option(help: "Save an intermediate image every N iterations (0: never; default 100, none in a batch of content images).") var saveIter: Int?
     @Option(help: "Refuse input images with more pixels than this.") var maxPixels = ImageIO.defaultMaxPixels
     @Option(help: "Coarse-to-fine: longest sides to render in turn (e.g. 512,1024,2048), or a number of scales (1…16) that double up to --image-size; each starts from the previous result, upscaled.")
     var scales: String?
@@ -67,7 +70,11 @@ struct StylizeCommand: ParsableCommand {
         let reporter = ProgressReporter(style: progress, printEvery: printIter)
         try reporter.endingWithErrorEvent {
             var options = StylizeOptions()  // the command line first: a typo is reported before the device starts
-            options.contentImage = contentImage
+            // A path with a comma in its name stays one path when that file is there.
+            let contentImages = try contentImage.flatMap { value -> [String] in
+                if value.isEmpty { throw GPUStyleError(.usage, "--content-image is empty; give an image file or a folder of them") }
+                return FileManager.default.fileExists(atPath: value) ? [value] : try parseList(value, option: "--content-image", trimming: false)
+            }
             options.styleImages = try styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) }
             options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
             options.outputImage = outputImage
@@ -82,7 +89,7 @@ struct StylizeCommand: ParsableCommand {
             options.layout = try memoryOptions.layout()
             options.outputSize = try outputSize.map(parseSize)
             // Said once the options passed their checks (a bad option is the one line on stderr).
-            let unusedImageSize = outputSize != nil && imageSize != nil && contentImage == nil
+            let unusedImageSize = outputSize != nil && imageSize != nil && contentImages.isEmpty
             let imageSizeNote = "--image-size is not used: without a content image, --output-size gives the result's size"
             var notedImageSize = false
             options.iterations = numIterations
@@ -103,39 +110,60 @@ struct StylizeCommand: ParsableCommand {
             options.matchStyleColors = matchStyleColors
             options.margin = margin
             options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-            options.saveEvery = saveIter
+            options.saveEvery = saveIter ?? 100
             options.saveScales = saveScales
             options.maxPixels = maxPixels
             options.plotPath = plot
             options.reportPath = report
-            try options.expandStyleFolders()
+            let batch = try ContentBatch(base: options, contentImages: contentImages, skipExisting: skipExisting, saveEveryInBatch: saveIter ?? 0)
+            let inBatch = batch.count > 1
+            for note in batch.notes {
+                printError("gpustyle: note: " + note)
+                reporter.emitJSON(["event": "note", "message": note])
+            }
+            for job in batch.skipped {
+                let message = "skipping \(job.contentImage ?? "the texture"): \(job.outputImage) is already there (--skip-existing)"
+                printError("gpustyle: note: " + message)
+                reporter.emitJSON(["event": "skipped", "content_image": job.contentImage.map(absolutePath) ?? NSNull(), "output": absolutePath(job.outputImage)])
+            }
+            guard !batch.jobs.isEmpty else {
+                reporter.emitJSON(["event": "batch_done", "rendered": 0, "skipped": batch.skipped.count])
+                return
+            }
 
             let backend = try backendOptions.makeBackend()
             let model = try self.model.load()
+            for job in batch.jobs { try job.validate(for: model) }  // every image's paths before the first renders
+            try batch.checkSharedImages(styles: options.resolvedSettings(for: model).weights.style > 0)
+            let networks = PreparedNetworkCache()
+            /// "[2/5] photo.jpg: " in a batch, nothing otherwise.
+            func batchPrefix(_ index: Int, _ job: StylizeOptions) -> String {
+                inBatch ? "[\(index + 1)/\(batch.jobs.count)] \(job.contentImage ?? ""): " : ""
+            }
+            /// A JSON event, with the content image and its place in a batch.
+            func event(_ fields: [String: Any], _ index: Int, _ job: StylizeOptions) -> [String: Any] {
+                guard inBatch else { return fields }
+                return fields.merging(["content_image": absolutePath(job.contentImage ?? ""), "index": index, "count": batch.jobs.count]) { a, _ in a }
+            }
             if planOnly {
-                let job = try StylizeJob(options: options, backend: backend, model: model)
-                job.onNote = { note in printError("gpustyle: note: " + note) }
-                if unusedImageSize { job.onNote(imageSizeNote) }
-                // Each scale is shown as it is planned: when the finest does not fit, the ones that do come before the error.
-                let count = try options.scaleSchedule(iterations: options.resolvedSettings(for: model).iterations).count
-                let json = reporter.style == .json
-                if !json { print("\(backend.kind) on \(backend.deviceName), \(model.name): \(count) scale\(count == 1 ? "" : "s") (predicted, nothing rendered)") }
-                var index = 0
-                _ = try job.plans { scale in
-                    index += 1
-                    if json { return reporter.announce(step: scale.step, plan: scale.plan) }
-                    print("  \(index)/\(count) \(scale.width)×\(scale.height) (canvas \(scale.canvasWidth)×\(scale.canvasHeight)), \(scale.step.iterations) iterations: memory plan \(scale.plan.summary)")
-                    fflush(nil)
+                for (index, options) in batch.jobs.enumerated() {
+                    let job = try StylizeJob(options: options, backend: backend, model: model, networks: networks)
+                    job.onNote = { note in printError("gpustyle: note: " + note) }
+                    if unusedImageSize { job.onNote(imageSizeNote) }
+                    let count = try printPlans(of: job, prefix: batchPrefix(index, options), reporter: reporter)
+                    reporter.emitJSON(event(["event": "done", "plan_only": true, "scales": count], index, options))
                 }
-                reporter.emitJSON(["event": "done", "plan_only": true, "scales": count])
+                if inBatch { reporter.emitJSON(["event": "batch_done", "plan_only": true, "rendered": 0, "skipped": batch.skipped.count]) }
                 return
             }
             let cancellation = CancellationFlag()
             let signals = SignalWatcher(onSignal: { cancellation.cancel() })
             defer { withExtendedLifetime(signals) {} }
-            func render(on backend: Backend) throws -> RunReport {
-                let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation)
-                reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed])
+            func render(_ options: StylizeOptions, index: Int, on backend: Backend) throws -> RunReport {
+                let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation, networks: networks)
+                reporter.emitJSON(event(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name,
+                                         "seed": options.seed], index, options))
+                if inBatch && reporter.style == .bar { printError("\(batchPrefix(index, options))→ \(options.outputImage)") }
                 job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }
                 job.onNote = { note in
                     printError("gpustyle: note: " + note)
@@ -146,20 +174,52 @@ struct StylizeCommand: ParsableCommand {
                 defer { reporter.finish() }
                 return try job.run { reporter.report($0) }
             }
-            // --backend auto promised a result: an OpenCL failure mid-run falls back to the CPU backend.
-            let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && backend.kind != "cpu"
-                ? { CPUBackend(threads: backendOptions.threads) } : nil
-            let result = try runWithFallback(on: backend, fallback: fallback, warn: {
-                printError("gpustyle: warning: " + $0)
-                reporter.emitJSON(["event": "fallback", "reason": $0])
-            }, render)
-            reporter.emitJSON(["event": "done", "output": result.output, "seconds": result.seconds,
-                               "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total])
-            if reporter.style == .bar {
-                printError(String(format: "wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", result.output, result.width,
-                                  result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
+            // --backend auto promised a result: an OpenCL failure mid-run falls back to the CPU backend, which then
+            // renders the rest of a batch too.
+            var current = backend
+            let reports = try batch.renderAll({ index, options in
+                let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && current.kind != "cpu"
+                    ? { current = CPUBackend(threads: backendOptions.threads); return current } : nil
+                let result = try runWithFallback(on: current, fallback: fallback, warn: {
+                    printError("gpustyle: warning: " + $0)
+                    reporter.emitJSON(event(["event": "fallback", "reason": $0], index, options))
+                }) { try render(options, index: index, on: $0) }
+                reporter.emitJSON(event(["event": "done", "output": result.output, "seconds": result.seconds,
+                                         "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total], index, options))
+                if reporter.style == .bar {
+                    printError(String(format: "%@wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", batchPrefix(index, options), result.output,
+                                      result.width, result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
+                }
+                return result
+            }, isInterrupted: { cancellation.isSet }, onFailure: { index, options, error in
+                printError("gpustyle: error: \(ContentBatch.naming(options, error)) (going on with the next content image)")
+                reporter.emitJSON(event(["event": "failed", "kind": error.kind.rawValue, "exit_code": error.kind.exitCode, "message": error.message],
+                                        index, options))
+            })
+            if inBatch {
+                reporter.emitJSON(["event": "batch_done", "rendered": reports.count, "skipped": batch.skipped.count])
+                if reporter.style == .bar { printError("rendered \(reports.count) of \(batch.count) content images\(batch.skipped.isEmpty ? "" : " (\(batch.skipped.count) skipped: already there)")") }
             }
         }
+    }
+}
+
+extension StylizeCommand {
+    /// Prints each scale's plan as it is made (so that when the finest does not fit, the ones that do come before the
+    /// error): lines on a terminal, `memory_plan` events in JSON. Returns the number of scales.
+    func printPlans(of job: StylizeJob, prefix: String, reporter: ProgressReporter) throws -> Int {
+        let options = job.options, backend = job.backend, model = job.model
+        let count = try options.scaleSchedule(iterations: options.resolvedSettings(for: model).iterations).count
+        let json = reporter.style == .json
+        if !json { print("\(prefix)\(backend.kind) on \(backend.deviceName), \(model.name): \(count) scale\(count == 1 ? "" : "s") (predicted, nothing rendered)") }
+        var index = 0
+        _ = try job.plans { scale in
+            index += 1
+            if json { return reporter.announce(step: scale.step, plan: scale.plan) }
+            print("  \(index)/\(count) \(scale.width)×\(scale.height) (canvas \(scale.canvasWidth)×\(scale.canvasHeight)), \(scale.step.iterations) iterations: memory plan \(scale.plan.summary)")
+            fflush(nil)
+        }
+        return count
     }
 }
 

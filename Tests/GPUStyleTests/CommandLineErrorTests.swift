@@ -61,6 +61,23 @@ final class CommandLineErrorTests: XCTestCase {
         XCTAssertEqual(try run(["--version"]).status, 0)
     }
 
+    /// Several content images need an output name per image; the mistake is caught before the model loads.
+    func testABatchNeedsAnOutputPerImage() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for name in ["a.png", "b.jpg"] { XCTAssertTrue(FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data([1]))) }
+        try assertOneLineUsageError(["--progress", "none", "--content-image", folder, "--style-image", "s.png", "--output-image", "x.png"],
+                                    "--output-image x.png would be written for each of 2 content images; give a folder (results/) or a name with {name}, such as results/{name}_styled.png")
+        try assertOneLineUsageError(["--progress", "none", "--content-image", "\(folder)/a.png,\(folder)/b.jpg", "--style-image", "s.png",
+                                     "--output-image", "{name}/x.png"], "--output-image {name}/x.png: {name} may only be in the file name, not in a folder of the path")
+        // A file with a comma in its name is one image (given twice here, to stop before the model loads); "" is refused.
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(folder)/c,1.png", contents: Data([1])))
+        try assertOneLineUsageError(["--progress", "none", "--content-image", "\(folder)/c,1.png", "--content-image", "\(folder)/c,1.png", "--style-image", "s.png",
+                                     "--output-image", "{name}.png"], "--content-image \(folder)/c,1.png is given twice; give each image once")
+        try assertOneLineUsageError(["--progress", "none", "--content-image", "", "--style-image", "s.png"],
+                                    "--content-image is empty; give an image file or a folder of them")
+    }
+
     func testNegativeNumbersReachTheirOption() throws {
         try assertOneLineUsageError(["--seed", "-1"], "The value '-1' is invalid for '--seed <seed>'")
         try assertOneLineUsageError(["--threads", "-2,3"], "The value '-2,3' is invalid for '--threads <threads>'")

@@ -319,6 +319,31 @@ def option_cases(c):
     o("valid-two-styles", ["--style-image", c.content, "--style-blend-weights", "3,1"], [], [], expect="valid")
     o("valid-texture", ["--content-weight", "0", "--output-size", "40x24"], [], [], expect="valid",
       base=["--style-image", c.style], shape="landscape")
+    batch_cases(c)
+
+
+def batch_cases(c):
+    """Several content images in one call: output names per image, and one broken image among good ones."""
+    photos = os.path.join(c.folder, "images", "photos")
+    os.makedirs(photos)
+    for name in ("a.png", "b.png"):
+        c.write("images/photos/" + name, im.png(48, 40))
+    results = os.path.join(c.folder, "out", "batch")
+    os.makedirs(results)
+    o, style = c.option, ["--style-image", c.style]
+    o("batch-one-output-for-all", [], ["--output-image"], ["for each of 2 content images"], base=["--content-image", photos] + style)
+    o("batch-two-of-one-name", ["--output-image", results + "/{name}.png"], [photos + "/a.png", "a.jpg"], ["both named"],
+      output=results + "/a.png", base=["--content-image", photos + "/a.png," + c.write("images/a.jpg", im.png(48, 40))] + style)
+    o("valid-batch-folder", ["--output-image", results + "/", "--report", results + "/"], [], [], expect="valid",
+      output=results + "/a.png", also=[results + "/b.png", results + "/a.json", results + "/b.json"], base=["--content-image", photos] + style)
+    mixed = os.path.join(c.folder, "images", "half-broken")
+    os.makedirs(mixed)
+    c.write("images/half-broken/good.png", im.png(48, 40))
+    broken = c.write("images/half-broken/broken.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    partial = os.path.join(c.folder, "out", "partial")
+    os.makedirs(partial)
+    o("batch-one-broken-image", ["--output-image", partial + "/"], [broken], ["1 of 2 content images failed"], expect="partial",
+      rc=65, output=partial + "/good.png", absent=[partial + "/broken.png"], base=["--content-image", mixed] + style)
 
 
 def build(folder, repo):

@@ -4,8 +4,9 @@ usage: python3 scripts/badinputs/check.py GPUSTYLE FOLDER [--only SUBSTRING] [--
 
 Bad: exit code 1…127 (no signal), exactly one line on stderr naming the file or option and the problem,
 no output file, no temporary or intermediate files, inputs unchanged, nothing executed. Valid: exit 0 and
-an output PNG of the right orientation that is not flat (a black or gray image fails). Prints a table;
-exits 1 on any violation.
+an output PNG of the right orientation that is not flat (a black or gray image fails). Partial (a batch with
+a broken image): the expected exit code, a last line naming the broken image, the other outputs as for valid
+and none for the broken one. Prints a table; exits 1 on any violation.
 """
 import glob
 import hashlib
@@ -57,11 +58,21 @@ def check_bad(case, rc, lines):
     return problems
 
 
+def check_partial(case, rc, lines):
+    """A batch with a broken image: the given exit code, its error naming the image, the others rendered."""
+    problems = [] if rc == case["rc"] else ["exit code %d, expected %d" % (rc, case["rc"])]
+    last = lines[-1] if lines else ""
+    problems += ["last line does not name " + os.path.basename(n) for n in case["names"] if not named(last, n)]
+    problems += ["last line does not say %r" % w for w in case["words"] if w not in last]
+    return problems + check_valid(dict(case, expect="valid"), 0, lines)
+
+
 def check_valid(case, rc, lines):
     if rc != 0:
         return ["exit code %d: %s" % (rc, lines[-1] if lines else "")]
-    if not os.path.exists(case["output"]):
-        return ["no output"]
+    missing = [p for p in [case["output"]] + case.get("also", []) if not os.path.exists(p)]
+    if missing:
+        return ["no output " + ", ".join(os.path.basename(p) for p in missing)]
     if not case["output"].endswith(".png"):
         return []
     width, height, rows = im.read_png_rgb(open(case["output"], "rb").read())
@@ -87,7 +98,7 @@ def run_case(gpustyle, case):
         return "FAIL", None, "hung: no exit within %d s" % TIMEOUT, time.time() - started
     seconds = time.time() - started
     lines = [line for line in stderr.split("\n") if line.strip()]
-    problems = (check_bad if case["expect"] == "bad" else check_valid)(case, rc, lines)
+    problems = {"bad": check_bad, "valid": check_valid, "partial": check_partial}[case["expect"]](case, rc, lines)
     problems += ["left " + os.path.basename(p) for p in leftovers(case["output"]) if p not in case.get("keep", [])]
     problems += ["changed " + os.path.basename(p) for p, d in before.items() if not os.path.exists(p) or digest(p) != d]
     problems += ["created " + p + " (something ran)" for p in case.get("absent", []) if os.path.exists(p)]

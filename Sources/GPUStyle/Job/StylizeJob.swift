@@ -23,12 +23,17 @@ public final class StylizeJob {
     /// Called before rendering with advice that is not an error (e.g. a style image enlarged well past its own size).
     public var onNote: (String) -> Void = { _ in }
 
-    public init(options: StylizeOptions, backend: Backend, model: Model, cancellation: CancellationFlag = CancellationFlag()) throws {
+    /// The network on the backend, kept for the next job of a batch (the weights go to the device once).
+    public let networks: PreparedNetworkCache
+
+    public init(options: StylizeOptions, backend: Backend, model: Model, cancellation: CancellationFlag = CancellationFlag(),
+                networks: PreparedNetworkCache = PreparedNetworkCache()) throws {
         try options.validate(for: model)
         self.options = options
         self.backend = backend
         self.model = model
         self.cancellation = cancellation
+        self.networks = networks
     }
 
     /// Renders and writes `options.outputImage` (atomically); returns the report. With `--scales`, each scale starts
@@ -38,7 +43,6 @@ public final class StylizeJob {
         let schedule = try options.scaleSchedule(iterations: iterations)
         let inputs = try readInputs(weights: weights, finest: schedule.last!)
         backend.resetPeakMemory()
-        var prepared: PreparedNetwork?  // prepared once, after the first scale's images passed the size check
         let total = schedule.reduce(0) { $0 + $1.iterations }
         var previous: RGBImage?
         var scaleReports: [ScaleReport] = []
@@ -46,7 +50,7 @@ public final class StylizeJob {
         var lastResult: RenderResult?
         var done = 0, lastSaved: String?
         for (index, step) in schedule.enumerated() {
-            let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous, network: &prepared)
+            let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous)
             let (width, height, sizedContent, canvas, stepWeights) = (scale.width, scale.height, scale.sizedContent, scale.canvas, scale.weights)
             onPlan(step, scale.plan)
             // Only a rendering needs the images on the canvas (`plans()` stops before this).
@@ -126,9 +130,8 @@ public final class StylizeJob {
         let (weights, iterations) = options.resolvedSettings(for: model)
         let schedule = try options.scaleSchedule(iterations: iterations)
         let inputs = try readInputs(weights: weights, finest: schedule.last!)
-        var prepared: PreparedNetwork?
         return try schedule.map { step in
-            let scale = try setUp(step, inputs: inputs, weights: weights, previous: nil, network: &prepared)
+            let scale = try setUp(step, inputs: inputs, weights: weights, previous: nil)
             let plan = ScalePlan(step: step, width: scale.width, height: scale.height, canvasWidth: scale.canvas.width,
                                  canvasHeight: scale.canvas.height, plan: scale.plan)
             each(plan)
@@ -172,17 +175,14 @@ public final class StylizeJob {
     }
 
     /// Sizes the images for `step` (starting from `previous`, the coarser scale's result, if any), checks they reach
-    /// the loss layers, prepares `network` the first time, and plans the scale's memory.
-    private func setUp(_ step: ScaleStep, inputs: Inputs, weights: LossWeights, previous: RGBImage?,
-                       network: inout PreparedNetwork?) throws -> ScaleSetup {
+    /// the loss layers, prepares the network the first time (once the images passed that check), and plans the scale's memory.
+    private func setUp(_ step: ScaleStep, inputs: Inputs, weights: LossWeights, previous: RGBImage?) throws -> ScaleSetup {
         let layers = weights.activeContentLayers + weights.activeStyleLayers
         let sizedContent = try inputs.content.map { try $0.resized(longestSide: step.longestSide) }
         let (width, height) = sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
         let styles = try inputs.styles.map { try $0.resized(longestSide: styleSide(at: step)) }
         try checkImagesReachTheLayers(width: width, height: height, styles: styles, layers: layers, scaleSide: step.longestSide)
-        let prepared = try network ?? PreparedNetwork(backend: backend, model: model,
-                                                      deepestLayer: StyleTransfer.deepestLayer(of: layers, in: model.architecture))
-        network = prepared
+        let prepared = try networks.network(backend: backend, model: model, deepestLayer: StyleTransfer.deepestLayer(of: layers, in: model.architecture))
         var stepWeights = weights
         stepWeights.tv = options.tvWeight(for: model, longestSide: step.longestSide)
         let settings = renderSettings(weights: stepWeights, iterations: step.iterations, fromPrevious: previous != nil)
@@ -269,6 +269,27 @@ public struct ScalePlan: Sendable {
     public let width: Int, height: Int
     public let canvasWidth: Int, canvasHeight: Int
     public let plan: MemoryPlan
+}
+
+/// The network a job prepared on its backend, reused by the next job on the same backend, model and deepest layer.
+public final class PreparedNetworkCache {
+    private var cached: (network: PreparedNetwork, modelName: String, deepestLayer: String)?
+    /// How many networks it has prepared (for tests).
+    private(set) var prepared = 0
+
+    public init() {}
+
+    /// The cached network when it fits, else a new one (which replaces it: one network's weights on the device at a time).
+    func network(backend: Backend, model: Model, deepestLayer: String) throws -> PreparedNetwork {
+        if let cached, cached.network.backend === backend, cached.modelName == model.name, cached.deepestLayer == deepestLayer {
+            return cached.network
+        }
+        cached = nil  // the old weights are released before the new ones are uploaded
+        let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: deepestLayer)
+        cached = (network, model.name, deepestLayer)
+        prepared += 1
+        return network
+    }
 }
 
 /// A flag a signal handler sets and the rendering loop polls.

@@ -164,11 +164,9 @@ public struct StylizeOptions: Sendable {
         guard ["png", "jpg", "jpeg"].contains(ext) else {
             throw GPUStyleError(.usage, "--output-image \(outputImage): use a .png, .jpg or .jpeg name")
         }
-        var written = [("--output-image", outputImage)]
-        if let reportPath { written.append(("--report", reportPath)) }
-        if let plotPath { written.append(("--plot", plotPath)) }
+        let written = writtenPaths
         for (index, (option, path)) in written.enumerated() {
-            let clashes = inputPaths + written.prefix(index).map { (option: $0.0, path: $0.1) }
+            let clashes = inputPaths + written.prefix(index)
             if let clash = clashes.first(where: { Self.sameFile($0.path, path) }) {
                 let named = clash.path == path ? "" : " \(clash.path)"
                 throw GPUStyleError(.usage, "\(option) \(path) is the same file as \(clash.option)\(named); choose another name")
@@ -183,21 +181,25 @@ public struct StylizeOptions: Sendable {
 
     /// Whether `path` is `<output>_<N>.<ext>` or `<output>_<W>x<H>.<ext>` (the same folder, after resolving links).
     func isDerivedOutput(_ path: String) -> Bool {
-        func resolved(_ p: String) -> URL { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath() }
-        let output = resolved(outputImage), input = resolved(path)
+        let output = Self.resolvedURL(outputImage), input = Self.resolvedURL(path)
         guard input.deletingLastPathComponent().path == output.deletingLastPathComponent().path,
               input.pathExtension == output.pathExtension else { return false }
-        let prefix = output.deletingPathExtension().lastPathComponent + "_"
-        let name = input.deletingPathExtension().lastPathComponent
-        guard name.hasPrefix(prefix) else { return false }
-        let suffix = name.dropFirst(prefix.count).split(separator: "x", omittingEmptySubsequences: false)
-        return (1...2).contains(suffix.count) && suffix.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+        return Self.stemWithoutDerivedSuffix(input.deletingPathExtension().lastPathComponent) == output.deletingPathExtension().lastPathComponent
     }
 
-    static func sameFile(_ a: String, _ b: String) -> Bool {
-        func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
-        return resolved(a) == resolved(b)
+    /// `name` without the `_<N>` or `_<W>x<H>` that intermediates and `--save-scales` images add to the output's
+    /// name; nil when it has neither.
+    static func stemWithoutDerivedSuffix(_ name: String) -> String? {
+        guard let underscore = name.lastIndex(of: "_") else { return nil }
+        let suffix = name[name.index(after: underscore)...].split(separator: "x", omittingEmptySubsequences: false)
+        guard (1...2).contains(suffix.count), suffix.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return nil }
+        return String(name[..<underscore])
     }
+
+    /// `path` absolute, with `.`/`..` and links resolved.
+    static func resolvedURL(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath() }
+
+    static func sameFile(_ a: String, _ b: String) -> Bool { resolvedURL(a).path == resolvedURL(b).path }
 
     /// `path` must not be a folder, and its folder must exist and take a new file: checked by creating and
     /// removing one, which also catches read-only file systems and folders that refuse even root.
