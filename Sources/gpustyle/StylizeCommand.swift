@@ -5,7 +5,11 @@ import GPUStyle
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension PoolingMode: ExpressibleByArgument {}
-extension Initialization: ExpressibleByArgument {}
+
+/// `--init`: the engine's starts, and `previous` for a batch of frames.
+enum InitChoice: String, CaseIterable, ExpressibleByArgument {
+    case random, image, previous
+}
 
 struct StylizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,8 +36,8 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Total-variation weight, used at every size (default: the model's; the default model's 3e-6 falls as (512/side)² above 512 px).") var tvWeight: Float?
     @Option(help: "Comma-separated content layers (default: the model's, e.g. relu4_2).") var contentLayers: String?
     @Option(help: "Comma-separated style layers (default: the model's, e.g. relu1_1,…,relu5_1).") var styleLayers: String?
-    @Option(name: .customLong("init"), help: "Start from noise (random) or from the content/--init-image (image) (default: image with --init-image, else random).")
-    var initialization: Initialization?
+    @Option(name: .customLong("init"), help: "Start from noise (random), from the content/--init-image (image), or, in a batch of frames, from the previous image's result (previous; the first from the content/--init-image) (default: image with --init-image, else random).")
+    var initialization: InitChoice?
     @Option(help: "Starting image (implies --init image).") var initImage: String?
     @Option(help: "lbfgs or adam.") var optimizer: OptimizerKind = .lbfgs
     @Option(help: "Step size (default: 1 for L-BFGS, 10 for Adam).") var learningRate: Float?
@@ -98,7 +102,8 @@ struct StylizeCommand: ParsableCommand {
             options.tvWeight = tvWeight
             options.contentLayers = try contentLayers.map { try parseList($0, option: "--content-layers") }
             options.styleLayers = try styleLayers.map { try parseList($0, option: "--style-layers") }
-            options.initialization = initialization ?? (initImage == nil ? .random : .image)
+            // --init previous: the first image starts from --init-image or its content image, the others from the result before.
+            options.initialization = initialization.map { $0 == .random ? .random : .image } ?? (initImage == nil ? .random : .image)
             options.initImage = initImage
             options.optimizer = optimizer
             options.learningRate = learningRate
@@ -115,7 +120,8 @@ struct StylizeCommand: ParsableCommand {
             options.maxPixels = maxPixels
             options.plotPath = plot
             options.reportPath = report
-            let batch = try ContentBatch(base: options, contentImages: contentImages, skipExisting: skipExisting, saveEveryInBatch: saveIter ?? 0)
+            let batch = try ContentBatch(base: options, contentImages: contentImages, skipExisting: skipExisting, saveEveryInBatch: saveIter ?? 0,
+                                         initFromPrevious: initialization == .previous)
             let inBatch = batch.count > 1
             for note in batch.notes {
                 printError("gpustyle: note: " + note)

@@ -96,6 +96,29 @@ final class ContentBatchTests: XCTestCase {
         XCTAssertEqual(try ContentBatch(base: base(output: "x.png"), contentImages: ["\(photos)/a.png"], saveEveryInBatch: 0).jobs[0].saveEvery, 100)
     }
 
+    /// `--init previous` (frames): each image starts from the result before it in name order, when that is there.
+    func testFramesStartFromThePreviousResult() throws {
+        for name in ["f1.png", "f2.png", "f3.png", "f4.png"] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: "\(folder)/out/\(name)", contents: Data([1])))
+        }
+        var options = base(output: "\(folder)/res/")
+        options.initImage = nil
+        try FileManager.default.createDirectory(atPath: "\(folder)/res", withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(folder)/res/f1.png", contents: Data([1])))  // done by an earlier call
+        let frames = ["f1.png", "f2.png", "f3.png", "f4.png"].map { "\(folder)/out/\($0)" }
+        let batch = try ContentBatch(base: options, contentImages: frames, skipExisting: true, initFromPrevious: true)
+        var starts: [String?] = []
+        XCTAssertThrowsError(try batch.renderAll { index, job in
+            starts.append(job.initImage)
+            XCTAssertEqual(job.initialization, job.initImage == nil ? .random : .image)
+            if index == 0 { throw GPUStyleError(.image, "f2 is broken") }  // no result: f3 starts as set
+            XCTAssertTrue(FileManager.default.createFile(atPath: job.outputImage, contents: Data([1])))
+            return index
+        }) { XCTAssertTrue("\($0)".contains("1 of 3 content images failed"), "\($0)") }
+        XCTAssertEqual(starts, ["\(folder)/res/f1.png", nil, "\(folder)/res/f3.png"], "f2 from f1's earlier result, f3 as set (f2 failed), f4 from f3's")
+        assertUsageError(try ContentBatch(base: options, contentImages: [frames[0]], initFromPrevious: true), "give several content images")
+    }
+
     func testABrokenSharedImageIsOneError() throws {
         let batch = try ContentBatch(base: base(output: "\(folder)/out/"), contentImages: ["\(folder)/photos"])
         XCTAssertThrowsError(try batch.checkSharedImages(styles: true)) { error in

@@ -13,6 +13,10 @@ public struct ContentBatch: Sendable {
     public let skipped: [StylizeOptions]
     /// Advice that is not an error (files of a content folder left out as earlier results).
     public private(set) var notes: [String] = []
+    /// Whether each image after the first starts from the previous image's result (`--init previous`: frames).
+    public let initFromPrevious: Bool
+    /// Every job's result path in content order, skipped ones too, and where each job of `jobs` stands in it.
+    private var resultsInOrder: [String] = [], positions: [Int] = []
     /// How many content images the call named, folders expanded (rendered or skipped).
     public var count: Int { jobs.count + skipped.count }
 
@@ -25,15 +29,21 @@ public struct ContentBatch: Sendable {
     ///   would be written for each image, or a content image that one of the outputs may overwrite.
     /// `saveEveryInBatch`, when given, replaces `base.saveEvery` when there are several content images (the CLI: no
     /// intermediates in a batch unless `--save-iter` asks).
-    public init(base: StylizeOptions, contentImages: [String], skipExisting: Bool = false, saveEveryInBatch: Int? = nil) throws {
+    /// With `initFromPrevious` (several content images only) each image after the first starts from the result of the
+    /// one before it in name order, when that is there (`renderAll` sets its `initImage`).
+    public init(base: StylizeOptions, contentImages: [String], skipExisting: Bool = false, saveEveryInBatch: Int? = nil,
+                initFromPrevious: Bool = false) throws {
         var base = base, notes: [String] = []
+        self.initFromPrevious = initFromPrevious
         func skips(_ job: StylizeOptions) -> Bool { skipExisting && FileManager.default.fileExists(atPath: job.outputImage) }
         guard !contentImages.isEmpty else {
+            if initFromPrevious { throw GPUStyleError(.usage, "--init previous starts each content image from the previous one's result; texture synthesis has none") }
             for (option, path) in base.writtenPaths where path.contains(Self.namePlaceholder) {
                 throw GPUStyleError(.usage, "\(option) \(path): \(Self.namePlaceholder) stands for the content image's name, and texture synthesis has no content image; give a file name")
             }
             try base.expandStyleFolders()
             (jobs, skipped) = skips(base) ? ([], [base]) : ([base], [])
+            (resultsInOrder, positions) = ([base.outputImage], jobs.isEmpty ? [] : [0])
             return
         }
         let outputs = try OutputNames(base)
@@ -49,6 +59,9 @@ public struct ContentBatch: Sendable {
             notes.append("left out \(outputLike.count) image\(outputLike.count == 1 ? "" : "s") of the content folder named like this call's outputs (\(shown)): earlier results, not photographs")
         }
         if contents.count > 1 { try outputs.requirePerImage(count: contents.count) }
+        if initFromPrevious && contents.count < 2 {
+            throw GPUStyleError(.usage, "--init previous starts each image from the result of the one before it: give several content images (a folder of frames)")
+        }
         let contentFolders = contentImages.filter(StylizeOptions.isFolder).map { StylizeOptions.resolvedURL($0).path }
         if let template = outputs.bareNameIn(contentFolders) {
             throw GPUStyleError(.usage, "\(template.option) \(template.pattern) puts each result in the content folder under the photograph's own name, where a photograph may be overwritten; choose another folder, or a name such as \(template.suggestion)")
@@ -85,7 +98,8 @@ public struct ContentBatch: Sendable {
             job.outputImage = outputs.output.path(for: name)
             job.reportPath = outputs.report?.path(for: name)
             job.plotPath = outputs.plot?.path(for: name)
-            if skips(job) { skipped.append(job) } else { jobs.append(job) }
+            if skips(job) { skipped.append(job) } else { positions.append(resultsInOrder.count); jobs.append(job) }
+            resultsInOrder.append(job.outputImage)
         }
         (self.jobs, self.skipped, self.notes) = (jobs, skipped, notes)
     }
@@ -98,13 +112,14 @@ public struct ContentBatch: Sendable {
     /// - Throws: after the last job, when any failed, an error of the first failure's kind naming each failed image.
     public func renderAll<Result>(_ render: (Int, StylizeOptions) throws -> Result, isInterrupted: () -> Bool = { false },
                                   onFailure: (Int, StylizeOptions, GPUStyleError) -> Void = { _, _, _ in }) throws -> [Result] {
-        guard jobs.count > 1 else { return try jobs.map { try render(0, $0) } }
+        guard jobs.count > 1 else { return try jobs.indices.map { try render($0, start(of: $0)) } }
         var reports: [Result] = [], failures: [(job: StylizeOptions, error: GPUStyleError)] = []
         func progress(_ started: Int) -> String {
             let left = jobs.count - started
             return "\(reports.count) of \(jobs.count) content images were done\(left > 0 ? ", \(left) not started" : "") (add --skip-existing to the same command to go on)"
         }
-        for (index, job) in jobs.enumerated() {
+        for index in jobs.indices {
+            let job = start(of: index)
             if index > 0 && isInterrupted() { throw GPUStyleError(.interrupted, "interrupted between two content images; \(progress(index))") }
             do {
                 reports.append(try render(index, job))
@@ -119,6 +134,17 @@ public struct ContentBatch: Sendable {
         let list = failures.map { Self.naming($0.job, $0.error) }.joined(separator: "; ")
         let others = reports.isEmpty ? "no result was written" : reports.count == 1 ? "the other result was written" : "the other \(reports.count) results were written"
         throw GPUStyleError(first.error.kind, "\(failures.count) of \(jobs.count) content images failed (\(list)); \(others)")
+    }
+
+    /// Job `index`, starting from the previous content image's result with `initFromPrevious` when that file is there
+    /// (rendered just before, or by an earlier call: `--skip-existing`).
+    func start(of index: Int) -> StylizeOptions {
+        var job = jobs[index]
+        let position = positions[index]
+        if initFromPrevious, position > 0, FileManager.default.fileExists(atPath: resultsInOrder[position - 1]) {
+            (job.initImage, job.initialization) = (resultsInOrder[position - 1], .image)
+        }
+        return job
     }
 
     /// Reads the style images (when `styles`) and the init image that every job shares, once: a broken one is one
