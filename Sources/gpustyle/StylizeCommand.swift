@@ -73,140 +73,130 @@ struct StylizeCommand: ParsableCommand {
         guard printIter >= 0 else { throw GPUStyleError(.usage, "--print-iter must be ≥ 0 (0: no periodic progress lines; got \(printIter))") }
         let reporter = ProgressReporter(style: progress, printEvery: printIter)
         try reporter.endingWithErrorEvent {
-            var options = StylizeOptions()  // the command line first: a typo is reported before the device starts
+            // The command line first: a typo is reported before the device starts.
             // A path with a comma in its name stays one path when that file is there.
             let contentImages = try contentImage.flatMap { value -> [String] in
                 if value.isEmpty { throw GPUStyleError(.usage, "--content-image is empty; give an image file or a folder of them") }
                 return FileManager.default.fileExists(atPath: value) ? [value] : try parseList(value, option: "--content-image", trimming: false)
             }
-            options.styleImages = try styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) }
-            options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
-            options.outputImage = outputImage
-            options.jpegQuality = jpegQuality
-            options.scales = try scales.map { try ScaleSpec(parsing: $0) }
-            if case .sides(let sides)? = options.scales, imageSize == nil { options.imageSize = sides.last! } else { options.imageSize = imageSize ?? 512 }
-            options.scaleIterations = try scaleIterations.map { try parseList($0, option: "--scale-iterations").map {
-                guard let n = Int($0) else { throw GPUStyleError(.usage, "--scale-iterations: '\($0)' is not a whole number") }
-                return n
-            } }
-            options.maxMemoryBytes = try memoryOptions.maxMemoryBytes()
-            options.layout = try memoryOptions.layout()
-            options.outputSize = try outputSize.map(parseSize)
-            // Said once the options passed their checks (a bad option is the one line on stderr).
-            let unusedImageSize = outputSize != nil && imageSize != nil && contentImages.isEmpty
-            let imageSizeNote = "--image-size is not used: without a content image, --output-size gives the result's size"
-            var notedImageSize = false
-            options.iterations = numIterations
-            options.contentWeight = contentWeight
-            options.styleWeight = styleWeight
-            options.tvWeight = tvWeight
-            options.contentLayers = try contentLayers.map { try parseList($0, option: "--content-layers") }
-            options.styleLayers = try styleLayers.map { try parseList($0, option: "--style-layers") }
-            // --init previous: the first image starts from --init-image or its content image, the others from the result before.
-            options.initialization = initialization.map { $0 == .random ? .random : .image } ?? (initImage == nil ? .random : .image)
-            options.initImage = initImage
-            options.optimizer = optimizer
-            options.learningRate = learningRate
-            options.lbfgsHistory = lbfgsHistory
-            options.normalizeGradients = normalizeGradients
-            options.pooling = pooling
-            options.styleScale = styleScale
-            options.originalColors = originalColors
-            options.matchStyleColors = matchStyleColors
-            options.margin = margin
-            options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-            options.saveEvery = saveIter ?? 100
-            options.saveScales = saveScales
-            options.maxPixels = maxPixels
-            options.plotPath = plot
-            options.reportPath = report
+            let options = try stylizeOptions()
             let batch = try ContentBatch(base: options, contentImages: contentImages, skipExisting: skipExisting, saveEveryInBatch: saveIter ?? 0,
                                          initFromPrevious: initialization == .previous)
-            let inBatch = batch.count > 1
-            for note in batch.notes {
-                printError("gpustyle: note: " + note)
-                reporter.emitJSON(["event": "note", "message": note])
-            }
-            for job in batch.skipped {
-                let message = "skipping \(job.contentImage ?? "the texture"): \(job.outputImage) is already there (--skip-existing)"
-                printError("gpustyle: note: " + message)
-                reporter.emitJSON(["event": "skipped", "content_image": job.contentImage.map(absolutePath) ?? NSNull(), "output": absolutePath(job.outputImage)])
-            }
-            guard !batch.jobs.isEmpty else {
-                reporter.emitJSON(["event": "batch_done", "rendered": 0, "skipped": batch.skipped.count])
-                return
-            }
+            let progress = BatchProgress(reporter: reporter, batch: batch)
+            batch.notes.forEach(progress.note)
+            progress.announceSkipped()
+            guard !batch.jobs.isEmpty else { return progress.finish(rendered: 0) }
 
             let backend = try backendOptions.makeBackend()
             let model = try self.model.load()
             for job in batch.jobs { try job.validate(for: model) }  // every image's paths before the first renders
             try batch.checkSharedImages(styles: options.resolvedSettings(for: model).weights.style > 0)
-            let networks = PreparedNetworkCache()
-            /// "[2/5] photo.jpg: " in a batch, nothing otherwise.
-            func batchPrefix(_ index: Int, _ job: StylizeOptions) -> String {
-                inBatch ? "[\(index + 1)/\(batch.jobs.count)] \(job.contentImage ?? ""): " : ""
-            }
-            /// A JSON event, with the content image and its place in a batch.
-            func event(_ fields: [String: Any], _ index: Int, _ job: StylizeOptions) -> [String: Any] {
-                guard inBatch else { return fields }
-                return fields.merging(["content_image": absolutePath(job.contentImage ?? ""), "index": index, "count": batch.jobs.count]) { a, _ in a }
-            }
+            // Said once the options passed their checks (a bad option is the one line on stderr).
+            let unusedImageSize = outputSize != nil && imageSize != nil && contentImages.isEmpty
+            let notes = unusedImageSize ? ["--image-size is not used: without a content image, --output-size gives the result's size"] : []
             if planOnly {
-                for (index, options) in batch.jobs.enumerated() {
-                    let job = try StylizeJob(options: options, backend: backend, model: model, networks: networks)
-                    job.onNote = { note in printError("gpustyle: note: " + note) }
-                    if unusedImageSize { job.onNote(imageSizeNote) }
-                    let count = try printPlans(of: job, prefix: batchPrefix(index, options), reporter: reporter)
-                    reporter.emitJSON(event(["event": "done", "plan_only": true, "scales": count], index, options))
-                }
-                if inBatch { reporter.emitJSON(["event": "batch_done", "plan_only": true, "rendered": 0, "skipped": batch.skipped.count]) }
-                return
-            }
-            let cancellation = CancellationFlag()
-            let signals = SignalWatcher(onSignal: { cancellation.cancel() })
-            defer { withExtendedLifetime(signals) {} }
-            func render(_ options: StylizeOptions, index: Int, on backend: Backend) throws -> RunReport {
-                let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation, networks: networks)
-                reporter.emitJSON(event(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name,
-                                         "seed": options.seed], index, options))
-                if inBatch && reporter.style == .bar { printError("\(batchPrefix(index, options))→ \(options.outputImage)") }
-                job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }
-                job.onNote = { note in
-                    printError("gpustyle: note: " + note)
-                    reporter.emitJSON(["event": "note", "message": note])
-                }
-                if unusedImageSize && !notedImageSize { job.onNote(imageSizeNote) }
-                notedImageSize = true  // not again on a fallback's rerun
-                defer { reporter.finish() }
-                return try job.run { reporter.report($0) }
-            }
-            // --backend auto promised a result: an OpenCL failure mid-run falls back to the CPU backend, which then
-            // renders the rest of a batch too.
-            var current = backend
-            let reports = try batch.renderAll({ index, options in
-                let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && current.kind != "cpu"
-                    ? { current = CPUBackend(threads: backendOptions.threads); return current } : nil
-                let result = try runWithFallback(on: current, fallback: fallback, warn: {
-                    printError("gpustyle: warning: " + $0)
-                    reporter.emitJSON(event(["event": "fallback", "reason": $0], index, options))
-                }) { try render(options, index: index, on: $0) }
-                reporter.emitJSON(event(["event": "done", "output": result.output, "seconds": result.seconds,
-                                         "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total], index, options))
-                if reporter.style == .bar {
-                    printError(String(format: "%@wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", batchPrefix(index, options), result.output,
-                                      result.width, result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
-                }
-                return result
-            }, isInterrupted: { cancellation.isSet }, onFailure: { index, options, error in
-                printError("gpustyle: error: \(ContentBatch.naming(options, error)) (going on with the next content image)")
-                reporter.emitJSON(event(["event": "failed", "kind": error.kind.rawValue, "exit_code": error.kind.exitCode, "message": error.message],
-                                        index, options))
-            })
-            if inBatch {
-                reporter.emitJSON(["event": "batch_done", "rendered": reports.count, "skipped": batch.skipped.count])
-                if reporter.style == .bar { printError("rendered \(reports.count) of \(batch.count) content images\(batch.skipped.isEmpty ? "" : " (\(batch.skipped.count) skipped: already there)")") }
+                try planAll(batch, on: backend, model: model, progress: progress, notes: notes)
+            } else {
+                try renderAll(batch, on: backend, model: model, progress: progress, notes: notes)
             }
         }
+    }
+
+    /// The command line as `StylizeOptions` (without the content images: `ContentBatch` gives each job its own).
+    private func stylizeOptions() throws -> StylizeOptions {
+        var options = StylizeOptions()
+        options.styleImages = try styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) }
+        options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
+        options.outputImage = outputImage
+        options.jpegQuality = jpegQuality
+        options.scales = try scales.map { try ScaleSpec(parsing: $0) }
+        if case .sides(let sides)? = options.scales, imageSize == nil { options.imageSize = sides.last! } else { options.imageSize = imageSize ?? 512 }
+        options.scaleIterations = try scaleIterations.map { try parseList($0, option: "--scale-iterations").map {
+            guard let n = Int($0) else { throw GPUStyleError(.usage, "--scale-iterations: '\($0)' is not a whole number") }
+            return n
+        } }
+        options.maxMemoryBytes = try memoryOptions.maxMemoryBytes()
+        options.layout = try memoryOptions.layout()
+        options.outputSize = try outputSize.map(parseSize)
+        options.iterations = numIterations
+        options.contentWeight = contentWeight
+        options.styleWeight = styleWeight
+        options.tvWeight = tvWeight
+        options.contentLayers = try contentLayers.map { try parseList($0, option: "--content-layers") }
+        options.styleLayers = try styleLayers.map { try parseList($0, option: "--style-layers") }
+        // --init previous: the first image starts from --init-image or its content image, the others from the result before.
+        options.initialization = initialization.map { $0 == .random ? .random : .image } ?? (initImage == nil ? .random : .image)
+        options.initImage = initImage
+        options.optimizer = optimizer
+        options.learningRate = learningRate
+        options.lbfgsHistory = lbfgsHistory
+        options.normalizeGradients = normalizeGradients
+        options.pooling = pooling
+        options.styleScale = styleScale
+        options.originalColors = originalColors
+        options.matchStyleColors = matchStyleColors
+        options.margin = margin
+        options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        options.saveEvery = saveIter ?? 100
+        options.saveScales = saveScales
+        options.maxPixels = maxPixels
+        options.plotPath = plot
+        options.reportPath = report
+        return options
+    }
+
+    /// `--plan-only`: each job's plans, nothing rendered.
+    private func planAll(_ batch: ContentBatch, on backend: Backend, model: Model, progress: BatchProgress, notes: [String]) throws {
+        let networks = PreparedNetworkCache()
+        for (index, options) in batch.jobs.enumerated() {
+            let job = try StylizeJob(options: options, backend: backend, model: model, networks: networks)
+            job.onNote = { note in printError("gpustyle: note: " + note) }
+            notes.forEach(job.onNote)
+            let count = try printPlans(of: job, prefix: progress.prefix(index, options), reporter: progress.reporter)
+            progress.emit(["event": "done", "plan_only": true, "scales": count], index, options)
+        }
+        progress.finish(rendered: 0, planOnly: true)
+    }
+
+    /// Renders every job; `--backend auto` promised a result, so an OpenCL failure mid-run falls back to the CPU
+    /// backend, which then renders the rest of a batch too.
+    private func renderAll(_ batch: ContentBatch, on backend: Backend, model: Model, progress: BatchProgress, notes: [String]) throws {
+        let reporter = progress.reporter, networks = PreparedNetworkCache()
+        let cancellation = CancellationFlag()
+        let signals = SignalWatcher(onSignal: { cancellation.cancel() })
+        defer { withExtendedLifetime(signals) {} }
+        var notesGiven = false
+        func render(_ options: StylizeOptions, index: Int, on backend: Backend) throws -> RunReport {
+            let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation, networks: networks)
+            progress.emit(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed], index, options)
+            if progress.inBatch && reporter.style == .bar { printError("\(progress.prefix(index, options))→ \(options.outputImage)") }
+            job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }
+            job.onNote = progress.note
+            if !notesGiven { notes.forEach(job.onNote) }
+            notesGiven = true  // not again on a fallback's rerun
+            defer { reporter.finish() }
+            return try job.run { reporter.report($0) }
+        }
+        var current = backend
+        let reports = try batch.renderAll({ index, options in
+            let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && current.kind != "cpu"
+                ? { current = CPUBackend(threads: backendOptions.threads); return current } : nil
+            let result = try runWithFallback(on: current, fallback: fallback, warn: {
+                printError("gpustyle: warning: " + $0)
+                progress.emit(["event": "fallback", "reason": $0], index, options)
+            }) { try render(options, index: index, on: $0) }
+            progress.emit(["event": "done", "output": result.output, "seconds": result.seconds,
+                           "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total], index, options)
+            if reporter.style == .bar {
+                printError(String(format: "%@wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", progress.prefix(index, options), result.output,
+                                  result.width, result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
+            }
+            return result
+        }, isInterrupted: { cancellation.isSet }, onFailure: { index, options, error in
+            printError("gpustyle: error: \(ContentBatch.naming(options, error)) (going on with the next content image)")
+            progress.emit(["event": "failed", "kind": error.kind.rawValue, "exit_code": error.kind.exitCode, "message": error.message], index, options)
+        })
+        progress.finish(rendered: reports.count)
     }
 }
 
