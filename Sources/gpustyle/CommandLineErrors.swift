@@ -1,6 +1,7 @@
 // CommandLineErrors.swift — command-line glue for errors: negative numbers as option values, parse errors on one line.
 import ArgumentParser
 import Foundation
+import GPUStyle
 
 /// The arguments with every `--option -5` written as `--option=-5`, so that a negative number reaches the
 /// option (and its range check names the option) instead of being taken for an unknown short option.
@@ -20,6 +21,28 @@ func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
         index += 1
     }
     return result
+}
+
+/// Options that may be given more than once (their values add up).
+let repeatableOptions: Set<String> = ["--style-image", "--content-image"]
+
+/// Refuses an option given twice (`--image-size 256 … --image-size 512`): the parser would keep the last without a
+/// word, and the one a user meant is unknowable. Names it as the user typed it (`spelled`), with both values.
+func checkRepeatedOptions(_ arguments: [String], spelled: (String) -> String = { $0 }) throws {
+    var seen: [String: String?] = [:]
+    for (index, argument) in arguments.enumerated() {
+        if argument == "--" { return }
+        guard argument.hasPrefix("--"), argument.count > 2 else { continue }
+        let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+        let name = parts[0]
+        let value = parts.count == 2 ? parts[1] : index + 1 < arguments.count && !arguments[index + 1].hasPrefix("--") ? arguments[index + 1] : nil
+        guard !repeatableOptions.contains(name), !["--help", "--version"].contains(name) else { continue }
+        if let earlier = seen[name] {
+            let values = earlier.map { first in value.map { " (\(first), then \($0))" } ?? "" } ?? ""
+            throw GPUStyleError(.usage, spelled("'\(name)' is given twice\(values); give it once"))
+        }
+        seen[name] = value
+    }
 }
 
 /// "-5", "-0.5", "-.5", "-1e3", "-inf", "-nan", "-1,2" (a list): a minus sign and a digit or point, or a

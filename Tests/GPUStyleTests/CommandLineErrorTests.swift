@@ -78,6 +78,16 @@ final class CommandLineErrorTests: XCTestCase {
                                     "--content-image is empty; give an image file or a folder of them")
     }
 
+    /// An option given twice used to keep the last without a word; only the image lists repeat.
+    func testAnOptionGivenTwiceIsRefused() throws {
+        try assertOneLineUsageError(["--image-size", "256", "--content-image", "a.png", "--image-size=512"], "'--image-size' is given twice (256, then 512); give it once")
+        try assertOneLineUsageError(["-image_size", "256", "-image_size", "512"], "'-image_size' is given twice (256, then 512); give it once")
+        try assertOneLineUsageError(["--original-colors", "--original-colors"], "'--original-colors' is given twice; give it once")
+        try assertOneLineUsageError(["bench", "--size", "64", "--size", "128"], "'--size' is given twice (64, then 128); give it once")
+        try assertOneLineUsageError(["--progress", "none", "--style-image", "a.png", "--style-image", "b.png", "--content-image", "c.png", "--content-image", "c.png",
+                                     "--output-image", "o/{name}.png"], "--content-image c.png is given twice; give each image once")
+    }
+
     func testNegativeNumbersReachTheirOption() throws {
         try assertOneLineUsageError(["--seed", "-1"], "The value '-1' is invalid for '--seed <seed>'")
         try assertOneLineUsageError(["--threads", "-2,3"], "The value '-2,3' is invalid for '--threads <threads>'")
@@ -111,7 +121,7 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineUsageError(common + ["--image-size", "4096"],
                                     "--image-size 4096 makes the contact sheet 24604×5490, over the --max-pixels limit of 89478485; use a smaller --image-size or raise --max-pixels")
         // A missing image is a usage error naming its option, as in stylize (it used to be exit 65 from the decoder).
-        let result = try run(common + ["--progress", "json", "--style-image", "/nonexistent/style.png"])
+        let result = try run(["reconstruct", "--content-image", content, "--style-image", "/nonexistent/style.png", "--output-image", output, "--progress", "json"])
         XCTAssertEqual(result.status, 64)
         let event = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(event?["event"] as? String, "error", result.stdout)

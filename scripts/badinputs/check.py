@@ -23,6 +23,12 @@ COMMON = ["--backend", "cpu", "--progress", "none", "--image-size", "32", "--num
 TIMEOUT = 180
 
 
+def common_for(args):
+    """COMMON without the options a case sets itself (gpustyle refuses an option given twice)."""
+    pairs = zip(COMMON[0::2], COMMON[1::2])
+    return [part for option, value in pairs if option not in args for part in (option, value)]
+
+
 def digest(path):
     if os.path.isdir(path):
         return "folder"
@@ -92,7 +98,7 @@ def run_case(gpustyle, case):
     before = {path: digest(path) for path in case.get("keep", [])}
     started = time.time()
     try:
-        result = subprocess.run([gpustyle] + COMMON + case["args"], capture_output=True, timeout=TIMEOUT)
+        result = subprocess.run([gpustyle] + common_for(case["args"]) + case["args"], capture_output=True, timeout=TIMEOUT)
         rc, stderr = result.returncode, result.stderr.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         return "FAIL", None, "hung: no exit within %d s" % TIMEOUT, time.time() - started
