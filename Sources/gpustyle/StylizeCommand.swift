@@ -36,6 +36,8 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Total-variation weight, used at every size (default: the model's; the default model's 3e-6 falls as (512/side)² above 512 px).") var tvWeight: Float?
     @Option(help: "Comma-separated content layers (default: the model's, e.g. relu4_2).") var contentLayers: String?
     @Option(help: "Comma-separated style layers (default: the model's, e.g. relu1_1,…,relu5_1).") var styleLayers: String?
+    @Option(help: "Comma-separated weight of each style layer, in --style-layers order (default 1 each; 0 leaves a layer out): the style loss is their weighted sum.")
+    var styleLayerWeights: String?
     @Option(name: .customLong("init"), help: "Start from noise (random), from the content/--init-image (image), or, in a batch of frames, from the previous image's result (previous; the first from the content/--init-image) (default: image with --init-image, else random).")
     var initialization: InitChoice?
     @Option(help: "Starting image (implies --init image).") var initImage: String?
@@ -124,6 +126,7 @@ struct StylizeCommand: ParsableCommand {
         options.tvWeight = tvWeight
         options.contentLayers = try contentLayers.map { try parseList($0, option: "--content-layers") }
         options.styleLayers = try styleLayers.map { try parseList($0, option: "--style-layers") }
+        options.styleLayerWeights = try styleLayerWeights.map { try parseFloats($0, option: "--style-layer-weights") }
         // --init previous: the first image starts from --init-image or its content image, the others from the result before.
         options.initialization = initialization.map { $0 == .random ? .random : .image } ?? (initImage == nil ? .random : .image)
         options.initImage = initImage

@@ -163,6 +163,9 @@ final class BadInputRegressionTests: XCTestCase {
         assertUsage({ $0.initImage = content }, "--init-image starts from an image, but --init is random")
         assertUsage({ $0.scaleIterations = [10, 5] }, "--scale-iterations", "add --scales")
         assertUsage({ $0.saveScales = true }, "--save-scales", "add --scales")
+        assertUsage({ ($0.styleLayers, $0.styleLayerWeights) = (["relu1_1"], [1, 2]) }, "--style-layer-weights has 2 values for 1 style layer (relu1_1)")
+        assertUsage({ ($0.styleLayers, $0.styleLayerWeights) = (["relu1_1"], [0]) }, "--style-layer-weights must be ≥ 0 with at least one above 0")
+        assertUsage({ ($0.styleLayers, $0.styleLayerWeights) = (["relu1_1"], [.nan]) }, "--style-layer-weights must be ≥ 0")
         for derived in ["out_2.png", "out_128x96.png"] {
             let path = folder + "/" + derived
             _ = FileManager.default.createFile(atPath: path, contents: Data([1]))

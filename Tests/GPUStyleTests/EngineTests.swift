@@ -37,6 +37,31 @@ final class EngineTests: XCTestCase {
                                                         styleLayers: ["conv1_2", "pool1"]), pooling: .avg)
     }
 
+    /// `--style-layer-weights`: each layer's loss scaled by its weight (0: left out), the gradient still exact.
+    func testStyleLayerWeightsScaleEachLayer() throws {
+        var weights = LossWeights(content: 5e-3, style: 0.1, tv: 0, contentLayers: ["relu2_1"], styleLayers: ["relu1_1", "relu1_2", "relu2_2"],
+                                  styleLayerWeights: [2, 0, 0.5])
+        try checkObjectiveGradient(weights: weights, pooling: .max)
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv2_2")
+        let network = try PreparedNetwork(backend: backend, model: model, deepestLayer: "relu2_2")
+        let prep = model.preprocessing
+        func losses(_ weights: LossWeights) throws -> LossBreakdown {
+            let objective = try StyleObjective(network: network, weights: weights, height: 6, width: 7, content: prep.apply(image(7, 6, seed: 1)),
+                                               styles: [(prep.apply(image(7, 6, seed: 2)), 6, 7)], blendWeights: [1])
+            let x = try backend.makeBuffer(count: 3 * 42), grad = try backend.makeBuffer(count: 3 * 42)
+            try backend.upload(prep.apply(image(7, 6, seed: 4)), to: x)
+            return try objective.evaluate(x, gradient: grad)
+        }
+        let weighted = try losses(weights)
+        weights.styleLayerWeights = nil
+        let plain = try losses(weights)
+        XCTAssertEqual(weighted.styleLayers[0], 2 * plain.styleLayers[0], accuracy: 1e-5 * plain.styleLayers[0])
+        XCTAssertEqual(weighted.styleLayers[1], 0, "a weight of 0 leaves the layer out")
+        XCTAssertEqual(weighted.styleLayers[2], 0.5 * plain.styleLayers[2], accuracy: 1e-5 * plain.styleLayers[2])
+        XCTAssertGreaterThan(plain.styleLayers[1], 0)
+        XCTAssertEqual(weighted.content, plain.content, accuracy: 1e-6 * plain.content)
+    }
+
     func testNormalizedGradientsHaveUnitL1PerTerm() throws {
         // One content loss only: the image gradient is (content weight) · J ĝ with ‖ĝ‖₁ = 1 at the layer.
         let model = Model.random(.vgg16, seed: 5, upTo: "conv1_1")

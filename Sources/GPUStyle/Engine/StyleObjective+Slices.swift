@@ -73,7 +73,7 @@ extension StyleObjective {
     func addStyle(_ term: StyleTerm, _ slice: LayerSlice, into grad: DeviceBuffer) throws {
         let c = term.shape.channels
         guard slice.isWhole else {
-            let weight = weights.normalizeGradients ? Double(weights.style) / (term.norm + 1e-8) : 1
+            let weight = weights.normalizeGradients ? Double(term.weight) / (term.norm + 1e-8) : 1
             try rescaleGradGram(term, by: weight * Double(slice.shape.pixels) / Double(term.shape.pixels))
             return try backend.gramBackward(gradGram: term.bandGradGram, features: slice.features, gradFeatures: grad,
                                             channels: c, pixels: slice.shape.pixels)
@@ -84,7 +84,7 @@ extension StyleObjective {
         }
         let scratch = try zeroedScratch("normalize", count: term.shape.count)
         try backend.gramBackward(gradGram: term.gradGram, features: slice.features, gradFeatures: scratch, channels: c, pixels: term.shape.pixels)
-        try rescaleGradGram(term, by: Double(weights.style) / (try backend.sumAbs(scratch) + 1e-8))
+        try rescaleGradGram(term, by: Double(term.weight) / (try backend.sumAbs(scratch) + 1e-8))
         try backend.gramBackward(gradGram: term.bandGradGram, features: slice.features, gradFeatures: grad, channels: c, pixels: term.shape.pixels)
     }
 

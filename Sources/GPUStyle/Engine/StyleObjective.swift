@@ -10,19 +10,29 @@ public struct LossWeights: Sendable, Equatable {
     public var styleLayers: [String]
     /// Divide each content/style loss's gradient by its own L1 norm (+1e-8) before weighting.
     public var normalizeGradients: Bool
+    /// Each style layer's share of `style`, in `styleLayers` order (`--style-layer-weights`); nil: 1 each.
+    public var styleLayerWeights: [Float]?
 
-    public init(content: Float, style: Float, tv: Float, contentLayers: [String], styleLayers: [String], normalizeGradients: Bool = false) {
+    public init(content: Float, style: Float, tv: Float, contentLayers: [String], styleLayers: [String], normalizeGradients: Bool = false,
+                styleLayerWeights: [Float]? = nil) {
         self.content = content
         self.style = style
         self.tv = tv
         self.contentLayers = contentLayers
         self.styleLayers = styleLayers
         self.normalizeGradients = normalizeGradients
+        self.styleLayerWeights = styleLayerWeights
+    }
+
+    /// The weight of style layer `name`'s loss: `style` × its layer weight.
+    func styleWeight(of name: String) -> Float {
+        guard let styleLayerWeights, let index = styleLayers.firstIndex(of: name), index < styleLayerWeights.count else { return style }
+        return style * styleLayerWeights[index]
     }
 
     /// Layers whose losses are active (a zero weight switches a term off entirely).
     var activeContentLayers: [String] { content == 0 ? [] : contentLayers }
-    var activeStyleLayers: [String] { style == 0 ? [] : styleLayers }
+    var activeStyleLayers: [String] { styleLayers.filter { styleWeight(of: $0) != 0 } }
 }
 
 /// A preprocessed `3 × height × width` network input; `values` is nil when only memory is being planned.
@@ -44,12 +54,14 @@ public final class StyleObjective {
 
     final class StyleTerm {
         let name: String, slot: Int, shape: FeatureShape
+        /// `--style-weight` × this layer's `--style-layer-weights` entry.
+        let weight: Float
         let target: DeviceBuffer, gram: DeviceBuffer, gradGram: DeviceBuffer
         /// One band's Gram, and gradGram rescaled for one band (both `channels²`).
         let bandGram: DeviceBuffer, bandGradGram: DeviceBuffer
         var norm = 0.0
-        init(name: String, slot: Int, shape: FeatureShape, backend: Backend) throws {
-            (self.name, self.slot, self.shape) = (name, slot, shape)
+        init(name: String, slot: Int, shape: FeatureShape, weight: Float, backend: Backend) throws {
+            (self.name, self.slot, self.shape, self.weight) = (name, slot, shape, weight)
             let c2 = shape.channels * shape.channels
             (target, gram, gradGram) = (try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2))
             (bandGram, bandGradGram) = (try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2))
@@ -124,7 +136,7 @@ public final class StyleObjective {
             }
             for name in weights.activeStyleLayers {
                 styleTerms.append(try StyleTerm(name: name, slot: weights.contentLayers.count + weights.styleLayers.firstIndex(of: name)!,
-                                                shape: shapes[name]!, backend: backend))
+                                                shape: shapes[name]!, weight: weights.styleWeight(of: name), backend: backend))
             }
             for (style, blend) in zip(styles, blendWeights) {
                 let styleRunner = (style.height == height && style.width == width) ? runner
@@ -169,8 +181,8 @@ public final class StyleObjective {
         try timed(.gramLoss) {
             for term in styleTerms {
                 let c = term.shape.channels
-                try backend.styleLoss(gram: term.gram, target: term.target, channels: c, lossWeight: weights.style, gradGram: term.gradGram,
-                                      gradientWeight: weights.normalizeGradients ? 1 : weights.style, losses: losses, slot: term.slot)
+                try backend.styleLoss(gram: term.gram, target: term.target, channels: c, lossWeight: term.weight, gradGram: term.gradGram,
+                                      gradientWeight: weights.normalizeGradients ? 1 : term.weight, losses: losses, slot: term.slot)
                 term.norm = 0
             }
             for term in contentTerms { term.norm = 0 }

@@ -258,6 +258,7 @@ public final class StylizeJob {
                          styleImages: styled ? options.styleImages.map(absolutePath) : [],
                          styleBlendWeights: styled ? options.normalizedBlendWeights : [], contentWeight: weights.content, styleWeight: weights.style,
                          contentLayers: weights.content > 0 ? weights.contentLayers : [], styleLayers: styled ? weights.styleLayers : [],
+                         styleLayerWeights: styled ? weights.styleLayerWeights : nil,
                          colors: options.originalColors ? "original" : options.matchStyleColors && styled ? "matched" : "style",
                          initialization: options.initialization.rawValue, initImage: options.initImage.map(absolutePath))
     }

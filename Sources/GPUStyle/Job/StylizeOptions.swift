@@ -19,6 +19,8 @@ public struct StylizeOptions: Sendable {
     public var tvWeight: Float?
     public var contentLayers: [String]?
     public var styleLayers: [String]?
+    /// Each style layer's weight, in `--style-layers` order (`--style-layer-weights`); nil: 1 each.
+    public var styleLayerWeights: [Float]?
     public var initialization: Initialization = .random
     public var initImage: String?
     public var optimizer: OptimizerKind = .lbfgs
@@ -60,7 +62,8 @@ public struct StylizeOptions: Sendable {
         let d = model.defaults
         return (LossWeights(content: contentWeight ?? d.contentWeight, style: styleWeight ?? d.styleWeight,
                             tv: tvWeight ?? d.tvWeight, contentLayers: contentLayers ?? d.contentLayers,
-                            styleLayers: styleLayers ?? d.styleLayers, normalizeGradients: normalizeGradients),
+                            styleLayers: styleLayers ?? d.styleLayers, normalizeGradients: normalizeGradients,
+                            styleLayerWeights: styleLayerWeights),
                 iterations ?? d.iterations)
     }
 
@@ -96,6 +99,14 @@ public struct StylizeOptions: Sendable {
         }
         if weights.content > 0 && weights.contentLayers.isEmpty { throw fail("--content-layers is empty but --content-weight is \(weights.content)") }
         if weights.style > 0 && weights.styleLayers.isEmpty { throw fail("--style-layers is empty but --style-weight is \(weights.style)") }
+        if let layerWeights = weights.styleLayerWeights {
+            guard layerWeights.count == weights.styleLayers.count else {
+                throw fail("--style-layer-weights has \(layerWeights.count) value\(layerWeights.count == 1 ? "" : "s") for \(weights.styleLayers.count) style layer\(weights.styleLayers.count == 1 ? "" : "s") (\(weights.styleLayers.joined(separator: ",")))")
+            }
+            guard layerWeights.allSatisfy({ $0.isFinite && $0 >= 0 }), layerWeights.contains(where: { $0 > 0 }) else {
+                throw fail("--style-layer-weights must be ≥ 0 with at least one above 0 (got \(layerWeights.map { "\($0)" }.joined(separator: ",")))")
+            }
+        }
         if weights.content == 0 && weights.style == 0 { throw fail("--content-weight and --style-weight are both 0: nothing to optimise") }
         if weights.style > 0 && styleImages.isEmpty { throw fail("--style-image is required (or set --style-weight 0)") }
         if weights.content > 0 && contentImage == nil { throw fail("--content-image is required (or set --content-weight 0 and give --output-size)") }
