@@ -40,7 +40,7 @@ struct BatchProgress {
         var fields: [String: Any] = ["event": "batch_done", "rendered": rendered, "skipped": batch.skipped.count]
         if planOnly { fields["plan_only"] = true }
         reporter.emitJSON(fields)
-        if reporter.style == .bar && !planOnly {
+        if reporter.style == .bar && !planOnly && inBatch {
             let skipped = batch.skipped.isEmpty ? "" : " (\(batch.skipped.count) skipped: already there)"
             printError("rendered \(rendered) of \(batch.count) content image\(batch.count == 1 ? "" : "s")\(skipped)")
         }

@@ -23,12 +23,14 @@ func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
     return result
 }
 
-/// Options that may be given more than once (their values add up).
-let repeatableOptions: Set<String> = ["--style-image", "--content-image"]
+/// Options of `stylize` (the default subcommand) that may be given more than once (their values add up).
+let repeatableStylizeOptions: Set<String> = ["--style-image", "--content-image"]
 
 /// Refuses an option given twice (`--image-size 256 … --image-size 512`): the parser would keep the last without a
 /// word, and the one a user meant is unknowable. Names it as the user typed it (`spelled`), with both values.
 func checkRepeatedOptions(_ arguments: [String], spelled: (String) -> String = { $0 }) throws {
+    let subcommand = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 }
+    let repeatable = subcommand == nil || subcommand == "stylize" ? repeatableStylizeOptions : []
     var seen: [String: String?] = [:]
     for (index, argument) in arguments.enumerated() {
         if argument == "--" { return }
@@ -36,7 +38,7 @@ func checkRepeatedOptions(_ arguments: [String], spelled: (String) -> String = {
         let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
         let name = parts[0]
         let value = parts.count == 2 ? parts[1] : index + 1 < arguments.count && !arguments[index + 1].hasPrefix("--") ? arguments[index + 1] : nil
-        guard !repeatableOptions.contains(name), !["--help", "--version"].contains(name) else { continue }
+        guard !repeatable.contains(name), !["--help", "--version"].contains(name) else { continue }
         if let earlier = seen[name] {
             let values = earlier.map { first in value.map { " (\(first), then \($0))" } ?? "" } ?? ""
             throw GPUStyleError(.usage, spelled("'\(name)' is given twice\(values); give it once"))

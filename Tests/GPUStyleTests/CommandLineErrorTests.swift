@@ -84,6 +84,7 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineUsageError(["-image_size", "256", "-image_size", "512"], "'-image_size' is given twice (256, then 512); give it once")
         try assertOneLineUsageError(["--original-colors", "--original-colors"], "'--original-colors' is given twice; give it once")
         try assertOneLineUsageError(["bench", "--size", "64", "--size", "128"], "'--size' is given twice (64, then 128); give it once")
+        try assertOneLineUsageError(["reconstruct", "--style-image", "a.png", "--style-image", "b.png"], "'--style-image' is given twice (a.png, then b.png); give it once")
         try assertOneLineUsageError(["--progress", "none", "--style-image", "a.png", "--style-image", "b.png", "--content-image", "c.png", "--content-image", "c.png",
                                      "--output-image", "o/{name}.png"], "--content-image c.png is given twice; give each image once")
     }

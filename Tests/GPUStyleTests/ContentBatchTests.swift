@@ -117,6 +117,19 @@ final class ContentBatchTests: XCTestCase {
         }) { XCTAssertTrue("\($0)".contains("1 of 3 content images failed"), "\($0)") }
         XCTAssertEqual(starts, ["\(folder)/res/f1.png", nil, "\(folder)/res/f3.png"], "f2 from f1's earlier result, f3 as set (f2 failed), f4 from f3's")
         assertUsageError(try ContentBatch(base: options, contentImages: [frames[0]], initFromPrevious: true), "give several content images")
+
+        // Without --skip-existing a result left by an earlier run is not a start: f1 fails now, so f2 starts as set.
+        starts = []
+        let again = try ContentBatch(base: options, contentImages: frames, initFromPrevious: true)
+        XCTAssertThrowsError(try again.renderAll { index, job in
+            starts.append(job.initImage)
+            if index == 0 { throw GPUStyleError(.image, "f1 is broken") }
+            return index
+        })
+        XCTAssertEqual(starts, [nil, nil, "\(folder)/res/f2.png", "\(folder)/res/f3.png"])
+        var scaled = options
+        scaled.scales = .count(2)
+        assertUsageError(try ContentBatch(base: scaled, contentImages: frames, initFromPrevious: true), "--init previous with --scales")
     }
 
     func testABrokenSharedImageIsOneError() throws {

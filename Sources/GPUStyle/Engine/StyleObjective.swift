@@ -130,6 +130,9 @@ public final class StyleObjective {
                 }
             }
         }
+        if let layerWeights = weights.styleLayerWeights, layerWeights.count != weights.styleLayers.count {
+            throw GPUStyleError(.usage, "\(layerWeights.count) style layer weights for \(weights.styleLayers.count) style layers (\(weights.styleLayers.joined(separator: ",")))")
+        }
         if !weights.activeStyleLayers.isEmpty {
             guard !styles.isEmpty, styles.count == blendWeights.count else {
                 throw GPUStyleError(.usage, "\(styles.count) style images but \(blendWeights.count) blend weights")

@@ -62,6 +62,9 @@ public struct ContentBatch: Sendable {
         if initFromPrevious && contents.count < 2 {
             throw GPUStyleError(.usage, "--init previous starts each image from the result of the one before it: give several content images (a folder of frames)")
         }
+        if initFromPrevious && base.scales != nil {
+            throw GPUStyleError(.usage, "--init previous with --scales would start each frame from the previous result shrunk to the coarsest scale, losing its detail; render frames at one scale (drop --scales)")
+        }
         let contentFolders = contentImages.filter(StylizeOptions.isFolder).map { StylizeOptions.resolvedURL($0).path }
         if let template = outputs.bareNameIn(contentFolders) {
             throw GPUStyleError(.usage, "\(template.option) \(template.pattern) puts each result in the content folder under the photograph's own name, where a photograph may be overwritten; choose another folder, or a name such as \(template.suggestion)")
@@ -112,17 +115,20 @@ public struct ContentBatch: Sendable {
     /// - Throws: after the last job, when any failed, an error of the first failure's kind naming each failed image.
     public func renderAll<Result>(_ render: (Int, StylizeOptions) throws -> Result, isInterrupted: () -> Bool = { false },
                                   onFailure: (Int, StylizeOptions, GPUStyleError) -> Void = { _, _, _ in }) throws -> [Result] {
-        guard jobs.count > 1 else { return try jobs.indices.map { try render($0, start(of: $0)) } }
+        // Results a frame may start from: the skipped images' (there from an earlier call) and this call's own.
+        var available = Set(resultsInOrder.indices).subtracting(positions)
+        guard jobs.count > 1 else { return try jobs.indices.map { try render($0, start(of: $0, available: available)) } }
         var reports: [Result] = [], failures: [(job: StylizeOptions, error: GPUStyleError)] = []
         func progress(_ started: Int) -> String {
             let left = jobs.count - started
             return "\(reports.count) of \(jobs.count) content images were done\(left > 0 ? ", \(left) not started" : "") (add --skip-existing to the same command to go on)"
         }
         for index in jobs.indices {
-            let job = start(of: index)
+            let job = start(of: index, available: available)
             if index > 0 && isInterrupted() { throw GPUStyleError(.interrupted, "interrupted between two content images; \(progress(index))") }
             do {
                 reports.append(try render(index, job))
+                available.insert(positions[index])
             } catch let error as GPUStyleError where [.image, .usage, .numerics].contains(error.kind) {
                 failures.append((job, error))
                 onFailure(index, job, error)
@@ -136,12 +142,13 @@ public struct ContentBatch: Sendable {
         throw GPUStyleError(first.error.kind, "\(failures.count) of \(jobs.count) content images failed (\(list)); \(others)")
     }
 
-    /// Job `index`, starting from the previous content image's result with `initFromPrevious` when that file is there
-    /// (rendered just before, or by an earlier call: `--skip-existing`).
-    func start(of index: Int) -> StylizeOptions {
+    /// Job `index`, starting from the previous content image's result with `initFromPrevious` when that is one of
+    /// `available` (rendered in this call, or skipped as done by an earlier one: `--skip-existing`), not a file a
+    /// failed image left from some other run.
+    func start(of index: Int, available: Set<Int>) -> StylizeOptions {
         var job = jobs[index]
         let position = positions[index]
-        if initFromPrevious, position > 0, FileManager.default.fileExists(atPath: resultsInOrder[position - 1]) {
+        if initFromPrevious, position > 0, available.contains(position - 1) {
             (job.initImage, job.initialization) = (resultsInOrder[position - 1], .image)
         }
         return job
