@@ -62,10 +62,12 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
         case "multigpu_strategy":
             throw GPUStyleError(.usage, "-multigpu_strategy: gpustyle renders on one device, planning memory to fit large images (see --max-memory and --scales)")
         case "model_file":
+            spellings["--model"] = argument
             out += ["--model", try value(of: argument)]
         case "lbfgs_num_correction":
             let text = try value(of: argument)
             if text != "0" { out += ["--lbfgs-history", text] }  // neural-style: 0 keeps the optimiser's default
+            spellings["--lbfgs-history"] = argument
         case "original_colors":
             let text = try value(of: argument)
             guard text == "0" || text == "1" else { throw GPUStyleError(.usage, "-original_colors \(text): expected 0 or 1") }
