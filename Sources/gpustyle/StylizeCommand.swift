@@ -140,7 +140,7 @@ struct StylizeCommand: ParsableCommand {
         options.matchStyleColors = matchStyleColors
         options.margin = margin
         options.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        options.saveEvery = saveIter ?? 100
+        if let saveIter { options.saveEvery = saveIter }  // else StylizeOptions' default (a batch: none, `ContentBatch`)
         options.saveScales = saveScales
         options.maxPixels = maxPixels
         options.plotPath = plot

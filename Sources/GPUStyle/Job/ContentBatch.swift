@@ -214,9 +214,11 @@ struct NameTemplate {
     /// The folder it writes in (resolved), and the file name around `{name}`.
     let folder: String
     private let prefix: String, suffix: String
+    /// The extension a folder given for this option stands for (png, json, svg).
+    private let folderExtension: String
 
     init(option: String, path: String, folderExtension: String) throws {
-        self.option = option
+        (self.option, self.folderExtension) = (option, folderExtension)
         var pattern = path
         // A folder named like a file (`out.png/`) stays an error unless written with its slash.
         let folderLike = path.hasSuffix("/") || StylizeOptions.isFolder(path) && (path as NSString).pathExtension.isEmpty
@@ -244,7 +246,7 @@ struct NameTemplate {
     var suggestion: String {
         let ext = (pattern as NSString).pathExtension
         let known = ["png", "jpg", "jpeg", "json", "svg"].contains(ext.lowercased())
-        return "results/\(ContentBatch.namePlaceholder)_styled.\(known ? ext : option == "--report" ? "json" : option == "--plot" ? "svg" : "png")"
+        return "results/\(ContentBatch.namePlaceholder)_styled.\(known ? ext : folderExtension)"
     }
 
     func path(for name: String) -> String { pattern.replacingOccurrences(of: ContentBatch.namePlaceholder, with: name) }
