@@ -1,4 +1,4 @@
-// elementwise.cl — ReLU forward and backward, one work-item per element.
+// elementwise.cl — ReLU forward and backward, row copies and per-pixel weights, one work-item per element.
 
 // y = max(x, 0) with Swift's semantics: NaN stays NaN, -0 becomes +0. x and y may be the same buffer.
 __kernel void relu_forward(__global const float* x, __global float* y, const int count)
@@ -53,4 +53,13 @@ __kernel void copy_rows(__global const float* source, const int sourceHeight, co
     const int r = t % rows;
     const int c = t / rows;
     destination[(c * destinationHeight + destinationRow + r) * width + x] = source[(c * sourceHeight + sourceRow + r) * width + x];
+}
+
+// output[c·pixels + p] = features[c·pixels + p] · weights[p]: a style mask on every channel. One work-item per element.
+__kernel void multiply_pixels(__global const float* features, __global const float* weights, __global float* output,
+                              const int pixels, const int count)
+{
+    const size_t i = get_global_id(0);
+    if (i >= (size_t)count) return;
+    output[i] = features[i] * weights[(int)i % pixels];
 }

@@ -27,11 +27,12 @@ func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
 let repeatableStylizeOptions: Set<String> = ["--style-image", "--content-image"]
 
 /// Refuses an option given twice (`--image-size 256 … --image-size 512`): the parser would keep the last without a
-/// word, and the one a user meant is unknowable. Names it as the user typed it (`spelled`), with both values.
-func checkRepeatedOptions(_ arguments: [String], spelled: (String) -> String = { $0 }) throws {
+/// word, and the one a user meant is unknowable. Names it as the user typed it (`spelled`), with both values; an
+/// option made from neural-style words of another meaning (`origins`: `-gpu 1` → `--device 3`) by those words.
+func checkRepeatedOptions(_ arguments: [String], spelled: (String) -> String = { $0 }, origins: [Int: String] = [:]) throws {
     let subcommand = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 }
     let repeatable = subcommand == nil || subcommand == "stylize" ? repeatableStylizeOptions : []
-    var seen: [String: String?] = [:]
+    var seen: [String: (index: Int, value: String?)] = [:]
     for (index, argument) in arguments.enumerated() {
         if argument == "--" { return }
         guard argument.hasPrefix("--"), argument.count > 2 else { continue }
@@ -40,10 +41,18 @@ func checkRepeatedOptions(_ arguments: [String], spelled: (String) -> String = {
         let value = parts.count == 2 ? parts[1] : index + 1 < arguments.count && !arguments[index + 1].hasPrefix("--") ? arguments[index + 1] : nil
         guard !repeatable.contains(name), !["--help", "--version"].contains(name) else { continue }
         if let earlier = seen[name] {
-            let values = earlier.map { first in value.map { " (\(first), then \($0))" } ?? "" } ?? ""
+            if let first = origins[earlier.index], let second = origins[index], first.split(separator: " ").first == second.split(separator: " ").first {
+                let option = first.split(separator: " ")[0]
+                throw GPUStyleError(.usage, "'\(option)' is given twice (\(first.dropFirst(option.count + 1)), then \(second.dropFirst(option.count + 1))); give it once")
+            }
+            if origins[earlier.index] != nil || origins[index] != nil {
+                func said(_ at: Int, _ value: String?) -> String { origins[at] ?? spelled(name) + (value.map { " " + $0 } ?? "") }
+                throw GPUStyleError(.usage, "'\(said(earlier.index, earlier.value))' and '\(said(index, value))' both set \(name); give one of them")
+            }
+            let values = earlier.value.map { first in value.map { " (\(first), then \($0))" } ?? "" } ?? ""
             throw GPUStyleError(.usage, spelled("'\(name)' is given twice\(values); give it once"))
         }
-        seen[name] = value
+        seen[name] = (index, value)
     }
 }
 

@@ -23,7 +23,7 @@ struct GPUStyleCommand: ParsableCommand {
             try checkSubcommandName(Array(CommandLine.arguments.dropFirst()))
             translation = try translatingNeuralStyleArguments(Array(CommandLine.arguments.dropFirst()), gpuIndex: openCLIndexOfGPU)
             for note in translation.notes { printError("gpustyle: note: \(note)") }
-            try checkRepeatedOptions(translation.arguments, spelled: translation.inUserSpelling)
+            try checkRepeatedOptions(translation.arguments, spelled: translation.inUserSpelling, origins: translation.origins)
             var command = try parseAsRoot(joiningNegativeNumbers(translation.arguments))
             try command.run()
         } catch let error as GPUStyleError {

@@ -87,6 +87,10 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineUsageError(["reconstruct", "--style-image", "a.png", "--style-image", "b.png"], "'--style-image' is given twice (a.png, then b.png); give it once")
         try assertOneLineUsageError(["--progress", "none", "--style-image", "a.png", "--style-image", "b.png", "--content-image", "c.png", "--content-image", "c.png",
                                      "--output-image", "o/{name}.png"], "--content-image c.png is given twice; give each image once")
+        // neural-style's -gpu becomes --backend or --device: a clash names the words typed, not the translation.
+        try assertOneLineUsageError(["-gpu", "-1", "--backend", "opencl"], "'-gpu -1' and '--backend opencl' both set --backend; give one of them")
+        try assertOneLineUsageError(["--backend", "cpu", "-gpu", "-1"], "'--backend cpu' and '-gpu -1' both set --backend; give one of them")
+        try assertOneLineUsageError(["-gpu", "-1", "-gpu", "-1"], "'-gpu' is given twice (-1, then -1); give it once")
     }
 
     func testNegativeNumbersReachTheirOption() throws {

@@ -319,7 +319,28 @@ def option_cases(c):
     o("valid-two-styles", ["--style-image", c.content, "--style-blend-weights", "3,1"], [], [], expect="valid")
     o("valid-texture", ["--content-weight", "0", "--output-size", "40x24"], [], [], expect="valid",
       base=["--style-image", c.style], shape="landscape")
+    mask_cases(c)
     batch_cases(c)
+
+
+def mask_cases(c):
+    """--style-masks: one grayscale image per style image, over the content image (48×40)."""
+    left = c.write("images/mask-left.png", im.png(96, 80, im.GRAY, 8, rows=[[(255 if x < 48 else 0,) for x in range(96)]] * 80))
+    right = c.write("images/mask-right.png", im.png(48, 40, im.GRAY, 8, rows=[[(0 if x < 24 else 255,) for x in range(48)]] * 40))
+    square = c.write("images/mask-square.png", im.png(40, 40, im.GRAY, 8))
+    black = c.write("images/mask-black.png", im.png(48, 40, im.GRAY, 8, rows=[[(0,)] * 48] * 40))
+    two = ["--style-image", c.style + "," + c.content]
+    o = c.option
+    o("mask-count", ["--style-masks", left + "," + right], ["--style-masks"], ["2 masks for 1 style image"])
+    o("mask-proportions", ["--style-masks", square], ["--style-masks", square], ["proportions"])
+    o("mask-black", two + ["--style-masks", left + "," + black], ["--style-masks", black], ["black everywhere"],
+      base=["--content-image", c.content])
+    o("mask-missing", ["--style-masks", c.folder + "/images/nope-mask.png"], ["--style-masks", "nope-mask.png"], ["No such file"])
+    o("mask-with-normalize-gradients", ["--style-masks", left, "--normalize-gradients"], ["--style-masks", "--normalize-gradients"],
+      ["cannot be combined"])
+    o("mask-without-style-weight", ["--style-masks", left, "--style-weight", "0"], ["--style-masks", "--style-weight"], ["is 0"])
+    c.image("mask-text.png", b"this is not a mask\n", ["text"], role="--style-masks", extra_args=["--style-masks", "-"])
+    o("valid-style-masks", two + ["--style-masks", left + "," + right], [], [], expect="valid", base=["--content-image", c.content])
 
 
 def batch_cases(c):

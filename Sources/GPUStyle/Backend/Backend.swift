@@ -191,6 +191,12 @@ public protocol Backend: AnyObject {
     /// into rows `destinationRow…` of a `channels × destinationHeight × width` map (the buffers must differ).
     func copyRows(from source: DeviceBuffer, sourceHeight: Int, sourceRow: Int, to destination: DeviceBuffer,
                   destinationHeight: Int, destinationRow: Int, rows: Int, channels: Int, width: Int) throws
+
+    // MARK: Style masks
+
+    /// output[c·pixels + p] = features[c·pixels + p] · weights[p] for every channel c < `channels` (a mask applied to
+    /// every channel of a map; `output` must not be `features`).
+    func multiplyPixels(_ features: DeviceBuffer, by weights: DeviceBuffer, into output: DeviceBuffer, channels: Int, pixels: Int) throws
 }
 
 /// Sizes of the packed buffers of the memory-plan ops.

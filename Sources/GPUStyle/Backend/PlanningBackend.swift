@@ -79,6 +79,7 @@ final class PlanningBackend: Backend {
     }
     func copyRows(from source: DeviceBuffer, sourceHeight: Int, sourceRow: Int, to destination: DeviceBuffer,
                   destinationHeight: Int, destinationRow: Int, rows: Int, channels: Int, width: Int) throws {}
+    func multiplyPixels(_ features: DeviceBuffer, by weights: DeviceBuffer, into output: DeviceBuffer, channels: Int, pixels: Int) throws {}
 }
 
 /// A counted allocation without storage.

@@ -41,10 +41,10 @@ struct RenderState {
     let backup: DeviceBuffer
 
     init(network: PreparedNetwork, settings: RenderSettings, layout: ActivationLayout, history: Int, width: Int, height: Int,
-         content: NetworkInput?, styles: [NetworkInput], blendWeights: [Float]) throws {
+         content: NetworkInput?, styles: [NetworkInput], blendWeights: [Float], styleMasks: [MaskInput] = []) throws {
         let backend = network.backend
         objective = try StyleObjective(network: network, weights: settings.weights, height: height, width: width, layout: layout,
-                                       content: content, styles: styles, blendWeights: blendWeights)
+                                       content: content, styles: styles, blendWeights: blendWeights, styleMasks: styleMasks)
         let length = 3 * width * height
         x = try backend.makeBuffer(count: length)
         optimizer = switch settings.optimizer {
@@ -64,6 +64,8 @@ public struct MemoryPlanner {
     let width: Int, height: Int
     let hasContent: Bool
     let styleSizes: [(width: Int, height: Int)]
+    /// Style masks (none, or one per style image).
+    var styleMasks = 0
 
     /// Bytes kept free for what the simulation does not see (reduction scratch, driver overhead); the convolutions'
     /// workspace (`MemoryLimits.workspaceBytes`) is set aside on top.
@@ -138,7 +140,8 @@ public struct MemoryPlanner {
         let state = try RenderState(network: twin, settings: settings, layout: layout, history: history, width: width, height: height,
                                     content: hasContent ? NetworkInput(height: height, width: width, values: nil) : nil,
                                     styles: styleSizes.map { NetworkInput(height: $0.height, width: $0.width, values: nil) },
-                                    blendWeights: styleSizes.map { _ in 1 / Float(styleSizes.count) })
+                                    blendWeights: styleSizes.map { _ in 1 / Float(styleSizes.count) },
+                                    styleMasks: (0..<styleMasks).map { _ in MaskInput(values: nil) })
         _ = try state.objective.evaluate(state.x, gradient: state.optimizer.gradient)
         return planning.memory.peakBytes
     }

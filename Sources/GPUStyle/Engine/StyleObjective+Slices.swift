@@ -1,18 +1,36 @@
 // StyleObjective+Slices.swift — the loss terms on a whole feature map or on one band of it (Gram sums over bands, rescaled gradients).
 
 extension StyleObjective {
-    /// Adds the slice's owned rows to the term's Gram: the whole Gram for a whole map, else this band's share,
-    /// Σ F_owned F_ownedᵀ / (C · all pixels).
-    func accumulateGram(_ term: StyleTerm, _ slice: LayerSlice) throws {
+    /// Adds the slice's owned rows (each pixel weighted by `mask`, a style mask at the layer's full size, if given) to
+    /// `gram`: the whole Gram for a whole map, else this band's share, Σ F_owned F_ownedᵀ / (C · all pixels).
+    func accumulateGram(_ term: StyleTerm, _ slice: LayerSlice, into gram: DeviceBuffer, mask: DeviceBuffer?) throws {
         let c = term.shape.channels
         guard !slice.isWhole else {
-            return try backend.gram(features: slice.features, gram: term.gram, channels: c, pixels: slice.shape.pixels)
+            let features = try weighted(slice.features, by: mask, firstRow: 0, rows: slice.shape.height, of: slice)
+            return try backend.gram(features: features, gram: gram, channels: c, pixels: slice.shape.pixels)
         }
-        let owned = try ownedRows(of: slice, purpose: "band features")
+        let owned = try weighted(try ownedRows(of: slice, purpose: "band features"), by: mask,
+                                 firstRow: slice.firstRow + slice.ownedRows.lowerBound, rows: slice.ownedRows.count, of: slice)
         let pixels = slice.ownedRows.count * slice.shape.width
         try backend.gram(features: owned, gram: term.bandGram, channels: c, pixels: pixels)
         // A style image's map may differ in size from the output's (`term.shape`).
-        try backend.axpy(alpha: Float(Double(pixels) / Double(slice.fullShape.pixels)), x: term.bandGram, y: term.gram)
+        try backend.axpy(alpha: Float(Double(pixels) / Double(slice.fullShape.pixels)), x: term.bandGram, y: gram)
+    }
+
+    /// `features` (`rows` rows of the slice's map, from row `firstRow` of the full map on) with each pixel times
+    /// `mask`'s (a full-map mask) — in a scratch buffer; `features` itself when there is no mask.
+    private func weighted(_ features: DeviceBuffer, by mask: DeviceBuffer?, firstRow: Int, rows: Int, of slice: LayerSlice) throws -> DeviceBuffer {
+        guard let mask else { return features }
+        let (width, fullHeight) = (slice.shape.width, slice.fullShape.height)
+        var weights = mask
+        if rows != fullHeight {
+            weights = try scratch("mask rows", count: rows * width)
+            try backend.copyRows(from: mask, sourceHeight: fullHeight, sourceRow: firstRow, to: weights, destinationHeight: rows,
+                                 destinationRow: 0, rows: rows, channels: 1, width: width)
+        }
+        let output = try scratch("masked features", count: slice.shape.channels * rows * width)
+        try backend.multiplyPixels(features, by: weights, into: output, channels: slice.shape.channels, pixels: rows * width)
+        return output
     }
 
     /// A band's share of a content loss (its owned rows), in the band's own loss slot.
@@ -38,7 +56,7 @@ extension StyleObjective {
             let features = try ownedRows(of: slice, purpose: "band features")
             let pixels = slice.ownedRows.count * slice.shape.width
             let g = try zeroedScratch("band gradient", count: slice.ownedCount)
-            try rescaleGradGram(term, by: Double(pixels) / Double(term.shape.pixels))
+            try rescaleGradGram(term.regions[0], of: term, by: Double(pixels) / Double(term.shape.pixels))
             try backend.gramBackward(gradGram: term.bandGradGram, features: features, gradFeatures: g, channels: term.shape.channels, pixels: pixels)
             term.norm += try backend.sumAbs(g)
         }
@@ -69,28 +87,36 @@ extension StyleObjective {
                                 gradient: grad, gradientWeight: Float(weight), losses: losses, slot: term.slot)
     }
 
-    /// Adds the style loss's gradient (from the gradGram of the evaluation's Gram) into `grad`.
+    /// Adds the style loss's gradient (from the gradGram of the evaluation's Gram) into `grad`, region by region.
+    /// A masked region's Gram is that of F·M, so its gradient is gramBackward on F·M² (M per pixel commutes with it).
     func addStyle(_ term: StyleTerm, _ slice: LayerSlice, into grad: DeviceBuffer) throws {
+        for region in term.regions {
+            let features = try weighted(slice.features, by: region.maskSquared, firstRow: slice.firstRow, rows: slice.shape.height, of: slice)
+            try addStyle(region, of: term, slice, features: features, into: grad)
+        }
+    }
+
+    private func addStyle(_ region: StyleRegion, of term: StyleTerm, _ slice: LayerSlice, features: DeviceBuffer, into grad: DeviceBuffer) throws {
         let c = term.shape.channels
         guard slice.isWhole else {
             let weight = weights.normalizeGradients ? Double(term.weight) / (term.norm + 1e-8) : 1
-            try rescaleGradGram(term, by: weight * Double(slice.shape.pixels) / Double(term.shape.pixels))
-            return try backend.gramBackward(gradGram: term.bandGradGram, features: slice.features, gradFeatures: grad,
+            try rescaleGradGram(region, of: term, by: weight * Double(slice.shape.pixels) / Double(term.shape.pixels))
+            return try backend.gramBackward(gradGram: term.bandGradGram, features: features, gradFeatures: grad,
                                             channels: c, pixels: slice.shape.pixels)
         }
         guard weights.normalizeGradients else {
-            return try backend.gramBackward(gradGram: term.gradGram, features: slice.features, gradFeatures: grad,
+            return try backend.gramBackward(gradGram: region.gradGram, features: features, gradFeatures: grad,
                                             channels: c, pixels: term.shape.pixels)
         }
         let scratch = try zeroedScratch("normalize", count: term.shape.count)
-        try backend.gramBackward(gradGram: term.gradGram, features: slice.features, gradFeatures: scratch, channels: c, pixels: term.shape.pixels)
-        try rescaleGradGram(term, by: Double(term.weight) / (try backend.sumAbs(scratch) + 1e-8))
-        try backend.gramBackward(gradGram: term.bandGradGram, features: slice.features, gradFeatures: grad, channels: c, pixels: term.shape.pixels)
+        try backend.gramBackward(gradGram: region.gradGram, features: features, gradFeatures: scratch, channels: c, pixels: term.shape.pixels)
+        try rescaleGradGram(region, of: term, by: Double(term.weight) / (try backend.sumAbs(scratch) + 1e-8))
+        try backend.gramBackward(gradGram: term.bandGradGram, features: features, gradFeatures: grad, channels: c, pixels: term.shape.pixels)
     }
 
-    /// bandGradGram = factor · gradGram: a band's pixels enter gramBackward's 1/(C·pixels) instead of the whole map's.
-    private func rescaleGradGram(_ term: StyleTerm, by factor: Double) throws {
-        try backend.copy(term.gradGram, to: term.bandGradGram)
+    /// bandGradGram = factor · the region's gradGram: a band's pixels enter gramBackward's 1/(C·pixels) instead of the whole map's.
+    private func rescaleGradGram(_ region: StyleRegion, of term: StyleTerm, by factor: Double) throws {
+        try backend.copy(region.gradGram, to: term.bandGradGram)
         try backend.scale(term.bandGradGram, by: Float(factor))
     }
 

@@ -41,6 +41,12 @@ struct NetworkInput {
     let values: [Float]?
 }
 
+/// A style mask over the output (`height × width` weights in [0, 1], row-major: where its style image paints);
+/// `values` is nil when only memory is being planned.
+struct MaskInput {
+    let values: [Float]?
+}
+
 /// `evaluate(x) → (loss, gradient)` for a fixed output size, with content targets and blended style Grams captured.
 public final class StyleObjective {
     final class ContentTerm {
@@ -52,18 +58,45 @@ public final class StyleObjective {
         }
     }
 
+    /// A style layer's loss over the whole output (one target: the blended Grams) or, with style masks, over one
+    /// mask's region (one per style image).
+    final class StyleRegion {
+        /// The loss slot this region's share of the layer's loss goes to.
+        let slot: Int
+        let target: DeviceBuffer, gram: DeviceBuffer, gradGram: DeviceBuffer
+        /// The mask at the layer's size, and its square (the gradient's weights); nil for the whole output.
+        let mask: DeviceBuffer?, maskSquared: DeviceBuffer?
+        /// `--style-weight` × the layer's weight × the style's share ÷ the mask's mean square: the region's Gram
+        /// (Σ over masked pixels ÷ all pixels) is compared with coverage × the style's Gram, so a pixel inside a mask
+        /// feels its style as strongly as a whole image feels one style.
+        let weight: Float
+        /// `mask`: its pixel count and values (nil values: memory is only being planned).
+        init(slot: Int, channels: Int, mask: (pixels: Int, values: [Float]?)?, weight: Float, backend: Backend) throws {
+            (self.slot, self.weight) = (slot, weight)
+            let c2 = channels * channels
+            (target, gram, gradGram) = (try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2))
+            if let mask {
+                let (m, m2) = (try backend.makeBuffer(count: mask.pixels), try backend.makeBuffer(count: mask.pixels))
+                if let values = mask.values { try backend.upload(values, to: m); try backend.upload(values.map { $0 * $0 }, to: m2) }
+                (self.mask, maskSquared) = (m, m2)
+            } else {
+                (self.mask, maskSquared) = (nil, nil)
+            }
+        }
+    }
+
     final class StyleTerm {
         let name: String, slot: Int, shape: FeatureShape
         /// `--style-weight` × this layer's `--style-layer-weights` entry.
         let weight: Float
-        let target: DeviceBuffer, gram: DeviceBuffer, gradGram: DeviceBuffer
+        /// One region for the whole output, or one per style mask.
+        var regions: [StyleRegion] = []
         /// One band's Gram, and gradGram rescaled for one band (both `channels²`).
         let bandGram: DeviceBuffer, bandGradGram: DeviceBuffer
         var norm = 0.0
         init(name: String, slot: Int, shape: FeatureShape, weight: Float, backend: Backend) throws {
             (self.name, self.slot, self.shape, self.weight) = (name, slot, shape, weight)
             let c2 = shape.channels * shape.channels
-            (target, gram, gradGram) = (try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2))
             (bandGram, bandGradGram) = (try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2))
         }
     }
@@ -76,7 +109,10 @@ public final class StyleObjective {
     let runner: ActivationRunner
     var contentTerms: [ContentTerm] = []
     var styleTerms: [StyleTerm] = []
-    /// Slots: content layers, style layers, TV, one scratch slot, Σ|gradient|, then per content layer one slot per band.
+    /// With style masks: each style layer's masks' mean squares, in style order.
+    private var maskCoverage: [String: [Double]] = [:]
+    /// Slots: content layers, style layers, TV, one scratch slot, Σ|gradient|, then per content layer one slot per
+    /// band, then (style masks) one per further region of each style layer.
     let losses: DeviceBuffer
     var scratchBuffers: [String: DeviceBuffer] = [:]
     var backend: Backend { network.backend }
@@ -90,16 +126,19 @@ public final class StyleObjective {
     ///   - content: preprocessed content image (`3 × height × width`); may be nil when the content weight is 0.
     ///   - styles: preprocessed style images with their sizes, and blend weights summing to 1.
     ///   - layout: how activations are stored during an evaluation.
+    ///   - styleMasks: none, or one `height × width` mask per style image (weights in [0, 1]: where it paints); each
+    ///     style then has its own loss over its mask's region, weighted by its blend weight relative to the others.
     public convenience init(network: PreparedNetwork, weights: LossWeights, height: Int, width: Int, content: [Float]?,
                             styles: [(values: [Float], height: Int, width: Int)], blendWeights: [Float],
-                            layout: ActivationLayout = .compact) throws {
+                            layout: ActivationLayout = .compact, styleMasks: [[Float]] = []) throws {
         try self.init(network: network, weights: weights, height: height, width: width, layout: layout,
                       content: content.map { NetworkInput(height: height, width: width, values: $0) },
-                      styles: styles.map { NetworkInput(height: $0.height, width: $0.width, values: $0.values) }, blendWeights: blendWeights)
+                      styles: styles.map { NetworkInput(height: $0.height, width: $0.width, values: $0.values) }, blendWeights: blendWeights,
+                      styleMasks: styleMasks.map { MaskInput(values: $0) })
     }
 
     init(network: PreparedNetwork, weights: LossWeights, height: Int, width: Int, layout: ActivationLayout,
-         content: NetworkInput?, styles: [NetworkInput], blendWeights: [Float]) throws {
+         content: NetworkInput?, styles: [NetworkInput], blendWeights: [Float], styleMasks: [MaskInput] = []) throws {
         self.network = network
         self.weights = weights
         self.height = height
@@ -112,8 +151,9 @@ public final class StyleObjective {
         runner = try ActivationRunner(network: network, height: height, width: width, lossLayers: lossLayers, layout: layout,
                                       revisitsFront: weights.normalizeGradients)
         let backend = network.backend
+        let regionSlots = weights.activeStyleLayers.count * max(0, styleMasks.count - 1)
         losses = try backend.makeBuffer(count: weights.contentLayers.count + weights.styleLayers.count + 3
-                                            + weights.contentLayers.count * max(1, runner.bands.count))
+                                            + weights.contentLayers.count * max(1, runner.bands.count) + regionSlots)
         let shapes = try layerShapes(height: height, width: width)
 
         if !weights.activeContentLayers.isEmpty {
@@ -137,21 +177,64 @@ public final class StyleObjective {
             guard !styles.isEmpty, styles.count == blendWeights.count else {
                 throw GPUStyleError(.usage, "\(styles.count) style images but \(blendWeights.count) blend weights")
             }
-            for name in weights.activeStyleLayers {
-                styleTerms.append(try StyleTerm(name: name, slot: weights.contentLayers.count + weights.styleLayers.firstIndex(of: name)!,
-                                                shape: shapes[name]!, weight: weights.styleWeight(of: name), backend: backend))
-            }
-            for (style, blend) in zip(styles, blendWeights) {
+            try makeStyleTerms(shapes: shapes, styleMasks: styleMasks, blendWeights: blendWeights)
+            for (index, (style, blend)) in zip(styles, blendWeights).enumerated() {
                 let styleRunner = (style.height == height && style.width == width) ? runner
                     : try ActivationRunner(network: network, height: style.height, width: style.width, lossLayers: lossLayers, layout: layout)
-                for term in styleTerms { try backend.fill(term.gram, value: 0) }
+                let scratchGram = { (term: StyleTerm) in term.regions[0].gram }  // refilled by every evaluation
+                for term in styleTerms { try backend.fill(scratchGram(term), value: 0) }
                 try styleRunner.forward(try upload(style)) { slice in
-                    for term in styleTerms where slice.names.contains(term.name) { try accumulateGram(term, slice) }
+                    for term in styleTerms where slice.names.contains(term.name) { try accumulateGram(term, slice, into: scratchGram(term), mask: nil) }
                 }
-                for term in styleTerms { try backend.axpy(alpha: blend, x: term.gram, y: term.target) }
+                for term in styleTerms {
+                    // Unmasked: the blended Gram. Masked: style `index`'s own Gram × its mask's coverage.
+                    let (region, alpha) = styleMasks.isEmpty ? (term.regions[0], blend) : (term.regions[index], Float(maskCoverage[term.name]![index]))
+                    try backend.axpy(alpha: alpha, x: scratchGram(term), y: region.target)
+                }
             }
         }
         try backend.finish()
+    }
+
+    /// The style terms, each with one region (no masks) or one per mask, its mask reduced to the layer's size.
+    private func makeStyleTerms(shapes: [String: FeatureShape], styleMasks: [MaskInput], blendWeights: [Float]) throws {
+        if !styleMasks.isEmpty {
+            guard styleMasks.count == blendWeights.count else {
+                throw GPUStyleError(.usage, "\(styleMasks.count) style masks for \(blendWeights.count) style images: give one mask per style image")
+            }
+            guard !weights.normalizeGradients else {
+                throw GPUStyleError(.usage, "--style-masks and --normalize-gradients cannot be combined; leave one out")
+            }
+        }
+        var masksAtLayers = try styleMasks.map { mask in
+            try mask.values.map { try StyleMaskPyramid(values: $0, height: height, width: width) }
+        }
+        var nextRegionSlot = fixedSlots + weights.contentLayers.count * max(1, runner.bands.count)
+        for name in weights.activeStyleLayers {
+            let shape = shapes[name]!
+            let term = try StyleTerm(name: name, slot: weights.contentLayers.count + weights.styleLayers.firstIndex(of: name)!,
+                                     shape: shape, weight: weights.styleWeight(of: name), backend: backend)
+            if styleMasks.isEmpty {
+                term.regions = [try StyleRegion(slot: term.slot, channels: shape.channels, mask: nil, weight: term.weight, backend: backend)]
+            } else {
+                var coverages: [Double] = []
+                for index in masksAtLayers.indices {
+                    let mask = try masksAtLayers[index]?.mask(height: shape.height, width: shape.width)
+                    let coverage = mask.map { $0.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, shape.pixels)) } ?? 1
+                    guard coverage > 0 else {
+                        throw GPUStyleError(.usage, "style mask \(index + 1) is black everywhere: its style image would paint nowhere; give it a white region")
+                    }
+                    coverages.append(coverage)
+                    let share = Double(blendWeights[index]) * Double(blendWeights.count)  // 1 each with equal blend weights
+                    let slot = index == 0 ? term.slot : nextRegionSlot
+                    if index > 0 { nextRegionSlot += 1 }
+                    term.regions.append(try StyleRegion(slot: slot, channels: shape.channels, mask: (shape.pixels, mask),
+                                                        weight: Float(Double(term.weight) * share / coverage), backend: backend))
+                }
+                maskCoverage[name] = coverages
+            }
+            styleTerms.append(term)
+        }
     }
 
     /// The full-size shape of every layer of the network for a `height × width` input.
@@ -172,20 +255,24 @@ public final class StyleObjective {
     public func evaluate(_ x: DeviceBuffer, gradient: DeviceBuffer) throws -> LossBreakdown {
         let nContent = weights.contentLayers.count, nStyle = weights.styleLayers.count
         try backend.fill(losses, value: 0)
-        for term in styleTerms { try backend.fill(term.gram, value: 0) }
+        for term in styleTerms { for region in term.regions { try backend.fill(region.gram, value: 0) } }
         try timedExcludingLosses(.forward) {
             try runner.forward(x) { slice in
                 try timed(.gramLoss) {
                     for term in contentTerms where slice.names.contains(term.name) && !slice.isWhole { try addContentBandLoss(term, slice) }
-                    for term in styleTerms where slice.names.contains(term.name) { try accumulateGram(term, slice) }
+                    for term in styleTerms where slice.names.contains(term.name) {
+                        for region in term.regions { try accumulateGram(term, slice, into: region.gram, mask: region.mask) }
+                    }
                 }
             }
         }
         try timed(.gramLoss) {
             for term in styleTerms {
-                let c = term.shape.channels
-                try backend.styleLoss(gram: term.gram, target: term.target, channels: c, lossWeight: term.weight, gradGram: term.gradGram,
-                                      gradientWeight: weights.normalizeGradients ? 1 : term.weight, losses: losses, slot: term.slot)
+                for region in term.regions {
+                    try backend.styleLoss(gram: region.gram, target: region.target, channels: term.shape.channels, lossWeight: region.weight,
+                                          gradGram: region.gradGram, gradientWeight: weights.normalizeGradients ? 1 : region.weight,
+                                          losses: losses, slot: region.slot)
+                }
                 term.norm = 0
             }
             for term in contentTerms { term.norm = 0 }
@@ -211,7 +298,8 @@ public final class StyleObjective {
         gradientIsFinite = values[gradientNormSlot].isFinite
         let bands = max(1, runner.bands.count), first = fixedSlots
         let contentValues = (0..<nContent).map { t in values[t] + values[(first + t * bands)..<(first + (t + 1) * bands)].reduce(0, +) }
-        let styleValues = Array(values[nContent..<(nContent + nStyle)])
+        var styleValues = Array(values[nContent..<(nContent + nStyle)])
+        for term in styleTerms { for region in term.regions.dropFirst() { styleValues[term.slot - nContent] += values[region.slot] } }
         return LossBreakdown(content: contentValues.reduce(0, +), style: styleValues.reduce(0, +), tv: values[nContent + nStyle],
                              contentLayers: contentValues, styleLayers: styleValues)
     }

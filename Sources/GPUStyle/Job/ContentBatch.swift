@@ -48,12 +48,13 @@ public struct ContentBatch: Sendable {
         }
         let outputs = try OutputNames(base)
         // A content folder leaves out this call's outputs (said in `notes`), its init image and the style images named as files.
-        let named = ([base.initImage].compactMap { $0 } + base.styleImages.filter { !StylizeOptions.isFolder($0) }).map { StylizeOptions.resolvedURL($0).path }
+        let named = ([base.initImage].compactMap { $0 } + base.styleMasks + base.styleImages.filter { !StylizeOptions.isFolder($0) })
+            .map { StylizeOptions.resolvedURL($0).path }
         var outputLike: [String] = []
         let contents = try StylizeOptions.expandingFolders(contentImages, option: "--content-image", leavingOut: { path in
             if outputs.writer(of: path) != nil { outputLike.append(path); return true }
             return named.contains(StylizeOptions.resolvedURL(path).path)
-        }, leftOut: "this call's style, init and output images")
+        }, leftOut: "this call's style, mask, init and output images")
         if !outputLike.isEmpty {
             let shown = outputLike.prefix(3).map { ($0 as NSString).lastPathComponent }.joined(separator: ", ") + (outputLike.count > 3 ? ", …" : "")
             notes.append("left out \(outputLike.count) image\(outputLike.count == 1 ? "" : "s") of the content folder named like this call's outputs (\(shown)): earlier results, not photographs")
@@ -158,7 +159,7 @@ public struct ContentBatch: Sendable {
     /// error before the first job, not one failure per content image.
     public func checkSharedImages(styles: Bool) throws {
         guard jobs.count > 1, let job = jobs.first else { return }
-        for path in (styles ? job.styleImages : []) + [job.initImage].compactMap({ $0 }) {
+        for path in (styles ? job.styleImages + job.styleMasks : []) + [job.initImage].compactMap({ $0 }) {
             _ = try ImageIO.read(path: path, maxPixels: job.maxPixels)
         }
     }

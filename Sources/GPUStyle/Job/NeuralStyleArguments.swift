@@ -6,9 +6,11 @@ public struct NeuralStyleTranslation: Equatable, Sendable {
     public var notes: [String]
     /// The spelling each passed-through option was given in (`--foo-bar` → `-foo_bar`), for error messages.
     public var spellings: [String: String] = [:]
+    /// The neural-style words an option of `arguments` was made from when its meaning changed (index → `-gpu 1`).
+    public var origins: [Int: String] = [:]
 
-    public init(arguments: [String], notes: [String], spellings: [String: String] = [:]) {
-        (self.arguments, self.notes, self.spellings) = (arguments, notes, spellings)
+    public init(arguments: [String], notes: [String], spellings: [String: String] = [:], origins: [Int: String] = [:]) {
+        (self.arguments, self.notes, self.spellings, self.origins) = (arguments, notes, spellings, origins)
     }
 
     /// `message` with each rewritten option back in the spelling the user typed.
@@ -25,7 +27,7 @@ public struct NeuralStyleTranslation: Equatable, Sendable {
 /// stores tuned tilings, and recognises the architecture from the weights); `-multigpu_strategy` and a list of GPUs
 /// are refused. Anything else passes through unchanged, so gpustyle's own spelling keeps working.
 public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (Int) throws -> Int) throws -> NeuralStyleTranslation {
-    var out: [String] = [], notes: [String] = [], spellings: [String: String] = [:]
+    var out: [String] = [], notes: [String] = [], spellings: [String: String] = [:], origins: [Int: String] = [:]
     var index = 0
     func value(of option: String) throws -> String {
         guard index + 1 < arguments.count else { throw GPUStyleError(.usage, "\(option) needs a value (as in neural-style)") }
@@ -44,6 +46,7 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
                 throw GPUStyleError(.usage, "-gpu \(text): neural-style's multi-GPU split is not needed here; gpustyle renders on one device, planning memory to fit large images (see --max-memory and --scales); give one -gpu index")
             }
             guard let gpu = Int(text) else { throw GPUStyleError(.usage, "-gpu \(text): expected a GPU index, or -1 for the CPU") }
+            if gpu != 0 { origins[out.count] = "\(argument) \(text)" }
             if gpu < 0 { out += ["--backend", "cpu"] } else if gpu > 0 { out += ["--device", String(try gpuIndex(gpu))] } else if (try? gpuIndex(0)) == nil {
                 notes.append("-gpu 0: this machine has no OpenCL GPU, so the CPU backend runs (-gpu -1 says so without this note)")
             }
@@ -84,7 +87,7 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
             out.append(option)
         }
     }
-    return NeuralStyleTranslation(arguments: out, notes: notes, spellings: spellings)
+    return NeuralStyleTranslation(arguments: out, notes: notes, spellings: spellings, origins: origins)
 }
 
 /// `content_image` for "-content_image": a single dash, then a lower-case word (not a number such as -1 or -inf,

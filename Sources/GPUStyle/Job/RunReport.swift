@@ -54,6 +54,8 @@ public struct RunReport: Codable, Sendable {
     public var styleLayers: [String]
     /// Each style layer's weight (`--style-layer-weights`, in `styleLayers` order); absent: 1 each.
     public var styleLayerWeights: [Float]?
+    /// `--style-masks` (absolute paths, one per style image); absent without masks.
+    public var styleMasks: [String]?
     /// Whose colours the result has: "style" (plain transfer), "original" (`--original-colors`: the content's
     /// chrominance) or "matched" (`--match-style-colors`: style images recoloured to the content's statistics).
     public var colors: String = "style"
@@ -72,7 +74,7 @@ public struct RunReport: Codable, Sendable {
         case contentImage = "content_image", styleImages = "style_images", styleBlendWeights = "style_blend_weights"
         case contentWeight = "content_weight", styleWeight = "style_weight"
         case contentLayers = "content_layers", styleLayers = "style_layers", colors, interrupted
-        case styleLayerWeights = "style_layer_weights"
+        case styleLayerWeights = "style_layer_weights", styleMasks = "style_masks"
         case initialization = "init", initImage = "init_image"
     }
 

@@ -12,12 +12,12 @@ extension StylizeOptions {
     /// batch's other content images and outputs) are left out. Files stay as they are, in order.
     /// - Throws: `GPUStyleError(.usage)` naming a folder that holds no such image, or that cannot be read.
     public mutating func expandStyleFolders(alsoLeavingOut isBatchFile: (String) -> Bool = { _ in false }) throws {
-        let others = [contentImage, initImage, outputImage].compactMap { $0 }
+        let others = [contentImage, initImage, outputImage].compactMap { $0 } + styleMasks
         func isOtherwiseUsed(_ path: String) -> Bool {
             others.contains { Self.sameFile($0, path) } || isDerivedOutput(path) || isBatchFile(path)
         }
         styleImages = try Self.expandingFolders(styleImages, option: "--style-image", leavingOut: isOtherwiseUsed,
-                                                leftOut: "the content, init or output images of this run")
+                                                leftOut: "the content, init, mask or output images of this run")
     }
 
     /// `paths` with each folder replaced by its images (`imageFiles`) less those `leavingOut` names; files as given.

@@ -56,6 +56,7 @@ public final class StylizeJob {
             // Only a rendering needs the images on the canvas (`plans()` stops before this).
             let contentCanvas = sizedContent.map(canvas.place)
             let initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
+            let masks = scale.masks.map { canvas.place($0).maskWeights }
             let writeOptions = ImageWriteOptions(jpegQuality: options.jpegQuality)
             let finish: (RGBImage) -> RGBImage = { canvasImage in
                 let image = canvas.crop(canvasImage)
@@ -70,7 +71,8 @@ public final class StylizeJob {
                             styleEnlargement: Self.enlargement(of: inputs.styles, toLongestSide: styleSide(at: step)))
             }
             let rendered = Result { try scale.transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
-                                                   blendWeights: options.normalizedBlendWeights, initImage: initImage, plan: scale.plan) { status, currentImage in
+                                                   blendWeights: options.normalizedBlendWeights, initImage: initImage, styleMasks: masks,
+                                                   plan: scale.plan) { status, currentImage in
                 seen.append(IterationStatus(iteration: done + status.iteration, iterations: total, losses: status.losses, elapsed: status.elapsed))
                 // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k; across
                 // scales k counts on.
@@ -142,6 +144,8 @@ public final class StylizeJob {
     /// The images of a job as read, before any resizing.
     private struct Inputs {
         let content: RGBImage?, styles: [RGBImage], initImage: RGBImage?
+        /// `--style-masks`, as read (one per style image, or none).
+        let masks: [RGBImage]
     }
 
     /// Reads the images; gives the notes on style images enlarged for the `finest` scale and refuses one that would
@@ -160,7 +164,16 @@ public final class StylizeJob {
                 throw GPUStyleError(.usage, "--style-image \(path): --style-scale \(options.styleScale) makes it \(size.width)×\(size.height) at the \(finest.longestSide)-px scale, over the --max-pixels limit of \(options.maxPixels); use a smaller --style-scale")
             }
         }
-        return Inputs(content: content, styles: styles, initImage: initImage)
+        let masks = try options.styleMasks.map { path in
+            let mask = try ImageIO.read(path: path, maxPixels: options.maxPixels)
+            if let content {
+                try Self.checkStyleMask(mask, path: path, width: content.width, height: content.height, against: "the content image \(options.contentImage!)")
+            } else if let size = options.outputSize {
+                try Self.checkStyleMask(mask, path: path, width: size.width, height: size.height, against: "--output-size")
+            }
+            return mask
+        }
+        return Inputs(content: content, styles: styles, initImage: initImage, masks: masks)
     }
 
     /// One scale ready to render: its images sized, its canvas, settings and memory plan.
@@ -168,6 +181,8 @@ public final class StylizeJob {
         let width: Int, height: Int
         let sizedContent: RGBImage?
         let styles: [RGBImage]
+        /// The style masks at the scale's size (not yet on the canvas).
+        let masks: [RGBImage]
         let canvas: RenderCanvas
         let weights: LossWeights
         let transfer: StyleTransfer
@@ -190,8 +205,9 @@ public final class StylizeJob {
         let canvas = renderCanvas(width: width, height: height, layers: layers)
         let transfer = StyleTransfer(network: prepared, settings: settings)
         let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
-                                           styleSizes: styles.map { ($0.width, $0.height) })
-        return ScaleSetup(width: width, height: height, sizedContent: sizedContent, styles: styles, canvas: canvas,
+                                           styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: inputs.masks.count)
+        let masks = try inputs.masks.map { try $0.resized(width: width, height: height) }
+        return ScaleSetup(width: width, height: height, sizedContent: sizedContent, styles: styles, masks: masks, canvas: canvas,
                           weights: stepWeights, transfer: transfer, plan: plan)
     }
 
@@ -259,6 +275,7 @@ public final class StylizeJob {
                          styleBlendWeights: styled ? options.normalizedBlendWeights : [], contentWeight: weights.content, styleWeight: weights.style,
                          contentLayers: weights.content > 0 ? weights.contentLayers : [], styleLayers: styled ? weights.styleLayers : [],
                          styleLayerWeights: styled ? weights.styleLayerWeights : nil,
+                         styleMasks: styled && !options.styleMasks.isEmpty ? options.styleMasks.map(absolutePath) : nil,
                          colors: options.originalColors ? "original" : options.matchStyleColors && styled ? "matched" : "style",
                          initialization: options.initialization.rawValue, initImage: options.initImage.map(absolutePath))
     }

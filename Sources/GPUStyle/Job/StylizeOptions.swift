@@ -6,6 +6,9 @@ public struct StylizeOptions: Sendable {
     public var contentImage: String?
     public var styleImages: [String] = []
     public var styleBlendWeights: [Float]?
+    /// One mask per style image, over the content image (`--style-masks`): white where that style paints, black where
+    /// it does not, grey for less; empty: every style everywhere, blended.
+    public var styleMasks: [String] = []
     public var outputImage: String = "out.png"
     /// JPEG quality (1…100) of .jpg outputs and intermediates.
     public var jpegQuality = 95
@@ -138,11 +141,23 @@ public struct StylizeOptions: Sendable {
                 throw fail("--style-blend-weights must be ≥ 0 with a positive sum (got \(blend.map { "\($0)" }.joined(separator: ",")))")
             }
         }
+        try validateStyleMasks(weights: weights)
         try validateInputsReadable()
         if let plotPath, !["svg", "png"].contains((plotPath as NSString).pathExtension.lowercased()) {
             throw fail("--plot \(plotPath): use a .svg or .png name")
         }
         try validateOutputPath()
+    }
+
+    private func validateStyleMasks(weights: LossWeights) throws {
+        guard !styleMasks.isEmpty else { return }
+        func fail(_ message: String) -> GPUStyleError { GPUStyleError(.usage, message) }
+        guard weights.style > 0 else { throw fail("--style-masks say where each style image paints, but --style-weight is 0: drop --style-masks") }
+        guard styleMasks.count == styleImages.count else {
+            let listed = styleImages.count <= 12 ? ": " + styleImages.joined(separator: ", ") : " (the first: \(styleImages[0]))"
+            throw fail("--style-masks has \(styleMasks.count) mask\(styleMasks.count == 1 ? "" : "s") for \(styleImages.count) style image\(styleImages.count == 1 ? "" : "s")\(listed); give one mask per style image, in that order")
+        }
+        if normalizeGradients { throw fail("--style-masks and --normalize-gradients cannot be combined; leave one out") }
     }
 
     /// The ranges shared with `gpustyle reconstruct`: `imageSize`, `jpegQuality`, `margin`, `maxPixels`.
@@ -164,7 +179,7 @@ public struct StylizeOptions: Sendable {
     /// Every input image with the option that named it.
     var inputPaths: [(option: String, path: String)] {
         [("--content-image", contentImage), ("--init-image", initImage)].compactMap { o, p in p.map { (o, $0) } }
-            + styleImages.map { ("--style-image", $0) }
+            + styleImages.map { ("--style-image", $0) } + styleMasks.map { ("--style-masks", $0) }
     }
 
     /// The output must be a .png/.jpg/.jpeg in a writable folder, and not one of the inputs; the same

@@ -1,4 +1,4 @@
-// OpenCLBackend+MemoryPlan.swift — the memory-plan ops on OpenCL: packed ReLU masks, max-pool argmax, row copies, limits.
+// OpenCLBackend+MemoryPlan.swift — the memory-plan ops on OpenCL: packed ReLU masks, max-pool argmax, row copies, style-mask weights, limits.
 
 extension OpenCLBackend {
     /// `CL_DEVICE_GLOBAL_MEM_SIZE`, the largest buffer both the device and the kernels' 32-bit indexing allow, and
@@ -69,6 +69,16 @@ extension OpenCLBackend {
             .buffer(s.mem), .int(Int32(sourceHeight)), .int(Int32(sourceRow)), .buffer(d.mem), .int(Int32(destinationHeight)),
             .int(Int32(destinationRow)), .int(Int32(rows)), .int(Int32(width)), .int(Int32(count)),
         ])
+    }
+
+    public func multiplyPixels(_ features: DeviceBuffer, by weights: DeviceBuffer, into output: DeviceBuffer, channels: Int, pixels: Int) throws {
+        let f = try cl(features), w = try cl(weights), o = try cl(output)
+        let count = try elements(channels, pixels, what: "multiplyPixels")
+        try expect(f.mem !== o.mem && f.count >= count && o.count >= count && w.count >= pixels,
+                   "multiplyPixels of \(channels)×\(pixels) with buffers of \(f.count), \(w.count) and \(o.count)")
+        guard count > 0 else { return }
+        try launch("multiply_pixels", in: .elementwise, items: [count], local: [elementGroupSize],
+                   [.buffer(f.mem), .buffer(w.mem), .buffer(o.mem), .int(Int32(pixels)), .int(Int32(count))])
     }
 
     /// Element counts of a pool's input and output, after checking the buffers (input-sized, output-sized, argmax) hold them.
