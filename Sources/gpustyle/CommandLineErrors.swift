@@ -29,7 +29,7 @@ let repeatableStylizeOptions: Set<String> = ["--style-image", "--content-image"]
 /// Refuses an option given twice (`--image-size 256 … --image-size 512`): the parser would keep the last without a
 /// word, and the one a user meant is unknowable. Names it as the user typed it (`spelled`), with both values; an
 /// option made from neural-style words of another meaning (`origins`: `-gpu 1` → `--device 3`) by those words.
-func checkRepeatedOptions(_ arguments: [String], spelled: (String) -> String = { $0 }, origins: [Int: String] = [:]) throws {
+func checkRepeatedOptions(_ arguments: [String], spelled: (String) -> String = { $0 }, origins: [Int: OptionWords] = [:]) throws {
     let subcommand = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 }
     let repeatable = subcommand == nil || subcommand == "stylize" ? repeatableStylizeOptions : []
     var seen: [String: (index: Int, value: String?)] = [:]
@@ -41,16 +41,14 @@ func checkRepeatedOptions(_ arguments: [String], spelled: (String) -> String = {
         let value = parts.count == 2 ? parts[1] : index + 1 < arguments.count && !arguments[index + 1].hasPrefix("--") ? arguments[index + 1] : nil
         guard !repeatable.contains(name), !["--help", "--version"].contains(name) else { continue }
         if let earlier = seen[name] {
-            if let first = origins[earlier.index], let second = origins[index], first.split(separator: " ").first == second.split(separator: " ").first {
-                let option = first.split(separator: " ")[0]
-                throw GPUStyleError(.usage, "'\(option)' is given twice (\(first.dropFirst(option.count + 1)), then \(second.dropFirst(option.count + 1))); give it once")
+            // Each occurrence as typed: the neural-style words it was made from, if any (`-gpu -1` for `--backend cpu`).
+            let first = origins[earlier.index] ?? OptionWords(option: name, value: earlier.value)
+            let second = origins[index] ?? OptionWords(option: name, value: value)
+            guard first.option == second.option else {
+                throw GPUStyleError(.usage, "'\(first)' and '\(second)' both set \(name); give one of them")
             }
-            if origins[earlier.index] != nil || origins[index] != nil {
-                func said(_ at: Int, _ value: String?) -> String { origins[at] ?? spelled(name) + (value.map { " " + $0 } ?? "") }
-                throw GPUStyleError(.usage, "'\(said(earlier.index, earlier.value))' and '\(said(index, value))' both set \(name); give one of them")
-            }
-            let values = earlier.value.map { first in value.map { " (\(first), then \($0))" } ?? "" } ?? ""
-            throw GPUStyleError(.usage, spelled("'\(name)' is given twice\(values); give it once"))
+            let values = first.value.map { a in second.value.map { " (\(a), then \($0))" } ?? "" } ?? ""
+            throw GPUStyleError(.usage, spelled("'\(first.option)' is given twice\(values); give it once"))
         }
         seen[name] = (index, value)
     }

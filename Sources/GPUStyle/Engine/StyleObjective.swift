@@ -70,9 +70,11 @@ public final class StyleObjective {
         /// (Σ over masked pixels ÷ all pixels) is compared with coverage × the style's Gram, so a pixel inside a mask
         /// feels its style as strongly as a whole image feels one style.
         let weight: Float
+        /// The mask's mean square over the layer (1 without a mask or while planning): the target is this × the style's Gram.
+        let coverage: Double
         /// `mask`: its pixel count and values (nil values: memory is only being planned).
-        init(slot: Int, channels: Int, mask: (pixels: Int, values: [Float]?)?, weight: Float, backend: Backend) throws {
-            (self.slot, self.weight) = (slot, weight)
+        init(slot: Int, channels: Int, mask: (pixels: Int, values: [Float]?)?, coverage: Double = 1, weight: Float, backend: Backend) throws {
+            (self.slot, self.weight, self.coverage) = (slot, weight, coverage)
             let c2 = channels * channels
             (target, gram, gradGram) = (try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2), try backend.makeBuffer(count: c2))
             if let mask {
@@ -109,8 +111,6 @@ public final class StyleObjective {
     let runner: ActivationRunner
     var contentTerms: [ContentTerm] = []
     var styleTerms: [StyleTerm] = []
-    /// With style masks: each style layer's masks' mean squares, in style order.
-    private var maskCoverage: [String: [Double]] = [:]
     /// Slots: content layers, style layers, TV, one scratch slot, Σ|gradient|, then per content layer one slot per
     /// band, then (style masks) one per further region of each style layer.
     let losses: DeviceBuffer
@@ -188,7 +188,7 @@ public final class StyleObjective {
                 }
                 for term in styleTerms {
                     // Unmasked: the blended Gram. Masked: style `index`'s own Gram × its mask's coverage.
-                    let (region, alpha) = styleMasks.isEmpty ? (term.regions[0], blend) : (term.regions[index], Float(maskCoverage[term.name]![index]))
+                    let (region, alpha) = styleMasks.isEmpty ? (term.regions[0], blend) : (term.regions[index], Float(term.regions[index].coverage))
                     try backend.axpy(alpha: alpha, x: scratchGram(term), y: region.target)
                 }
             }
@@ -217,21 +217,18 @@ public final class StyleObjective {
             if styleMasks.isEmpty {
                 term.regions = [try StyleRegion(slot: term.slot, channels: shape.channels, mask: nil, weight: term.weight, backend: backend)]
             } else {
-                var coverages: [Double] = []
                 for index in masksAtLayers.indices {
                     let mask = try masksAtLayers[index]?.mask(height: shape.height, width: shape.width)
                     let coverage = mask.map { $0.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, shape.pixels)) } ?? 1
                     guard coverage > 0 else {
                         throw GPUStyleError(.usage, "style mask \(index + 1) is black everywhere: its style image would paint nowhere; give it a white region")
                     }
-                    coverages.append(coverage)
                     let share = Double(blendWeights[index]) * Double(blendWeights.count)  // 1 each with equal blend weights
                     let slot = index == 0 ? term.slot : nextRegionSlot
                     if index > 0 { nextRegionSlot += 1 }
-                    term.regions.append(try StyleRegion(slot: slot, channels: shape.channels, mask: (shape.pixels, mask),
+                    term.regions.append(try StyleRegion(slot: slot, channels: shape.channels, mask: (shape.pixels, mask), coverage: coverage,
                                                         weight: Float(Double(term.weight) * share / coverage), backend: backend))
                 }
-                maskCoverage[name] = coverages
             }
             styleTerms.append(term)
         }

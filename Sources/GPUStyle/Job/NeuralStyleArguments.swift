@@ -7,9 +7,9 @@ public struct NeuralStyleTranslation: Equatable, Sendable {
     /// The spelling each passed-through option was given in (`--foo-bar` → `-foo_bar`), for error messages.
     public var spellings: [String: String] = [:]
     /// The neural-style words an option of `arguments` was made from when its meaning changed (index → `-gpu 1`).
-    public var origins: [Int: String] = [:]
+    public var origins: [Int: OptionWords] = [:]
 
-    public init(arguments: [String], notes: [String], spellings: [String: String] = [:], origins: [Int: String] = [:]) {
+    public init(arguments: [String], notes: [String], spellings: [String: String] = [:], origins: [Int: OptionWords] = [:]) {
         (self.arguments, self.notes, self.spellings, self.origins) = (arguments, notes, spellings, origins)
     }
 
@@ -17,6 +17,13 @@ public struct NeuralStyleTranslation: Equatable, Sendable {
     public func inUserSpelling(_ message: String) -> String {
         spellings.reduce(message) { $0.replacingOccurrences(of: "'\($1.key)'", with: "'\($1.value)'") }
     }
+}
+
+/// An option and its value as typed (`-gpu -1`, `--image-size 256`; a flag has no value).
+public struct OptionWords: Equatable, Sendable, CustomStringConvertible {
+    public let option: String, value: String?
+    public init(option: String, value: String?) { (self.option, self.value) = (option, value) }
+    public var description: String { value.map { "\(option) \($0)" } ?? option }
 }
 
 /// Rewrites neural-style's single-dash, snake_case options (`-content_image`, `-num_iterations`, …) as gpustyle's
@@ -27,7 +34,7 @@ public struct NeuralStyleTranslation: Equatable, Sendable {
 /// stores tuned tilings, and recognises the architecture from the weights); `-multigpu_strategy` and a list of GPUs
 /// are refused. Anything else passes through unchanged, so gpustyle's own spelling keeps working.
 public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (Int) throws -> Int) throws -> NeuralStyleTranslation {
-    var out: [String] = [], notes: [String] = [], spellings: [String: String] = [:], origins: [Int: String] = [:]
+    var out: [String] = [], notes: [String] = [], spellings: [String: String] = [:], origins: [Int: OptionWords] = [:]
     var index = 0
     func value(of option: String) throws -> String {
         guard index + 1 < arguments.count else { throw GPUStyleError(.usage, "\(option) needs a value (as in neural-style)") }
@@ -46,7 +53,7 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
                 throw GPUStyleError(.usage, "-gpu \(text): neural-style's multi-GPU split is not needed here; gpustyle renders on one device, planning memory to fit large images (see --max-memory and --scales); give one -gpu index")
             }
             guard let gpu = Int(text) else { throw GPUStyleError(.usage, "-gpu \(text): expected a GPU index, or -1 for the CPU") }
-            if gpu != 0 { origins[out.count] = "\(argument) \(text)" }
+            if gpu != 0 { origins[out.count] = OptionWords(option: argument, value: text) }
             if gpu < 0 { out += ["--backend", "cpu"] } else if gpu > 0 { out += ["--device", String(try gpuIndex(gpu))] } else if (try? gpuIndex(0)) == nil {
                 notes.append("-gpu 0: this machine has no OpenCL GPU, so the CPU backend runs (-gpu -1 says so without this note)")
             }

@@ -56,7 +56,7 @@ public final class StylizeJob {
             // Only a rendering needs the images on the canvas (`plans()` stops before this).
             let contentCanvas = sizedContent.map(canvas.place)
             let initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
-            let masks = scale.masks.map { canvas.place($0).maskWeights }
+            let masks = try inputs.masks.map { canvas.place(try $0.resized(width: width, height: height)).maskWeights }
             let writeOptions = ImageWriteOptions(jpegQuality: options.jpegQuality)
             let finish: (RGBImage) -> RGBImage = { canvasImage in
                 let image = canvas.crop(canvasImage)
@@ -181,8 +181,6 @@ public final class StylizeJob {
         let width: Int, height: Int
         let sizedContent: RGBImage?
         let styles: [RGBImage]
-        /// The style masks at the scale's size (not yet on the canvas).
-        let masks: [RGBImage]
         let canvas: RenderCanvas
         let weights: LossWeights
         let transfer: StyleTransfer
@@ -206,8 +204,7 @@ public final class StylizeJob {
         let transfer = StyleTransfer(network: prepared, settings: settings)
         let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
                                            styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: inputs.masks.count)
-        let masks = try inputs.masks.map { try $0.resized(width: width, height: height) }
-        return ScaleSetup(width: width, height: height, sizedContent: sizedContent, styles: styles, masks: masks, canvas: canvas,
+        return ScaleSetup(width: width, height: height, sizedContent: sizedContent, styles: styles, canvas: canvas,
                           weights: stepWeights, transfer: transfer, plan: plan)
     }
 
