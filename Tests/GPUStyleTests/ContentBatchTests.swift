@@ -140,6 +140,21 @@ final class ContentBatchTests: XCTestCase {
         }
     }
 
+    /// A black mask is one error before the first content image renders (its style would paint nowhere in any of them).
+    func testABlackMaskIsOneError() throws {
+        var options = base(output: "\(folder)/out/")
+        (options.styleImages, options.initImage, options.styleMasks) = (["\(folder)/style.png"], nil, ["\(folder)/black.png"])
+        try ImageIO.write(RGBImage(width: 8, height: 8, red: 0.2, green: 0.5, blue: 0.9), to: options.styleImages[0])
+        try ImageIO.write(RGBImage(width: 8, height: 8, red: 0, green: 0, blue: 0), to: options.styleMasks[0])
+        let batch = try ContentBatch(base: options, contentImages: ["\(folder)/photos"])
+        XCTAssertGreaterThan(batch.jobs.count, 1)
+        XCTAssertThrowsError(try batch.checkSharedImages(styles: true)) { error in
+            XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)
+            XCTAssertTrue("\(error)".contains("--style-masks \(self.folder)/black.png is black everywhere"), "\(error)")
+        }
+        XCTAssertNoThrow(try batch.checkSharedImages(styles: false), "no style loss: the masks are not read")
+    }
+
     func testSkipExistingLeavesOutFinishedImages() throws {
         XCTAssertTrue(FileManager.default.createFile(atPath: "\(folder)/out/a.png", contents: Data([1])))
         let batch = try ContentBatch(base: base(output: "\(folder)/out/"), contentImages: ["\(folder)/photos"], skipExisting: true)

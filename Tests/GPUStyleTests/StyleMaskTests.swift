@@ -48,6 +48,18 @@ final class StyleMaskTests: XCTestCase {
         let grey = [[Float](repeating: 0.5, count: w * h)]
         let (greyLoss, _) = try evaluate(try objective(width: w, height: h, masks: grey, styles: 1), width: w, height: h)
         for (a, b) in zip(greyLoss.styleLayers, plainLoss.styleLayers) { XCTAssertEqual(a, b / 4, accuracy: 1e-5 * b) }
+        // --normalize-gradients divides each region's gradient by its own L1 norm: a white or a uniformly grey mask
+        // then gives the unmasked normalised gradient, in every layout.
+        var normalized = Self.weights
+        normalized.normalizeGradients = true
+        for layout in [ActivationLayout.keepAll, .banded(rows: 8)] {
+            let (_, plain) = try evaluate(try objective(width: w, height: h, masks: [], layout: layout, weights: normalized, styles: 1), width: w, height: h)
+            for (name, mask) in [("white", white), ("grey", grey)] {
+                let (_, masked) = try evaluate(try objective(width: w, height: h, masks: mask, layout: layout, weights: normalized, styles: 1),
+                                               width: w, height: h)
+                assertClose(masked, plain, tolerance: 1e-5, "normalised gradient, \(layout), \(name) mask")
+            }
+        }
     }
 
     /// Two styles, each through its own soft mask: the gradient matches finite differences (odd sizes: the masks
@@ -59,16 +71,23 @@ final class StyleMaskTests: XCTestCase {
         try assertObjectiveGradient(objective, on: objective.backend, at: image(w, h, seed: 4), samples: 40, "masked objective gradient")
     }
 
-    /// Compact storage and bands give keep-all's losses and gradient with masks too (a band's rows of each mask).
+    /// Compact storage and bands give keep-all's losses and gradient with masks too (a band's rows of each mask),
+    /// normalised gradients too (each region's norm summed over the bands).
     func testLayoutsAgreeWithMasks() throws {
         let (w, h) = (13, 45)
-        let (refLoss, refGrad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: .keepAll), width: w, height: h)
-        for layout in [ActivationLayout.compact, .banded(rows: 8), .banded(rows: 12)] {
-            let (loss, grad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: layout), width: w, height: h)
-            for (a, b) in zip(loss.styleLayers + [loss.content], refLoss.styleLayers + [refLoss.content]) {
-                XCTAssertEqual(a, b, accuracy: 2e-5 * max(abs(b), 1e-9), "\(layout) loss")
+        var weights = Self.weights
+        for normalize in [false, true] {
+            weights.normalizeGradients = normalize
+            let (refLoss, refGrad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: .keepAll, weights: weights),
+                                                  width: w, height: h)
+            for layout in [ActivationLayout.compact, .banded(rows: 8), .banded(rows: 12)] {
+                let (loss, grad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: layout, weights: weights),
+                                                width: w, height: h)
+                for (a, b) in zip(loss.styleLayers + [loss.content], refLoss.styleLayers + [refLoss.content]) {
+                    XCTAssertEqual(a, b, accuracy: 2e-5 * max(abs(b), 1e-9), "\(layout) loss")
+                }
+                assertClose(grad, refGrad, tolerance: 2e-5, "\(layout) gradient with masks, normalised \(normalize)")
             }
-            assertClose(grad, refGrad, tolerance: 2e-5, "\(layout) gradient with masks")
         }
     }
 
@@ -76,11 +95,17 @@ final class StyleMaskTests: XCTestCase {
     func testOpenCLMaskedObjectiveMatchesCPU() throws {
         let gpu = try OpenCLTestDevice.backend()
         let (w, h) = (13, 45)
-        let (refLoss, refGrad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: .keepAll), width: w, height: h)
-        for layout in [ActivationLayout.compact, .banded(rows: 8)] {
-            let (loss, grad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: layout, backend: gpu), width: w, height: h)
-            assertRelative(loss.total, refLoss.total, 1e-4, "OpenCL \(layout) masked loss")
-            assertClose(grad, refGrad, tolerance: 1e-4, "OpenCL \(layout) masked gradient")
+        var weights = Self.weights
+        for normalize in [false, true] {
+            weights.normalizeGradients = normalize
+            let (refLoss, refGrad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: .keepAll, weights: weights),
+                                                  width: w, height: h)
+            for layout in [ActivationLayout.compact, .banded(rows: 8)] {
+                let (loss, grad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: layout, weights: weights, backend: gpu),
+                                                width: w, height: h)
+                assertRelative(loss.total, refLoss.total, 1e-4, "OpenCL \(layout) masked loss")
+                assertClose(grad, refGrad, tolerance: 1e-4, "OpenCL \(layout) masked gradient, normalised \(normalize)")
+            }
         }
     }
 
@@ -102,7 +127,7 @@ final class StyleMaskTests: XCTestCase {
         XCTAssertEqual(results[0], results[1])
     }
 
-    /// Black everywhere, a count that is not one per style, and --normalize-gradients are refused.
+    /// Black everywhere and a count that is not one per style are refused.
     func testMasksThatCannotWorkAreRefused() throws {
         let (w, h) = (7, 9)
         XCTAssertThrowsError(try objective(width: w, height: h, masks: [[Float](repeating: 0, count: w * h), masks(w, h)[1]])) {
@@ -110,11 +135,6 @@ final class StyleMaskTests: XCTestCase {
         }
         XCTAssertThrowsError(try objective(width: w, height: h, masks: [masks(w, h)[0]])) {
             XCTAssertTrue("\($0)".contains("1 style masks for 2 style images"), "\($0)")
-        }
-        var normalized = Self.weights
-        normalized.normalizeGradients = true
-        XCTAssertThrowsError(try objective(width: w, height: h, masks: masks(w, h), weights: normalized)) {
-            XCTAssertTrue("\($0)".contains("--normalize-gradients"), "\($0)")
         }
     }
 
@@ -162,9 +182,6 @@ final class StyleMaskOptionTests: XCTestCase {
         wrong = options
         wrong.styleWeight = 0
         XCTAssertThrowsError(try wrong.validate(for: model)) { XCTAssertTrue("\($0)".contains("--style-weight is 0"), "\($0)") }
-        wrong = options
-        wrong.normalizeGradients = true
-        XCTAssertThrowsError(try wrong.validate(for: model)) { XCTAssertTrue("\($0)".contains("cannot be combined"), "\($0)") }
         wrong = options
         wrong.styleMasks[1] = folder + "/missing.png"
         XCTAssertThrowsError(try wrong.validate(for: model)) { XCTAssertTrue("\($0)".contains("--style-masks \(folder)/missing.png"), "\($0)") }

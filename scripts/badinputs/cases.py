@@ -336,11 +336,11 @@ def mask_cases(c):
     o("mask-black", two + ["--style-masks", left + "," + black], ["--style-masks", black], ["black everywhere"],
       base=["--content-image", c.content])
     o("mask-missing", ["--style-masks", c.folder + "/images/nope-mask.png"], ["--style-masks", "nope-mask.png"], ["No such file"])
-    o("mask-with-normalize-gradients", ["--style-masks", left, "--normalize-gradients"], ["--style-masks", "--normalize-gradients"],
-      ["cannot be combined"])
     o("mask-without-style-weight", ["--style-masks", left, "--style-weight", "0"], ["--style-masks", "--style-weight"], ["is 0"])
     c.image("mask-text.png", b"this is not a mask\n", ["text"], role="--style-masks", extra_args=["--style-masks", "-"])
     o("valid-style-masks", two + ["--style-masks", left + "," + right], [], [], expect="valid", base=["--content-image", c.content])
+    o("valid-style-masks-normalized", two + ["--style-masks", left + "," + right, "--normalize-gradients"], [], [], expect="valid",
+      base=["--content-image", c.content])
 
 
 def batch_cases(c):

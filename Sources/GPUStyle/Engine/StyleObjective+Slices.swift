@@ -53,12 +53,16 @@ extension StyleObjective {
             term.norm += try backend.sumAbs(g)
         }
         for term in styleTerms where slice.names.contains(term.name) {
-            let features = try ownedRows(of: slice, purpose: "band features")
+            let owned = try ownedRows(of: slice, purpose: "band features")
             let pixels = slice.ownedRows.count * slice.shape.width
-            let g = try zeroedScratch("band gradient", count: slice.ownedCount)
-            try rescaleGradGram(term.regions[0], of: term, by: Double(pixels) / Double(term.shape.pixels))
-            try backend.gramBackward(gradGram: term.bandGradGram, features: features, gradFeatures: g, channels: term.shape.channels, pixels: pixels)
-            term.norm += try backend.sumAbs(g)
+            for region in term.regions {
+                let features = try weighted(owned, by: region.maskSquared, firstRow: slice.firstRow + slice.ownedRows.lowerBound,
+                                            rows: slice.ownedRows.count, of: slice)
+                let g = try zeroedScratch("band gradient", count: slice.ownedCount)
+                try rescaleGradGram(region, of: term, by: Double(pixels) / Double(term.shape.pixels))
+                try backend.gramBackward(gradGram: term.bandGradGram, features: features, gradFeatures: g, channels: term.shape.channels, pixels: pixels)
+                region.norm += try backend.sumAbs(g)
+            }
         }
     }
 
@@ -99,7 +103,7 @@ extension StyleObjective {
     private func addStyle(_ region: StyleRegion, of term: StyleTerm, _ slice: LayerSlice, features: DeviceBuffer, into grad: DeviceBuffer) throws {
         let c = term.shape.channels
         guard slice.isWhole else {
-            let weight = weights.normalizeGradients ? Double(term.weight) / (term.norm + 1e-8) : 1
+            let weight = weights.normalizeGradients ? Double(region.normalizedWeight) / (region.norm + 1e-8) : 1
             try rescaleGradGram(region, of: term, by: weight * Double(slice.shape.pixels) / Double(term.shape.pixels))
             return try backend.gramBackward(gradGram: term.bandGradGram, features: features, gradFeatures: grad,
                                             channels: c, pixels: slice.shape.pixels)
@@ -110,7 +114,7 @@ extension StyleObjective {
         }
         let scratch = try zeroedScratch("normalize", count: term.shape.count)
         try backend.gramBackward(gradGram: region.gradGram, features: features, gradFeatures: scratch, channels: c, pixels: term.shape.pixels)
-        try rescaleGradGram(region, of: term, by: Double(term.weight) / (try backend.sumAbs(scratch) + 1e-8))
+        try rescaleGradGram(region, of: term, by: Double(region.normalizedWeight) / (try backend.sumAbs(scratch) + 1e-8))
         try backend.gramBackward(gradGram: term.bandGradGram, features: features, gradFeatures: grad, channels: c, pixels: term.shape.pixels)
     }
 

@@ -72,6 +72,10 @@ public final class StyleObjective {
         let weight: Float
         /// The mask's mean square over the layer (1 without a mask or while planning): the target is this × the style's Gram.
         let coverage: Double
+        /// With `--normalize-gradients`: the L1 norm its unweighted gradient is divided by (summed over bands), and
+        /// the weight it is then given (`--style-weight` × the layer's weight × the style's share: coverage drops out).
+        var norm = 0.0
+        var normalizedWeight: Float { Float(Double(weight) * coverage) }
         /// `mask`: its pixel count and values (nil values: memory is only being planned).
         init(slot: Int, channels: Int, mask: (pixels: Int, values: [Float]?)?, coverage: Double = 1, weight: Float, backend: Backend) throws {
             (self.slot, self.weight, self.coverage) = (slot, weight, coverage)
@@ -95,7 +99,6 @@ public final class StyleObjective {
         var regions: [StyleRegion] = []
         /// One band's Gram, and gradGram rescaled for one band (both `channels²`).
         let bandGram: DeviceBuffer, bandGradGram: DeviceBuffer
-        var norm = 0.0
         init(name: String, slot: Int, shape: FeatureShape, weight: Float, backend: Backend) throws {
             (self.name, self.slot, self.shape, self.weight) = (name, slot, shape, weight)
             let c2 = shape.channels * shape.channels
@@ -202,9 +205,6 @@ public final class StyleObjective {
             guard styleMasks.count == blendWeights.count else {
                 throw GPUStyleError(.usage, "\(styleMasks.count) style masks for \(blendWeights.count) style images: give one mask per style image")
             }
-            guard !weights.normalizeGradients else {
-                throw GPUStyleError(.usage, "--style-masks and --normalize-gradients cannot be combined; leave one out")
-            }
         }
         var masksAtLayers = try styleMasks.map { mask in
             try mask.values.map { try StyleMaskPyramid(values: $0, height: height, width: width) }
@@ -269,8 +269,8 @@ public final class StyleObjective {
                     try backend.styleLoss(gram: region.gram, target: region.target, channels: term.shape.channels, lossWeight: region.weight,
                                           gradGram: region.gradGram, gradientWeight: weights.normalizeGradients ? 1 : region.weight,
                                           losses: losses, slot: region.slot)
+                    region.norm = 0
                 }
-                term.norm = 0
             }
             for term in contentTerms { term.norm = 0 }
         }

@@ -155,12 +155,15 @@ public struct ContentBatch: Sendable {
         return job
     }
 
-    /// Reads the style images (when `styles`) and the init image that every job shares, once: a broken one is one
-    /// error before the first job, not one failure per content image.
+    /// Reads the style images and masks (when `styles`) and the init image that every job shares, once: a broken one
+    /// (or a black mask) is one error before the first job, not one failure per content image.
     public func checkSharedImages(styles: Bool) throws {
         guard jobs.count > 1, let job = jobs.first else { return }
-        for path in (styles ? job.styleImages + job.styleMasks : []) + [job.initImage].compactMap({ $0 }) {
+        for path in (styles ? job.styleImages : []) + [job.initImage].compactMap({ $0 }) {
             _ = try ImageIO.read(path: path, maxPixels: job.maxPixels)
+        }
+        for path in styles ? job.styleMasks : [] {
+            try StylizeJob.checkStyleMaskPaints(try ImageIO.read(path: path, maxPixels: job.maxPixels), path: path)
         }
     }
 

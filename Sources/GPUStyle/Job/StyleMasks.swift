@@ -17,6 +17,11 @@ extension StylizeJob {
         guard abs(mh - expectedHeight) <= max(1, 0.01 * expectedHeight) else {
             throw GPUStyleError(.usage, "--style-masks \(path) is \(mask.width)×\(mask.height), but \(what) is \(width)×\(height): draw each mask over the content image, at its proportions (any size)")
         }
+        try checkStyleMaskPaints(mask, path: path)
+    }
+
+    /// Refuses a mask that is black everywhere (its style would paint nowhere), whatever the content image.
+    static func checkStyleMaskPaints(_ mask: RGBImage, path: String) throws {
         guard mask.pixels.contains(where: { $0 > 1.0 / 512 }) else {
             throw GPUStyleError(.usage, "--style-masks \(path) is black everywhere, so its style image would paint nowhere: white marks where it paints")
         }

@@ -157,7 +157,6 @@ public struct StylizeOptions: Sendable {
             let listed = styleImages.count <= 12 ? ": " + styleImages.joined(separator: ", ") : " (the first: \(styleImages[0]))"
             throw fail("--style-masks has \(styleMasks.count) mask\(styleMasks.count == 1 ? "" : "s") for \(styleImages.count) style image\(styleImages.count == 1 ? "" : "s")\(listed); give one mask per style image, in that order")
         }
-        if normalizeGradients { throw fail("--style-masks and --normalize-gradients cannot be combined; leave one out") }
     }
 
     /// The ranges shared with `gpustyle reconstruct`: `imageSize`, `jpegQuality`, `margin`, `maxPixels`.
