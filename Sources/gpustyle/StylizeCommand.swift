@@ -24,6 +24,8 @@ struct StylizeCommand: ParsableCommand {
     var styleBlendWeights: String?
     @Option(help: "Comma-separated masks, one per style image (in --style-image order), each drawn over the content image: white where that style paints, black where it does not, grey for less (any size, the content's proportions).")
     var styleMasks: String?
+    @Option(help: "Comma-separated masks, one per style image (in --style-image order), each drawn over its style image: white where its style is taken from, black where not (its Gram is the mean over the white part; any size, that image's proportions).")
+    var styleImageMasks: String?
     @Option(help: "Where to write the result (.png, .jpg); intermediates go to NAME_<iteration>.EXT. {name} stands for the content image's file name; a folder (results/) for FOLDER/{name}.png.")
     var outputImage = "out.png"
     @Flag(help: "Leave out the content images whose --output-image is already there (to go on with an interrupted batch).")
@@ -112,6 +114,7 @@ struct StylizeCommand: ParsableCommand {
         options.styleImages = try styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) }
         options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
         options.styleMasks = try styleMasks.map { try parseList($0, option: "--style-masks", trimming: false) } ?? []
+        options.styleImageMasks = try styleImageMasks.map { try parseList($0, option: "--style-image-masks", trimming: false) } ?? []
         options.outputImage = outputImage
         options.jpegQuality = jpegQuality
         options.scales = try scales.map { try ScaleSpec(parsing: $0) }

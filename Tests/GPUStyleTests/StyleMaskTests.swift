@@ -18,13 +18,23 @@ final class StyleMaskTests: XCTestCase {
         return [fade, zip(fade, noise).map { (1 - $0) * (0.5 + 0.5 * $1) }]
     }
 
+    /// The style images: 11×30, then one of the output's size (`styleImages(…)` of them).
+    func styleImages(width w: Int, height h: Int) -> [(values: [Float], height: Int, width: Int)] {
+        [(image(11, 30, seed: 2), 30, 11), (image(w, h, seed: 3), h, w)]
+    }
+
+    /// A mask over each style image: the first fades from top to bottom, the second is random.
+    func styleImageMasks(width w: Int, height h: Int) -> [[Float]] {
+        [(0..<(11 * 30)).map { Float($0 / 11) / 29 }, randomValues(w * h, seed: 11, in: 0...1)]
+    }
+
     func objective(width w: Int, height h: Int, masks: [[Float]], layout: ActivationLayout = .compact, weights: LossWeights = weights,
-                   styles: Int = 2, backend: Backend = CPUBackend(convolution: .im2col)) throws -> StyleObjective {
+                   styles: Int = 2, styleImageMasks: [[Float]] = [], backend: Backend = CPUBackend(convolution: .im2col)) throws -> StyleObjective {
         let network = try PreparedNetwork(backend: backend, model: Self.model, deepestLayer: "relu3_1")
-        let styleImages = [(image(11, 30, seed: 2), 30, 11), (image(w, h, seed: 3), h, w)].prefix(styles)
         let blend: [Float] = styles == 1 ? [1] : [0.4, 0.6]
         return try StyleObjective(network: network, weights: weights, height: h, width: w, content: image(w, h, seed: 1),
-                                  styles: Array(styleImages), blendWeights: blend, layout: layout, styleMasks: masks)
+                                  styles: Array(styleImages(width: w, height: h).prefix(styles)), blendWeights: blend, layout: layout,
+                                  styleMasks: masks, styleImageMasks: styleImageMasks)
     }
 
     func evaluate(_ objective: StyleObjective, width w: Int, height h: Int) throws -> (LossBreakdown, [Float]) {
@@ -149,78 +159,81 @@ final class StyleMaskTests: XCTestCase {
         }
         XCTAssertGreaterThan(try peak(masks: 2), try peak(masks: 0) + 64 * 64 * 48 * 4 / 2, "at least the masked relu1_1 features")
     }
-}
 
-final class StyleMaskOptionTests: XCTestCase {
-    let model = Model.random(.vgg16, seed: 5, upTo: "conv1_1")
-
-    func folderWithImages(maskSize: (Int, Int)) throws -> (String, StylizeOptions) {
-        let folder = try temporaryFolder()
-        var options = StylizeOptions()
-        (options.contentImage, options.styleImages, options.outputImage) = (folder + "/c.png", [folder + "/s.png", folder + "/t.png"], folder + "/out.png")
-        options.styleMasks = [folder + "/left.png", folder + "/right.png"]
-        try ImageIO.write(RGBImage(width: 48, height: 32, pixels: randomValues(3 * 48 * 32, seed: 1, in: 0...1)), to: options.contentImage!)
-        for (index, path) in options.styleImages.enumerated() {
-            try ImageIO.write(RGBImage(width: 40, height: 40, pixels: randomValues(3 * 1600, seed: UInt64(2 + index), in: 0...1)), to: path)
-        }
-        let (mw, mh) = maskSize
-        let left = (0..<(mw * mh)).map { $0 % mw < mw / 2 ? Float(1) : 0 }
-        try ImageIO.write(RGBImage(width: mw, height: mh, pixels: left + left + left), to: options.styleMasks[0])
-        let right = left.map { 1 - $0 }
-        try ImageIO.write(RGBImage(width: mw, height: mh, pixels: right + right + right), to: options.styleMasks[1])
-        (options.imageSize, options.iterations, options.margin, options.saveEvery) = (32, 2, 4, 0)
-        (options.contentLayers, options.styleLayers) = (["relu1_1"], ["relu1_1"])
-        return (folder, options)
-    }
-
-    func testOneMaskPerStyleImageWithAStyleWeight() throws {
-        let (folder, options) = try folderWithImages(maskSize: (96, 64))
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        var wrong = options
-        wrong.styleMasks.removeLast()
-        XCTAssertThrowsError(try wrong.validate(for: model)) { XCTAssertTrue("\($0)".contains("--style-masks has 1 mask for 2 style images"), "\($0)") }
-        wrong = options
-        wrong.styleWeight = 0
-        XCTAssertThrowsError(try wrong.validate(for: model)) { XCTAssertTrue("\($0)".contains("--style-weight is 0"), "\($0)") }
-        wrong = options
-        wrong.styleMasks[1] = folder + "/missing.png"
-        XCTAssertThrowsError(try wrong.validate(for: model)) { XCTAssertTrue("\($0)".contains("--style-masks \(folder)/missing.png"), "\($0)") }
-        wrong = options
-        wrong.outputImage = options.styleMasks[0]
-        XCTAssertThrowsError(try wrong.validate(for: model)) { XCTAssertTrue("\($0)".contains("same file as --style-masks"), "\($0)") }
-    }
-
-    /// A mask of twice the content's size renders (each style in its half, the report names the masks); one of other
-    /// proportions, or black, is refused naming the file.
-    func testMasksAreCheckedAgainstTheContentAndRender() throws {
-        let (folder, options) = try folderWithImages(maskSize: (96, 64))
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let report = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).run()
-        XCTAssertEqual(report.styleMasks?.map { ($0 as NSString).lastPathComponent }, ["left.png", "right.png"])
-        XCTAssertTrue(FileManager.default.fileExists(atPath: options.outputImage))
-
-        try ImageIO.write(RGBImage(width: 64, height: 64, red: 1, green: 1, blue: 1), to: folder + "/square.png")
-        var wrong = options
-        wrong.styleMasks[0] = folder + "/square.png"
-        XCTAssertThrowsError(try StylizeJob(options: wrong, backend: CPUBackend(convolution: .im2col), model: model).run()) {
-            XCTAssertTrue("\($0)".contains("--style-masks \(folder)/square.png is 64×64, but the content image \(folder)/c.png is 48×32"), "\($0)")
-        }
-        try ImageIO.write(RGBImage(width: 48, height: 32, red: 0, green: 0, blue: 0), to: folder + "/black.png")
-        wrong.styleMasks[0] = folder + "/black.png"
-        XCTAssertThrowsError(try StylizeJob(options: wrong, backend: CPUBackend(convolution: .im2col), model: model).run()) {
-            XCTAssertTrue("\($0)".contains("black everywhere"), "\($0)")
+    /// A white or uniformly grey mask over each style image is no mask (its Gram is the mean over the mask), with
+    /// and without masks over the output.
+    func testAUniformStyleImageMaskIsNoMask() throws {
+        let (w, h) = (13, 45)
+        for outputMasks in [[], masks(w, h)] {
+            let (plainLoss, plainGrad) = try evaluate(try objective(width: w, height: h, masks: outputMasks), width: w, height: h)
+            for value: Float in [1, 0.3] {
+                let uniform = [[Float](repeating: value, count: 11 * 30), [Float](repeating: value, count: w * h)]
+                let (loss, grad) = try evaluate(try objective(width: w, height: h, masks: outputMasks, styleImageMasks: uniform), width: w, height: h)
+                for (a, b) in zip(loss.styleLayers, plainLoss.styleLayers) { XCTAssertEqual(a, b, accuracy: 1e-5 * b, "mask \(value)") }
+                assertClose(grad, plainGrad, tolerance: 1e-5, "style image mask \(value), \(outputMasks.count) output masks")
+            }
         }
     }
 
-    /// A content folder that also holds the masks renders its photographs only.
-    func testAContentFolderLeavesTheMasksOut() throws {
-        let (folder, options) = try folderWithImages(maskSize: (48, 32))
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try FileManager.default.createDirectory(atPath: folder + "/results", withIntermediateDirectories: true)
-        var base = options
-        base.outputImage = folder + "/results/{name}.png"
-        base.styleImages = [folder + "/s.png", folder + "/t.png"]
-        let batch = try ContentBatch(base: base, contentImages: [folder])
-        XCTAssertEqual(batch.jobs.map { ($0.contentImage! as NSString).lastPathComponent }, ["c.png"])
+    /// A style image whose left half is dark and right half bright: a mask over its left half gives the dark half's
+    /// style, so a dark output has a lower style loss than with the whole image, and a bright one a higher.
+    func testAStyleImageMaskTakesTheStyleOfItsPart() throws {
+        let (w, h) = (16, 16)
+        let network = try PreparedNetwork(backend: CPUBackend(convolution: .im2col), model: Self.model, deepestLayer: "relu3_1")
+        let noise = randomValues(3 * 32 * 16, seed: 6, in: 0...0.3)
+        let halves = RGBImage(width: 32, height: 16, pixels: noise.indices.map { noise[$0] + ($0 % 32 < 16 ? 0 : 0.7) })
+        let left = (0..<(32 * 16)).map { $0 % 32 < 16 ? Float(1) : 0 }
+        var styleOnly = Self.weights
+        (styleOnly.content, styleOnly.tv) = (0, 0)
+        func styleLoss(of output: [Float], sampling mask: [[Float]]) throws -> Double {
+            let objective = try StyleObjective(network: network, weights: styleOnly, height: h, width: w, content: nil,
+                                               styles: [(Self.model.preprocessing.apply(halves), 16, 32)], blendWeights: [1], styleImageMasks: mask)
+            let x = try objective.backend.makeBuffer(count: output.count), g = try objective.backend.makeBuffer(count: output.count)
+            try objective.backend.upload(output, to: x)
+            return try objective.evaluate(x, gradient: g).style
+        }
+        for (brightness, leftIsCloser) in [(Float(0), true), (0.7, false)] {
+            let tile = RGBImage(width: w, height: h, pixels: randomValues(3 * w * h, seed: 7, in: 0...0.3).map { $0 + brightness })
+            let output = Self.model.preprocessing.apply(tile)
+            let (whole, sampled) = (try styleLoss(of: output, sampling: []), try styleLoss(of: output, sampling: [left]))
+            XCTAssertEqual(sampled < whole, leftIsCloser, "brightness \(brightness): loss \(sampled) with the left half's style, \(whole) with the whole image's")
+        }
+    }
+
+    /// Compact and banded layouts (the style images banded too, each band taking its rows of the mask) and OpenCL
+    /// agree with keep-all on the CPU when the style images have masks.
+    func testLayoutsAndOpenCLAgreeWithStyleImageMasks() throws {
+        let gpu = try OpenCLTestDevice.backend()
+        let (w, h) = (13, 45)
+        let sampled = styleImageMasks(width: w, height: h)
+        let (refLoss, refGrad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: .keepAll, styleImageMasks: sampled),
+                                              width: w, height: h)
+        for (layout, backend) in [(ActivationLayout.compact, CPUBackend(convolution: .im2col) as Backend), (.banded(rows: 8), CPUBackend(convolution: .im2col)),
+                                  (.banded(rows: 8), gpu)] {
+            let (loss, grad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: layout, styleImageMasks: sampled,
+                                                          backend: backend), width: w, height: h)
+            assertRelative(loss.total, refLoss.total, 1e-4, "\(backend.kind) \(layout) loss with style image masks")
+            assertClose(grad, refGrad, tolerance: 1e-4, "\(backend.kind) \(layout) gradient with style image masks")
+        }
+    }
+
+    /// A count that is not one per style image, and a mask black everywhere, are refused; the planner counts the masks.
+    func testStyleImageMasksAreCheckedAndPlanned() throws {
+        let (w, h) = (7, 9)
+        XCTAssertThrowsError(try objective(width: w, height: h, masks: [], styleImageMasks: [styleImageMasks(width: w, height: h)[0]])) {
+            XCTAssertTrue("\($0)".contains("1 style image masks for 2 style images"), "\($0)")
+        }
+        XCTAssertThrowsError(try objective(width: w, height: h, masks: [], styleImageMasks: [[Float](repeating: 0, count: 11 * 30), [Float](repeating: 1, count: w * h)])) {
+            XCTAssertTrue("\($0)".contains("the mask over style image 1 is black everywhere"), "\($0)")
+        }
+        let network = try PreparedNetwork(backend: CPUBackend(convolution: .im2col), model: Self.model, deepestLayer: "relu3_1")
+        var settings = RenderSettings(weights: Self.weights, iterations: 1)
+        settings.layout = .fixed(.compact)
+        func peak(styleImageMasks: Int) throws -> Int {
+            try MemoryPlanner(network: network, settings: settings, width: 64, height: 48, hasContent: true, styleSizes: [(96, 72), (40, 30)],
+                              styleImageMasks: styleImageMasks).simulatedPeak(layout: .compact, history: 5)
+        }
+        XCTAssertGreaterThan(try peak(styleImageMasks: 2), try peak(styleImageMasks: 0) + 64 * 96 * 72 * 4 / 2,
+                             "at least the larger style image's masked relu1_1 features")
     }
 }

@@ -339,6 +339,16 @@ def mask_cases(c):
     o("mask-without-style-weight", ["--style-masks", left, "--style-weight", "0"], ["--style-masks", "--style-weight"], ["is 0"])
     c.image("mask-text.png", b"this is not a mask\n", ["text"], role="--style-masks", extra_args=["--style-masks", "-"])
     o("valid-style-masks", two + ["--style-masks", left + "," + right], [], [], expect="valid", base=["--content-image", c.content])
+    # --style-image-masks: over each style image (style.png 40×40, the content 48×40).
+    top = c.write("images/style-mask-top.png", im.png(80, 80, im.GRAY, 8, rows=[[(255 if y < 40 else 0,)] * 80 for y in range(80)]))
+    o("style-image-mask-count", ["--style-image-masks", top + "," + top], ["--style-image-masks"], ["2 masks for 1 style image"])
+    o("style-image-mask-proportions", ["--style-image-masks", right], ["--style-image-masks", right], ["proportions"])
+    black_square = c.write("images/style-mask-black.png", im.png(40, 40, im.GRAY, 8, rows=[[(0,)] * 40] * 40))
+    o("style-image-mask-black", ["--style-image-masks", black_square], ["--style-image-masks", black_square], ["black everywhere"])
+    o("style-image-mask-missing", ["--style-image-masks", c.folder + "/images/nope.png"], ["--style-image-masks", "nope.png"],
+      ["No such file"])
+    o("valid-style-image-masks", two + ["--style-masks", left + "," + right, "--style-image-masks", top + "," + right], [], [],
+      expect="valid", base=["--content-image", c.content])
     o("valid-style-masks-normalized", two + ["--style-masks", left + "," + right, "--normalize-gradients"], [], [], expect="valid",
       base=["--content-image", c.content])
 

@@ -66,6 +66,8 @@ public struct MemoryPlanner {
     let styleSizes: [(width: Int, height: Int)]
     /// Style masks (none, or one per style image).
     var styleMasks = 0
+    /// Masks over the style images (none, or one per style image).
+    var styleImageMasks = 0
 
     /// Bytes kept free for what the simulation does not see (reduction scratch, driver overhead); the convolutions'
     /// workspace (`MemoryLimits.workspaceBytes`) is set aside on top.
@@ -139,7 +141,10 @@ public struct MemoryPlanner {
         twin.poolingMode = network.poolingMode
         let state = try RenderState(network: twin, settings: settings, layout: layout, history: history, width: width, height: height,
                                     content: hasContent ? NetworkInput(height: height, width: width, values: nil) : nil,
-                                    styles: styleSizes.map { NetworkInput(height: $0.height, width: $0.width, values: nil) },
+                                    styles: styleSizes.enumerated().map { index, size in
+                                        NetworkInput(height: size.height, width: size.width, values: nil,
+                                                     sampledRegion: index < styleImageMasks ? MaskInput(values: nil) : nil)
+                                    },
                                     blendWeights: styleSizes.map { _ in 1 / Float(styleSizes.count) },
                                     styleMasks: (0..<styleMasks).map { _ in MaskInput(values: nil) })
         _ = try state.objective.evaluate(state.x, gradient: state.optimizer.gradient)

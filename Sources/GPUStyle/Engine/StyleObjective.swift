@@ -39,10 +39,12 @@ public struct LossWeights: Sendable, Equatable {
 struct NetworkInput {
     let height: Int, width: Int
     let values: [Float]?
+    /// For a style image: a `height × width` mask over it saying where its style is taken from (nil: all of it).
+    var sampledRegion: MaskInput? = nil
 }
 
-/// A style mask over the output (`height × width` weights in [0, 1], row-major: where its style image paints);
-/// `values` is nil when only memory is being planned.
+/// A mask over an image (`height × width` weights in [0, 1], row-major): over the output, where a style image
+/// paints; over a style image, where its style is taken from. `values` is nil when only memory is being planned.
 struct MaskInput {
     let values: [Float]?
 }
@@ -131,13 +133,19 @@ public final class StyleObjective {
     ///   - layout: how activations are stored during an evaluation.
     ///   - styleMasks: none, or one `height × width` mask per style image (weights in [0, 1]: where it paints); each
     ///     style then has its own loss over its mask's region, weighted by its blend weight relative to the others.
+    ///   - styleImageMasks: none, or one mask per style image at that image's size (weights in [0, 1]: where its
+    ///     style is taken from); its Gram is then the mask-weighted mean over that region.
     public convenience init(network: PreparedNetwork, weights: LossWeights, height: Int, width: Int, content: [Float]?,
                             styles: [(values: [Float], height: Int, width: Int)], blendWeights: [Float],
-                            layout: ActivationLayout = .compact, styleMasks: [[Float]] = []) throws {
+                            layout: ActivationLayout = .compact, styleMasks: [[Float]] = [], styleImageMasks: [[Float]] = []) throws {
+        guard styleImageMasks.isEmpty || styleImageMasks.count == styles.count else {
+            throw GPUStyleError(.usage, "\(styleImageMasks.count) style image masks for \(styles.count) style images: give one mask per style image")
+        }
+        let sampled: [MaskInput?] = styleImageMasks.isEmpty ? styles.map { _ in nil } : styleImageMasks.map { MaskInput(values: $0) }
         try self.init(network: network, weights: weights, height: height, width: width, layout: layout,
                       content: content.map { NetworkInput(height: height, width: width, values: $0) },
-                      styles: styles.map { NetworkInput(height: $0.height, width: $0.width, values: $0.values) }, blendWeights: blendWeights,
-                      styleMasks: styleMasks.map { MaskInput(values: $0) })
+                      styles: zip(styles, sampled).map { NetworkInput(height: $0.height, width: $0.width, values: $0.values, sampledRegion: $1) },
+                      blendWeights: blendWeights, styleMasks: styleMasks.map { MaskInput(values: $0) })
     }
 
     init(network: PreparedNetwork, weights: LossWeights, height: Int, width: Int, layout: ActivationLayout,
@@ -186,13 +194,17 @@ public final class StyleObjective {
                     : try ActivationRunner(network: network, height: style.height, width: style.width, lossLayers: lossLayers, layout: layout)
                 let scratchGram = { (term: StyleTerm) in term.regions[0].gram }  // refilled by every evaluation
                 for term in styleTerms { try backend.fill(scratchGram(term), value: 0) }
+                let sampled = try sampledRegion(of: style, index: index)
                 try styleRunner.forward(try upload(style)) { slice in
-                    for term in styleTerms where slice.names.contains(term.name) { try accumulateGram(term, slice, into: scratchGram(term), mask: nil) }
+                    for term in styleTerms where slice.names.contains(term.name) {
+                        try accumulateGram(term, slice, into: scratchGram(term), mask: sampled[term.name]?.mask)
+                    }
                 }
                 for term in styleTerms {
-                    // Unmasked: the blended Gram. Masked: style `index`'s own Gram × its mask's coverage.
+                    // Unmasked: the blended Gram. Masked: style `index`'s own Gram × its mask's coverage. A mask over
+                    // the style image makes its Gram the mean over that region (÷ the mask's own coverage).
                     let (region, alpha) = styleMasks.isEmpty ? (term.regions[0], blend) : (term.regions[index], Float(term.regions[index].coverage))
-                    try backend.axpy(alpha: alpha, x: scratchGram(term), y: region.target)
+                    try backend.axpy(alpha: Float(Double(alpha) / (sampled[term.name]?.coverage ?? 1)), x: scratchGram(term), y: region.target)
                 }
             }
         }
@@ -232,6 +244,29 @@ public final class StyleObjective {
             }
             styleTerms.append(term)
         }
+    }
+
+    /// A style image's mask (`sampledRegion`) at each style layer of that image, on the device, with its mean square
+    /// there (1 while planning); empty without a mask. Refuses a mask that is black at a layer.
+    private func sampledRegion(of style: NetworkInput, index: Int) throws -> [String: (mask: DeviceBuffer, coverage: Double)] {
+        guard let region = style.sampledRegion else { return [:] }
+        let shapes = try layerShapes(height: style.height, width: style.width)
+        var pyramid = try region.values.map { try StyleMaskPyramid(values: $0, height: style.height, width: style.width) }
+        var result: [String: (mask: DeviceBuffer, coverage: Double)] = [:]
+        for term in styleTerms {
+            let shape = shapes[term.name]!
+            let buffer = try backend.makeBuffer(count: shape.pixels)
+            var coverage = 1.0
+            if let values = try pyramid?.mask(height: shape.height, width: shape.width) {
+                coverage = values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, shape.pixels))
+                guard coverage > 0 else {
+                    throw GPUStyleError(.usage, "the mask over style image \(index + 1) is black everywhere: no style would be taken from it; give it a white region")
+                }
+                try backend.upload(values, to: buffer)
+            }
+            result[term.name] = (buffer, coverage)
+        }
+        return result
     }
 
     /// The full-size shape of every layer of the network for a `height × width` input.

@@ -94,18 +94,26 @@ public final class StyleTransfer {
     ///   - styles: style images, each already at its own working size; `blendWeights` sum to 1.
     ///   - initImage: the starting image for `.image` initialisation (default: the content image), at `width × height`.
     ///   - styleMasks: none, or one mask per style image at `width × height` (row-major weights in [0, 1]: where it paints).
+    ///   - styleImageMasks: none, or one mask per style image at that image's size (weights in [0, 1]: where its style is taken from).
     ///   - plan: the memory plan to follow (default: `memoryPlan(…)` for these sizes).
     ///   - observer: called after every evaluation with the status and a way to fetch the current image; throwing stops the run.
     public func render(content: RGBImage?, width: Int, height: Int, styles: [RGBImage], blendWeights: [Float],
-                       initImage: RGBImage? = nil, styleMasks: [[Float]] = [], plan: MemoryPlan? = nil,
+                       initImage: RGBImage? = nil, styleMasks: [[Float]] = [], styleImageMasks: [[Float]] = [], plan: MemoryPlan? = nil,
                        observer: (IterationStatus, () throws -> RGBImage) throws -> Void = { _, _ in }) throws -> RenderResult {
         let prep = network.model.preprocessing
         let plan = try plan ?? memoryPlan(width: width, height: height, hasContent: content != nil,
-                                          styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: styleMasks.count)
+                                          styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: styleMasks.count,
+                                          styleImageMasks: styleImageMasks.count)
+        guard styleImageMasks.isEmpty || styleImageMasks.count == styles.count else {
+            throw GPUStyleError(.usage, "\(styleImageMasks.count) style image masks for \(styles.count) style images: give one mask per style image")
+        }
+        let sampled = styleImageMasks.isEmpty ? styles.map { _ in nil } : styleImageMasks.map { MaskInput(values: $0) }
         let state = try RenderState(network: network, settings: settings, layout: plan.layout, history: plan.lbfgsHistory ?? 1,
                                     width: width, height: height,
                                     content: content.map { NetworkInput(height: height, width: width, values: prep.apply($0)) },
-                                    styles: styles.map { NetworkInput(height: $0.height, width: $0.width, values: prep.apply($0)) },
+                                    styles: zip(styles, sampled).map {
+                                        NetworkInput(height: $0.height, width: $0.width, values: prep.apply($0), sampledRegion: $1)
+                                    },
                                     blendWeights: blendWeights, styleMasks: styleMasks.map { MaskInput(values: $0) })
         let (objective, x, optimizer, backup) = (state.objective, state.x, state.optimizer, state.backup)
         try backend.upload(try startingPoint(content: content, initImage: initImage, width: width, height: height), to: x)
@@ -150,9 +158,11 @@ public final class StyleTransfer {
     }
 
     /// The memory plan for a rendering of `width × height` (layout and L-BFGS history within the budget).
-    public func memoryPlan(width: Int, height: Int, hasContent: Bool, styleSizes: [(width: Int, height: Int)], styleMasks: Int = 0) throws -> MemoryPlan {
+    /// `styleMasks`, `styleImageMasks`: how many masks there are over the output and over the style images.
+    public func memoryPlan(width: Int, height: Int, hasContent: Bool, styleSizes: [(width: Int, height: Int)], styleMasks: Int = 0,
+                           styleImageMasks: Int = 0) throws -> MemoryPlan {
         try MemoryPlanner(network: network, settings: settings, width: width, height: height, hasContent: hasContent,
-                          styleSizes: styleSizes, styleMasks: styleMasks).plan()
+                          styleSizes: styleSizes, styleMasks: styleMasks, styleImageMasks: styleImageMasks).plan()
     }
 
     private func isFinite(_ losses: LossBreakdown, of objective: StyleObjective) -> Bool {

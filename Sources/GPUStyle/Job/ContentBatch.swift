@@ -48,7 +48,8 @@ public struct ContentBatch: Sendable {
         }
         let outputs = try OutputNames(base)
         // A content folder leaves out this call's outputs (said in `notes`), its init image and the style images named as files.
-        let named = ([base.initImage].compactMap { $0 } + base.styleMasks + base.styleImages.filter { !StylizeOptions.isFolder($0) })
+        let named = ([base.initImage].compactMap { $0 } + base.styleMasks + base.styleImageMasks
+                     + base.styleImages.filter { !StylizeOptions.isFolder($0) })
             .map { StylizeOptions.resolvedURL($0).path }
         var outputLike: [String] = []
         let contents = try StylizeOptions.expandingFolders(contentImages, option: "--content-image", leavingOut: { path in
@@ -162,8 +163,8 @@ public struct ContentBatch: Sendable {
         for path in (styles ? job.styleImages : []) + [job.initImage].compactMap({ $0 }) {
             _ = try ImageIO.read(path: path, maxPixels: job.maxPixels)
         }
-        for path in styles ? job.styleMasks : [] {
-            try StylizeJob.checkStyleMaskPaints(try ImageIO.read(path: path, maxPixels: job.maxPixels), path: path)
+        for (option, path) in styles ? job.styleMasks.map({ ("--style-masks", $0) }) + job.styleImageMasks.map({ ("--style-image-masks", $0) }) : [] {
+            try StylizeJob.checkStyleMaskPaints(try ImageIO.read(path: path, maxPixels: job.maxPixels), path: path, option: option)
         }
     }
 

@@ -56,6 +56,8 @@ public struct RunReport: Codable, Sendable {
     public var styleLayerWeights: [Float]?
     /// `--style-masks` (absolute paths, one per style image); absent without masks.
     public var styleMasks: [String]?
+    /// `--style-image-masks` (absolute paths, one per style image); absent without them.
+    public var styleImageMasks: [String]?
     /// Whose colours the result has: "style" (plain transfer), "original" (`--original-colors`: the content's
     /// chrominance) or "matched" (`--match-style-colors`: style images recoloured to the content's statistics).
     public var colors: String = "style"
@@ -74,7 +76,7 @@ public struct RunReport: Codable, Sendable {
         case contentImage = "content_image", styleImages = "style_images", styleBlendWeights = "style_blend_weights"
         case contentWeight = "content_weight", styleWeight = "style_weight"
         case contentLayers = "content_layers", styleLayers = "style_layers", colors, interrupted
-        case styleLayerWeights = "style_layer_weights", styleMasks = "style_masks"
+        case styleLayerWeights = "style_layer_weights", styleMasks = "style_masks", styleImageMasks = "style_image_masks"
         case initialization = "init", initImage = "init_image"
     }
 

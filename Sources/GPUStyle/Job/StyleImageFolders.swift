@@ -12,7 +12,7 @@ extension StylizeOptions {
     /// batch's other content images and outputs) are left out. Files stay as they are, in order.
     /// - Throws: `GPUStyleError(.usage)` naming a folder that holds no such image, or that cannot be read.
     public mutating func expandStyleFolders(alsoLeavingOut isBatchFile: (String) -> Bool = { _ in false }) throws {
-        let others = [contentImage, initImage, outputImage].compactMap { $0 } + styleMasks
+        let others = [contentImage, initImage, outputImage].compactMap { $0 } + styleMasks + styleImageMasks
         func isOtherwiseUsed(_ path: String) -> Bool {
             others.contains { Self.sameFile($0, path) } || isDerivedOutput(path) || isBatchFile(path)
         }

@@ -1,4 +1,4 @@
-// StyleMasks.swift — `--style-masks`: one grayscale image per style image saying where over the content it paints.
+// StyleMasks.swift — `--style-masks` and `--style-image-masks`: grayscale images saying where over the content each style paints, and which part of each style image gives it.
 
 extension RGBImage {
     /// The image's luma (BT.601) per pixel, clamped to [0, 1], row-major: a style mask's weights.
@@ -9,21 +9,26 @@ extension RGBImage {
 }
 
 extension StylizeJob {
-    /// Refuses a mask drawn for an image of other proportions than the content image's (`width × height`; more than
-    /// 1% or a pixel apart), or one that is black everywhere (its style would paint nowhere).
-    static func checkStyleMask(_ mask: RGBImage, path: String, width: Int, height: Int, against what: String) throws {
+    /// Refuses a mask (given with `option`) drawn for an image of other proportions than the one it lies over
+    /// (`width × height`, named by `what`; more than 1% or a pixel apart), or one that is black everywhere.
+    static func checkStyleMask(_ mask: RGBImage, path: String, option: String = "--style-masks", width: Int, height: Int,
+                               against what: String) throws {
         let (mw, mh) = (Double(mask.width), Double(mask.height))
         let expectedHeight = mw * Double(height) / Double(width)
         guard abs(mh - expectedHeight) <= max(1, 0.01 * expectedHeight) else {
-            throw GPUStyleError(.usage, "--style-masks \(path) is \(mask.width)×\(mask.height), but \(what) is \(width)×\(height): draw each mask over the content image, at its proportions (any size)")
+            let drawn = option == "--style-masks" ? "draw each mask over the content image" : "draw each mask over its style image"
+            throw GPUStyleError(.usage, "\(option) \(path) is \(mask.width)×\(mask.height), but \(what) is \(width)×\(height): \(drawn), at its proportions (any size)")
         }
-        try checkStyleMaskPaints(mask, path: path)
+        try checkStyleMaskPaints(mask, path: path, option: option)
     }
 
-    /// Refuses a mask that is black everywhere (its style would paint nowhere), whatever the content image.
-    static func checkStyleMaskPaints(_ mask: RGBImage, path: String) throws {
+    /// Refuses a mask that is black everywhere (over the content: its style would paint nowhere; over a style image:
+    /// no style would be taken from it), whatever the image it lies over.
+    static func checkStyleMaskPaints(_ mask: RGBImage, path: String, option: String = "--style-masks") throws {
         guard mask.pixels.contains(where: { $0 > 1.0 / 512 }) else {
-            throw GPUStyleError(.usage, "--style-masks \(path) is black everywhere, so its style image would paint nowhere: white marks where it paints")
+            let meaning = option == "--style-masks" ? "so its style image would paint nowhere: white marks where it paints"
+                : "so no style would be taken from its style image: white marks the part that gives the style"
+            throw GPUStyleError(.usage, "\(option) \(path) is black everywhere, \(meaning)")
         }
     }
 }

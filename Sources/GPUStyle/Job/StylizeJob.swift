@@ -57,6 +57,7 @@ public final class StylizeJob {
             let contentCanvas = sizedContent.map(canvas.place)
             let initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
             let masks = try inputs.masks.map { canvas.place(try $0.resized(width: width, height: height)).maskWeights }
+            let styleImageMasks = try zip(inputs.styleImageMasks, scale.styles).map { try $0.resized(width: $1.width, height: $1.height).maskWeights }
             let writeOptions = ImageWriteOptions(jpegQuality: options.jpegQuality)
             let finish: (RGBImage) -> RGBImage = { canvasImage in
                 let image = canvas.crop(canvasImage)
@@ -72,6 +73,7 @@ public final class StylizeJob {
             }
             let rendered = Result { try scale.transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
                                                    blendWeights: options.normalizedBlendWeights, initImage: initImage, styleMasks: masks,
+                                                   styleImageMasks: styleImageMasks,
                                                    plan: scale.plan) { status, currentImage in
                 seen.append(IterationStatus(iteration: done + status.iteration, iterations: total, losses: status.losses, elapsed: status.elapsed))
                 // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k; across
@@ -146,6 +148,8 @@ public final class StylizeJob {
         let content: RGBImage?, styles: [RGBImage], initImage: RGBImage?
         /// `--style-masks`, as read (one per style image, or none).
         let masks: [RGBImage]
+        /// `--style-image-masks`, as read (one per style image, or none).
+        let styleImageMasks: [RGBImage]
     }
 
     /// Reads the images; gives the notes on style images enlarged for the `finest` scale and refuses one that would
@@ -173,7 +177,14 @@ public final class StylizeJob {
             }
             return mask
         }
-        return Inputs(content: content, styles: styles, initImage: initImage, masks: masks)
+        let styleImageMasks = try zip(options.styleImageMasks, zip(options.styleImages, styles)).map { path, style in
+            let (stylePath, styleImage) = style
+            let mask = try ImageIO.read(path: path, maxPixels: options.maxPixels)
+            try Self.checkStyleMask(mask, path: path, option: "--style-image-masks", width: styleImage.width, height: styleImage.height,
+                                    against: "its style image \(stylePath)")
+            return mask
+        }
+        return Inputs(content: content, styles: styles, initImage: initImage, masks: masks, styleImageMasks: styleImageMasks)
     }
 
     /// One scale ready to render: its images sized, its canvas, settings and memory plan.
@@ -203,7 +214,8 @@ public final class StylizeJob {
         let canvas = renderCanvas(width: width, height: height, layers: layers)
         let transfer = StyleTransfer(network: prepared, settings: settings)
         let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
-                                           styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: inputs.masks.count)
+                                           styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: inputs.masks.count,
+                                           styleImageMasks: inputs.styleImageMasks.count)
         return ScaleSetup(width: width, height: height, sizedContent: sizedContent, styles: styles, canvas: canvas,
                           weights: stepWeights, transfer: transfer, plan: plan)
     }
@@ -273,6 +285,7 @@ public final class StylizeJob {
                          contentLayers: weights.content > 0 ? weights.contentLayers : [], styleLayers: styled ? weights.styleLayers : [],
                          styleLayerWeights: styled ? weights.styleLayerWeights : nil,
                          styleMasks: styled && !options.styleMasks.isEmpty ? options.styleMasks.map(absolutePath) : nil,
+                         styleImageMasks: styled && !options.styleImageMasks.isEmpty ? options.styleImageMasks.map(absolutePath) : nil,
                          colors: options.originalColors ? "original" : options.matchStyleColors && styled ? "matched" : "style",
                          initialization: options.initialization.rawValue, initImage: options.initImage.map(absolutePath))
     }

@@ -9,6 +9,9 @@ public struct StylizeOptions: Sendable {
     /// One mask per style image, over the content image (`--style-masks`): white where that style paints, black where
     /// it does not, grey for less; empty: every style everywhere, blended.
     public var styleMasks: [String] = []
+    /// One mask per style image, over that style image (`--style-image-masks`): white where its style is taken from
+    /// (its Gram is the mask-weighted mean over that part); empty: each whole style image.
+    public var styleImageMasks: [String] = []
     public var outputImage: String = "out.png"
     /// JPEG quality (1…100) of .jpg outputs and intermediates.
     public var jpegQuality = 95
@@ -141,7 +144,7 @@ public struct StylizeOptions: Sendable {
                 throw fail("--style-blend-weights must be ≥ 0 with a positive sum (got \(blend.map { "\($0)" }.joined(separator: ",")))")
             }
         }
-        try validateStyleMasks(weights: weights)
+        try validateMasks(weights: weights)
         try validateInputsReadable()
         if let plotPath, !["svg", "png"].contains((plotPath as NSString).pathExtension.lowercased()) {
             throw fail("--plot \(plotPath): use a .svg or .png name")
@@ -149,13 +152,17 @@ public struct StylizeOptions: Sendable {
         try validateOutputPath()
     }
 
-    private func validateStyleMasks(weights: LossWeights) throws {
-        guard !styleMasks.isEmpty else { return }
-        func fail(_ message: String) -> GPUStyleError { GPUStyleError(.usage, message) }
-        guard weights.style > 0 else { throw fail("--style-masks say where each style image paints, but --style-weight is 0: drop --style-masks") }
-        guard styleMasks.count == styleImages.count else {
-            let listed = styleImages.count <= 12 ? ": " + styleImages.joined(separator: ", ") : " (the first: \(styleImages[0]))"
-            throw fail("--style-masks has \(styleMasks.count) mask\(styleMasks.count == 1 ? "" : "s") for \(styleImages.count) style image\(styleImages.count == 1 ? "" : "s")\(listed); give one mask per style image, in that order")
+    /// `--style-masks` (over the content) and `--style-image-masks` (over each style image): one mask per style
+    /// image, in their order, and a style loss for them to steer.
+    private func validateMasks(weights: LossWeights) throws {
+        let kinds = [("--style-masks", styleMasks, "say where each style image paints", ""),
+                     ("--style-image-masks", styleImageMasks, "say which part of each style image gives its style", ", each drawn over its style image")]
+        for (option, masks, purpose, drawn) in kinds where !masks.isEmpty {
+            guard weights.style > 0 else { throw GPUStyleError(.usage, "\(option) \(purpose), but --style-weight is 0: drop \(option)") }
+            guard masks.count == styleImages.count else {
+                let listed = styleImages.count <= 12 ? ": " + styleImages.joined(separator: ", ") : " (the first: \(styleImages[0]))"
+                throw GPUStyleError(.usage, "\(option) has \(masks.count) mask\(masks.count == 1 ? "" : "s") for \(styleImages.count) style image\(styleImages.count == 1 ? "" : "s")\(listed); give one mask per style image, in that order\(drawn)")
+            }
         }
     }
 
@@ -179,6 +186,7 @@ public struct StylizeOptions: Sendable {
     var inputPaths: [(option: String, path: String)] {
         [("--content-image", contentImage), ("--init-image", initImage)].compactMap { o, p in p.map { (o, $0) } }
             + styleImages.map { ("--style-image", $0) } + styleMasks.map { ("--style-masks", $0) }
+            + styleImageMasks.map { ("--style-image-masks", $0) }
     }
 
     /// The output must be a .png/.jpg/.jpeg in a writable folder, and not one of the inputs; the same
