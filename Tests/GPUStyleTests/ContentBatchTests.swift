@@ -153,6 +153,12 @@ final class ContentBatchTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("--style-masks \(self.folder)/black.png is black everywhere"), "\(error)")
         }
         XCTAssertNoThrow(try batch.checkSharedImages(styles: false), "no style loss: the masks are not read")
+        // A mask over the style image at other proportions than the style image's: one error too.
+        (options.styleMasks, options.styleImageMasks) = ([], ["\(folder)/wide.png"])
+        try ImageIO.write(RGBImage(width: 16, height: 8, red: 1, green: 1, blue: 1), to: options.styleImageMasks[0])
+        XCTAssertThrowsError(try ContentBatch(base: options, contentImages: ["\(folder)/photos"]).checkSharedImages(styles: true)) {
+            XCTAssertTrue("\($0)".contains("--style-image-masks \(self.folder)/wide.png is 16×8, but its style image \(self.folder)/style.png is 8×8"), "\($0)")
+        }
     }
 
     func testSkipExistingLeavesOutFinishedImages() throws {

@@ -58,13 +58,17 @@ final class StyleMaskTests: XCTestCase {
         let grey = [[Float](repeating: 0.5, count: w * h)]
         let (greyLoss, _) = try evaluate(try objective(width: w, height: h, masks: grey, styles: 1), width: w, height: h)
         for (a, b) in zip(greyLoss.styleLayers, plainLoss.styleLayers) { XCTAssertEqual(a, b / 4, accuracy: 1e-5 * b) }
-        // --normalize-gradients divides each region's gradient by its own L1 norm: a white or a uniformly grey mask
-        // then gives the unmasked normalised gradient, in every layout.
+        // --normalize-gradients divides each region's gradient by its own L1 norm and weights it by the mask's
+        // coverage: a white mask gives the unmasked normalised gradient, a grey one that of a quarter of the style
+        // weight (as without normalising), in every layout.
         var normalized = Self.weights
         normalized.normalizeGradients = true
         for layout in [ActivationLayout.keepAll, .banded(rows: 8)] {
-            let (_, plain) = try evaluate(try objective(width: w, height: h, masks: [], layout: layout, weights: normalized, styles: 1), width: w, height: h)
-            for (name, mask) in [("white", white), ("grey", grey)] {
+            for (name, mask, styleFactor) in [("white", white, Float(1)), ("grey", grey, 0.25)] {
+                var plainWeights = normalized
+                plainWeights.style *= styleFactor
+                let (_, plain) = try evaluate(try objective(width: w, height: h, masks: [], layout: layout, weights: plainWeights, styles: 1),
+                                              width: w, height: h)
                 let (_, masked) = try evaluate(try objective(width: w, height: h, masks: mask, layout: layout, weights: normalized, styles: 1),
                                                width: w, height: h)
                 assertClose(masked, plain, tolerance: 1e-5, "normalised gradient, \(layout), \(name) mask")
@@ -141,7 +145,7 @@ final class StyleMaskTests: XCTestCase {
     func testMasksThatCannotWorkAreRefused() throws {
         let (w, h) = (7, 9)
         XCTAssertThrowsError(try objective(width: w, height: h, masks: [[Float](repeating: 0, count: w * h), masks(w, h)[1]])) {
-            XCTAssertTrue("\($0)".contains("style mask 1 is black everywhere"), "\($0)")
+            XCTAssertTrue("\($0)".contains("style mask 1 has no white part left at relu1_1"), "\($0)")
         }
         XCTAssertThrowsError(try objective(width: w, height: h, masks: [masks(w, h)[0]])) {
             XCTAssertTrue("\($0)".contains("1 style masks for 2 style images"), "\($0)")
@@ -180,23 +184,26 @@ final class StyleMaskTests: XCTestCase {
     func testAStyleImageMaskTakesTheStyleOfItsPart() throws {
         let (w, h) = (16, 16)
         let network = try PreparedNetwork(backend: CPUBackend(convolution: .im2col), model: Self.model, deepestLayer: "relu3_1")
-        let noise = randomValues(3 * 32 * 16, seed: 6, in: 0...0.3)
-        let halves = RGBImage(width: 32, height: 16, pixels: noise.indices.map { noise[$0] + ($0 % 32 < 16 ? 0 : 0.7) })
-        let left = (0..<(32 * 16)).map { $0 % 32 < 16 ? Float(1) : 0 }
         var styleOnly = Self.weights
         (styleOnly.content, styleOnly.tv) = (0, 0)
-        func styleLoss(of output: [Float], sampling mask: [[Float]]) throws -> Double {
-            let objective = try StyleObjective(network: network, weights: styleOnly, height: h, width: w, content: nil,
-                                               styles: [(Self.model.preprocessing.apply(halves), 16, 32)], blendWeights: [1], styleImageMasks: mask)
-            let x = try objective.backend.makeBuffer(count: output.count), g = try objective.backend.makeBuffer(count: output.count)
-            try objective.backend.upload(output, to: x)
-            return try objective.evaluate(x, gradient: g).style
-        }
-        for (brightness, leftIsCloser) in [(Float(0), true), (0.7, false)] {
-            let tile = RGBImage(width: w, height: h, pixels: randomValues(3 * w * h, seed: 7, in: 0...0.3).map { $0 + brightness })
-            let output = Self.model.preprocessing.apply(tile)
-            let (whole, sampled) = (try styleLoss(of: output, sampling: []), try styleLoss(of: output, sampling: [left]))
-            XCTAssertEqual(sampled < whole, leftIsCloser, "brightness \(brightness): loss \(sampled) with the left half's style, \(whole) with the whole image's")
+        // The dark half on the left of a 32×16 image, and on top of a 16×32 one (a mask flipped or transposed fails one).
+        for (sw, sh, isDark) in [(32, 16, { (x: Int, y: Int) in x < 16 }), (16, 32, { (x: Int, y: Int) in y < 16 })] {
+            let noise = randomValues(3 * sw * sh, seed: 6, in: 0...0.3)
+            let halves = RGBImage(width: sw, height: sh, pixels: noise.indices.map { i in noise[i] + (isDark(i % sw, i / sw % sh) ? 0 : 0.7) })
+            let darkHalf = (0..<(sw * sh)).map { isDark($0 % sw, $0 / sw) ? Float(1) : 0 }
+            func styleLoss(of output: [Float], sampling mask: [[Float]]) throws -> Double {
+                let objective = try StyleObjective(network: network, weights: styleOnly, height: h, width: w, content: nil,
+                                                   styles: [(Self.model.preprocessing.apply(halves), sh, sw)], blendWeights: [1], styleImageMasks: mask)
+                let x = try objective.backend.makeBuffer(count: output.count), g = try objective.backend.makeBuffer(count: output.count)
+                try objective.backend.upload(output, to: x)
+                return try objective.evaluate(x, gradient: g).style
+            }
+            for (brightness, darkIsCloser) in [(Float(0), true), (0.7, false)] {
+                let tile = RGBImage(width: w, height: h, pixels: randomValues(3 * w * h, seed: 7, in: 0...0.3).map { $0 + brightness })
+                let output = Self.model.preprocessing.apply(tile)
+                let (whole, sampled) = (try styleLoss(of: output, sampling: []), try styleLoss(of: output, sampling: [darkHalf]))
+                XCTAssertEqual(sampled < whole, darkIsCloser, "\(sw)×\(sh), brightness \(brightness): loss \(sampled) with the dark half's style, \(whole) with the whole image's")
+            }
         }
     }
 
@@ -224,7 +231,7 @@ final class StyleMaskTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("1 style image masks for 2 style images"), "\($0)")
         }
         XCTAssertThrowsError(try objective(width: w, height: h, masks: [], styleImageMasks: [[Float](repeating: 0, count: 11 * 30), [Float](repeating: 1, count: w * h)])) {
-            XCTAssertTrue("\($0)".contains("the mask over style image 1 is black everywhere"), "\($0)")
+            XCTAssertTrue("\($0)".contains("the mask over style image 1 has no white part left at relu1_1"), "\($0)")
         }
         let network = try PreparedNetwork(backend: CPUBackend(convolution: .im2col), model: Self.model, deepestLayer: "relu3_1")
         var settings = RenderSettings(weights: Self.weights, iterations: 1)

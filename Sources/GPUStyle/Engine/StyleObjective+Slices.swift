@@ -17,6 +17,9 @@ extension StyleObjective {
         try backend.axpy(alpha: Float(Double(pixels) / Double(slice.fullShape.pixels)), x: term.bandGram, y: gram)
     }
 
+    /// The scratch buffers `weighted` uses: a band's rows of a mask, and the features times the mask.
+    static let maskRowsScratch = "mask rows", maskedFeaturesScratch = "masked features"
+
     /// `features` (`rows` rows of the slice's map, from row `firstRow` of the full map on) with each pixel times
     /// `mask`'s (a full-map mask) — in a scratch buffer; `features` itself when there is no mask.
     private func weighted(_ features: DeviceBuffer, by mask: DeviceBuffer?, firstRow: Int, rows: Int, of slice: LayerSlice) throws -> DeviceBuffer {
@@ -24,11 +27,11 @@ extension StyleObjective {
         let (width, fullHeight) = (slice.shape.width, slice.fullShape.height)
         var weights = mask
         if rows != fullHeight {
-            weights = try scratch("mask rows", count: rows * width)
+            weights = try scratch(Self.maskRowsScratch, count: rows * width)
             try backend.copyRows(from: mask, sourceHeight: fullHeight, sourceRow: firstRow, to: weights, destinationHeight: rows,
                                  destinationRow: 0, rows: rows, channels: 1, width: width)
         }
-        let output = try scratch("masked features", count: slice.shape.channels * rows * width)
+        let output = try scratch(Self.maskedFeaturesScratch, count: slice.shape.channels * rows * width)
         try backend.multiplyPixels(features, by: weights, into: output, channels: slice.shape.channels, pixels: rows * width)
         return output
     }

@@ -75,9 +75,10 @@ public final class StyleObjective {
         /// The mask's mean square over the layer (1 without a mask or while planning): the target is this × the style's Gram.
         let coverage: Double
         /// With `--normalize-gradients`: the L1 norm its unweighted gradient is divided by (summed over bands), and
-        /// the weight it is then given (`--style-weight` × the layer's weight × the style's share: coverage drops out).
+        /// the weight it is then given: `--style-weight` × the layer's weight × the style's share × coverage, so that
+        /// each region's pixels are pushed as hard as a whole image's are by one style (a white mask is no mask).
         var norm = 0.0
-        var normalizedWeight: Float { Float(Double(weight) * coverage) }
+        var normalizedWeight: Float { Float(Double(weight) * coverage * coverage) }
         /// `mask`: its pixel count and values (nil values: memory is only being planned).
         init(slot: Int, channels: Int, mask: (pixels: Int, values: [Float]?)?, coverage: Double = 1, weight: Float, backend: Backend) throws {
             (self.slot, self.weight, self.coverage) = (slot, weight, coverage)
@@ -207,6 +208,8 @@ public final class StyleObjective {
                     try backend.axpy(alpha: Float(Double(alpha) / (sampled[term.name]?.coverage ?? 1)), x: scratchGram(term), y: region.target)
                 }
             }
+            // Masked style images grew the mask scratch to their maps; an evaluation regrows it to the output's, with masks only.
+            (scratchBuffers[Self.maskedFeaturesScratch], scratchBuffers[Self.maskRowsScratch]) = (nil, nil)
         }
         try backend.finish()
     }
@@ -233,7 +236,7 @@ public final class StyleObjective {
                     let mask = try masksAtLayers[index]?.mask(height: shape.height, width: shape.width)
                     let coverage = mask.map { $0.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, shape.pixels)) } ?? 1
                     guard coverage > 0 else {
-                        throw GPUStyleError(.usage, "style mask \(index + 1) is black everywhere: its style image would paint nowhere; give it a white region")
+                        throw GPUStyleError(.usage, "style mask \(index + 1) has no white part left at \(name) (\(shape.width)×\(shape.height)): its style image would paint nowhere; give it a larger white region")
                     }
                     let share = Double(blendWeights[index]) * Double(blendWeights.count)  // 1 each with equal blend weights
                     let slot = index == 0 ? term.slot : nextRegionSlot
@@ -260,7 +263,7 @@ public final class StyleObjective {
             if let values = try pyramid?.mask(height: shape.height, width: shape.width) {
                 coverage = values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, shape.pixels))
                 guard coverage > 0 else {
-                    throw GPUStyleError(.usage, "the mask over style image \(index + 1) is black everywhere: no style would be taken from it; give it a white region")
+                    throw GPUStyleError(.usage, "the mask over style image \(index + 1) has no white part left at \(term.name) (\(shape.width)×\(shape.height)): no style would be taken from it; give it a larger white region")
                 }
                 try backend.upload(values, to: buffer)
             }

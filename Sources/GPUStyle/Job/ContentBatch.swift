@@ -157,14 +157,19 @@ public struct ContentBatch: Sendable {
     }
 
     /// Reads the style images and masks (when `styles`) and the init image that every job shares, once: a broken one
-    /// (or a black mask) is one error before the first job, not one failure per content image.
+    /// (a black mask, one over a style image at other proportions) is one error before the first job, not one failure
+    /// per content image.
     public func checkSharedImages(styles: Bool) throws {
         guard jobs.count > 1, let job = jobs.first else { return }
-        for path in (styles ? job.styleImages : []) + [job.initImage].compactMap({ $0 }) {
-            _ = try ImageIO.read(path: path, maxPixels: job.maxPixels)
+        for (index, path) in (styles ? job.styleImages : []).enumerated() {
+            let style = try ImageIO.read(path: path, maxPixels: job.maxPixels)
+            if index < job.styleImageMasks.count {
+                _ = try StylizeJob.readStyleImageMask(job.styleImageMasks[index], over: style, stylePath: path, maxPixels: job.maxPixels)
+            }
         }
-        for (option, path) in styles ? job.styleMasks.map({ ("--style-masks", $0) }) + job.styleImageMasks.map({ ("--style-image-masks", $0) }) : [] {
-            try StylizeJob.checkStyleMaskPaints(try ImageIO.read(path: path, maxPixels: job.maxPixels), path: path, option: option)
+        _ = try job.initImage.map { try ImageIO.read(path: $0, maxPixels: job.maxPixels) }
+        for path in styles ? job.styleMasks : [] {
+            try StylizeJob.checkStyleMaskPaints(try ImageIO.read(path: path, maxPixels: job.maxPixels), path: path)
         }
     }
 

@@ -22,6 +22,15 @@ extension StylizeJob {
         try checkStyleMaskPaints(mask, path: path, option: option)
     }
 
+    /// Reads `--style-image-masks` `path` and refuses it unless it is drawn at the proportions of `style` (read from
+    /// `stylePath`) and is not black.
+    static func readStyleImageMask(_ path: String, over style: RGBImage, stylePath: String, maxPixels: Int) throws -> RGBImage {
+        let mask = try ImageIO.read(path: path, maxPixels: maxPixels)
+        try checkStyleMask(mask, path: path, option: "--style-image-masks", width: style.width, height: style.height,
+                           against: "its style image \(stylePath)")
+        return mask
+    }
+
     /// Refuses a mask that is black everywhere (over the content: its style would paint nowhere; over a style image:
     /// no style would be taken from it), whatever the image it lies over.
     static func checkStyleMaskPaints(_ mask: RGBImage, path: String, option: String = "--style-masks") throws {

@@ -178,11 +178,7 @@ public final class StylizeJob {
             return mask
         }
         let styleImageMasks = try zip(options.styleImageMasks, zip(options.styleImages, styles)).map { path, style in
-            let (stylePath, styleImage) = style
-            let mask = try ImageIO.read(path: path, maxPixels: options.maxPixels)
-            try Self.checkStyleMask(mask, path: path, option: "--style-image-masks", width: styleImage.width, height: styleImage.height,
-                                    against: "its style image \(stylePath)")
-            return mask
+            try Self.readStyleImageMask(path, over: style.1, stylePath: style.0, maxPixels: options.maxPixels)
         }
         return Inputs(content: content, styles: styles, initImage: initImage, masks: masks, styleImageMasks: styleImageMasks)
     }
