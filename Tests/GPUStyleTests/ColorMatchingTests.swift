@@ -47,6 +47,27 @@ final class ColorMatchingTests: XCTestCase {
         XCTAssertEqual(zip(same.pixels, style.pixels).map { abs($0 - $1) }.max()!, 0, accuracy: 1e-5, "matching an image to itself keeps it")
     }
 
+    /// With masks: the statistics of the style image's masked part become those of the content's masked part (the
+    /// left halves here; each image's right half has other colours).
+    func testMasksTakeTheStatisticsOfAPart() {
+        func halves(_ left: RGBImage, _ right: RGBImage) -> RGBImage {
+            let plane = 40 * 30
+            return RGBImage(width: 40, height: 30, pixels: (0..<(3 * plane)).map { i in (i % 40 < 20 ? left : right).pixels[i] })
+        }
+        let mix: [[Float]] = [[1, 0.5, 0], [0, 1, 0.2], [0.3, 0, 0.6]]
+        let style = halves(mixedImage(seed: 1, mean: [0.6, 0.3, 0.5], spread: 0.15, mix: mix), mixedImage(seed: 4, mean: [0.1, 0.1, 0.2], spread: 0.05, mix: mix))
+        let content = halves(mixedImage(seed: 2, mean: [0.45, 0.5, 0.4], spread: 0.06, mix: mix), mixedImage(seed: 5, mean: [0.9, 0.8, 0.1], spread: 0.02, mix: mix))
+        let left = (0..<(40 * 30)).map { $0 % 40 < 20 ? Float(1) : 0 }
+        let matched = style.matchingColors(of: content, ownWeights: left, targetWeights: left)
+        let got = ColorStatistics(of: matched, weights: left), want = ColorStatistics(of: content, weights: left)
+        for r in 0..<3 {
+            XCTAssertEqual(got.mean[r], want.mean[r], accuracy: 1e-4, "masked mean of channel \(r)")
+            for c in 0..<3 { XCTAssertEqual(got.covariance[r][c], want.covariance[r][c], accuracy: 1e-5, "masked covariance [\(r)][\(c)]") }
+        }
+        XCTAssertNotEqual(ColorStatistics(of: content).mean[0], want.mean[0], accuracy: 0.1, "the halves differ")
+        XCTAssertEqual(ColorStatistics(of: style, weights: [Float](repeating: 0, count: 40 * 30)), ColorStatistics(of: style), "zero weights: none")
+    }
+
     func testAFlatStyleImageStaysFinite() {
         let gray = RGBImage(width: 20, height: 20, red: 0.5, green: 0.5, blue: 0.5)
         let content = mixedImage(seed: 3, mean: [0.2, 0.6, 0.4], spread: 0.1, mix: [[1, 0, 0], [0, 1, 0], [0, 0, 1]])

@@ -1,25 +1,30 @@
 // ColorMatching.swift — colour histogram matching (Gatys et al. 2016, "Preserving Color…"): a style image recoloured to the content's colour statistics.
 import Foundation
 
-/// The mean and covariance of an image's RGB values (over all pixels, in Double).
+/// The mean and covariance of an image's RGB values (over all pixels, or weighted per pixel; in Double).
 struct ColorStatistics: Equatable {
     var mean: [Double]          // r, g, b
     var covariance: [[Double]]  // 3 × 3, symmetric
 
-    init(of image: RGBImage) {
+    /// `weights`: one per pixel (a mask: where to take the statistics), or nil for all pixels alike; weights that sum
+    /// to 0 count as none.
+    init(of image: RGBImage, weights: [Float]? = nil) {
         let plane = image.width * image.height
-        var sum = [Double](repeating: 0, count: 3), products = [[Double]](repeating: [0, 0, 0], count: 3)
+        let weights = weights.flatMap { $0.count == plane && $0.contains { $0 > 0 } ? $0 : nil }
+        var sum = [Double](repeating: 0, count: 3), products = [[Double]](repeating: [0, 0, 0], count: 3), n = 0.0
         image.pixels.withUnsafeBufferPointer { p in
             var (r, g, b, rr, rg, rb, gg, gb, bb) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
             for i in 0..<plane {  // plain scalars: no allocation per pixel
+                let w = weights.map { Double($0[i]) } ?? 1
                 let (x, y, z) = (Double(p[i]), Double(p[plane + i]), Double(p[2 * plane + i]))
-                (r, g, b) = (r + x, g + y, b + z)
-                (rr, rg, rb, gg, gb, bb) = (rr + x * x, rg + x * y, rb + x * z, gg + y * y, gb + y * z, bb + z * z)
+                (r, g, b) = (r + w * x, g + w * y, b + w * z)
+                (rr, rg, rb, gg, gb, bb) = (rr + w * x * x, rg + w * x * y, rb + w * x * z, gg + w * y * y, gb + w * y * z, bb + w * z * z)
+                n += w
             }
             sum = [r, g, b]
             products = [[rr, rg, rb], [0, gg, gb], [0, 0, bb]]
         }
-        let n = Double(max(plane, 1))
+        n = max(n, 1e-12)
         mean = sum.map { $0 / n }
         covariance = [[Double]](repeating: [0, 0, 0], count: 3)
         for a in 0..<3 {
@@ -35,10 +40,12 @@ extension RGBImage {
     /// This image recoloured so its colours have `target`'s mean and covariance: x' = A(x − μ) + μₜ with
     /// A = Σₜ^½ Σ^−½ (symmetric square roots), clamped to [0, 1] — the colour histogram matching of Gatys et al.,
     /// "Preserving Color in Neural Artistic Style Transfer" (2016), applied to the style image before transfer.
-    /// Colour variances below 1e-6 are raised to it, so a flat (e.g. gray) image stays finite.
-    public func matchingColors(of target: RGBImage) -> RGBImage {
+    /// Colour variances below 1e-6 are raised to it, so a flat (e.g. gray) image stays finite. `ownWeights` and
+    /// `targetWeights` (masks, one weight per pixel of each image) take each image's statistics over a part of it; the
+    /// whole image is still recoloured.
+    public func matchingColors(of target: RGBImage, ownWeights: [Float]? = nil, targetWeights: [Float]? = nil) -> RGBImage {
         guard width > 0, height > 0, target.width > 0, target.height > 0 else { return self }
-        let own = ColorStatistics(of: self), wanted = ColorStatistics(of: target)
+        let own = ColorStatistics(of: self, weights: ownWeights), wanted = ColorStatistics(of: target, weights: targetWeights)
         let a = SymmetricMatrix3.product(SymmetricMatrix3.power(wanted.covariance, 0.5), SymmetricMatrix3.power(own.covariance, -0.5))
         let offset = (0..<3).map { r in wanted.mean[r] - (0..<3).reduce(0) { $0 + a[r][$1] * own.mean[$1] } }
         let plane = width * height

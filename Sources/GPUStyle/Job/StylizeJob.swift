@@ -157,7 +157,6 @@ public final class StylizeJob {
     private func readInputs(weights: LossWeights, finest: ScaleStep) throws -> Inputs {
         let content = try options.contentImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         var styles = weights.style == 0 ? [] : try options.styleImages.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
-        if options.matchStyleColors, let content { styles = styles.map { $0.matchingColors(of: content) } }
         let initImage = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         let notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styles, styleSide: styleSide(at: finest),
                                                resultSide: finest.longestSide, styleScale: options.styleScale)
@@ -179,6 +178,15 @@ public final class StylizeJob {
         }
         let styleImageMasks = try zip(options.styleImageMasks, zip(options.styleImages, styles)).map { path, style in
             try Self.readStyleImageMask(path, over: style.1, stylePath: style.0, maxPixels: options.maxPixels)
+        }
+        if options.matchStyleColors, let content {
+            // With masks, the colours of the part of the style image that gives the style, matched to those of the
+            // content where that style paints.
+            let weights = { (mask: RGBImage?, image: RGBImage) in try mask.map { try $0.resized(width: image.width, height: image.height).maskWeights } }
+            styles = try styles.enumerated().map { index, style in
+                style.matchingColors(of: content, ownWeights: try weights(styleImageMasks.indices.contains(index) ? styleImageMasks[index] : nil, style),
+                                     targetWeights: try weights(masks.indices.contains(index) ? masks[index] : nil, content))
+            }
         }
         return Inputs(content: content, styles: styles, initImage: initImage, masks: masks, styleImageMasks: styleImageMasks)
     }
