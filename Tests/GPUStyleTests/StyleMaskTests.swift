@@ -85,15 +85,23 @@ final class StyleMaskTests: XCTestCase {
         try assertObjectiveGradient(objective, on: objective.backend, at: image(w, h, seed: 4), samples: 40, "masked objective gradient")
     }
 
+    /// The weights without and with normalised gradients, each with keep-all's CPU losses and gradient for `masks(w, h)`.
+    func maskedReferences(width w: Int, height h: Int) throws -> [(weights: LossWeights, loss: LossBreakdown, gradient: [Float])] {
+        try [false, true].map { normalize in
+            var weights = Self.weights
+            weights.normalizeGradients = normalize
+            let (loss, gradient) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: .keepAll, weights: weights),
+                                                width: w, height: h)
+            return (weights, loss, gradient)
+        }
+    }
+
     /// Compact storage and bands give keep-all's losses and gradient with masks too (a band's rows of each mask),
     /// normalised gradients too (each region's norm summed over the bands).
     func testLayoutsAgreeWithMasks() throws {
         let (w, h) = (13, 45)
-        var weights = Self.weights
-        for normalize in [false, true] {
-            weights.normalizeGradients = normalize
-            let (refLoss, refGrad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: .keepAll, weights: weights),
-                                                  width: w, height: h)
+        for (weights, refLoss, refGrad) in try maskedReferences(width: w, height: h) {
+            let normalize = weights.normalizeGradients
             for layout in [ActivationLayout.compact, .banded(rows: 8), .banded(rows: 12)] {
                 let (loss, grad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: layout, weights: weights),
                                                 width: w, height: h)
@@ -109,11 +117,8 @@ final class StyleMaskTests: XCTestCase {
     func testOpenCLMaskedObjectiveMatchesCPU() throws {
         let gpu = try OpenCLTestDevice.backend()
         let (w, h) = (13, 45)
-        var weights = Self.weights
-        for normalize in [false, true] {
-            weights.normalizeGradients = normalize
-            let (refLoss, refGrad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: .keepAll, weights: weights),
-                                                  width: w, height: h)
+        for (weights, refLoss, refGrad) in try maskedReferences(width: w, height: h) {
+            let normalize = weights.normalizeGradients
             for layout in [ActivationLayout.compact, .banded(rows: 8)] {
                 let (loss, grad) = try evaluate(try objective(width: w, height: h, masks: masks(w, h), layout: layout, weights: weights, backend: gpu),
                                                 width: w, height: h)

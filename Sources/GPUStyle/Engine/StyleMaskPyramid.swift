@@ -23,6 +23,11 @@ struct StyleMaskPyramid {
         return level.values
     }
 
+    /// A mask's mean square (its coverage: how much of a Gram it keeps); 0 for no values.
+    static func meanSquare(_ values: [Float]) -> Double {
+        values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, values.count))
+    }
+
     private static func halved(_ level: (height: Int, width: Int, values: [Float])) -> (height: Int, width: Int, values: [Float]) {
         let (h, w) = (level.height / 2, level.width / 2)
         var out = [Float](repeating: 0, count: h * w)

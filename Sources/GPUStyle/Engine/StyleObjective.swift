@@ -47,6 +47,15 @@ struct NetworkInput {
 /// paints; over a style image, where its style is taken from. `values` is nil when only memory is being planned.
 struct MaskInput {
     let values: [Float]?
+
+    /// Each style image's `sampledRegion` from `masks` (none, or one per style image, at that image's size).
+    static func sampledRegions(_ masks: [[Float]], styles: Int) throws -> [MaskInput?] {
+        guard !masks.isEmpty else { return Array(repeating: nil, count: styles) }
+        guard masks.count == styles else {
+            throw GPUStyleError(.usage, "\(masks.count) style image masks for \(styles) style images: give one mask per style image")
+        }
+        return masks.map { MaskInput(values: $0) }
+    }
 }
 
 /// `evaluate(x) → (loss, gradient)` for a fixed output size, with content targets and blended style Grams captured.
@@ -139,10 +148,7 @@ public final class StyleObjective {
     public convenience init(network: PreparedNetwork, weights: LossWeights, height: Int, width: Int, content: [Float]?,
                             styles: [(values: [Float], height: Int, width: Int)], blendWeights: [Float],
                             layout: ActivationLayout = .compact, styleMasks: [[Float]] = [], styleImageMasks: [[Float]] = []) throws {
-        guard styleImageMasks.isEmpty || styleImageMasks.count == styles.count else {
-            throw GPUStyleError(.usage, "\(styleImageMasks.count) style image masks for \(styles.count) style images: give one mask per style image")
-        }
-        let sampled: [MaskInput?] = styleImageMasks.isEmpty ? styles.map { _ in nil } : styleImageMasks.map { MaskInput(values: $0) }
+        let sampled = try MaskInput.sampledRegions(styleImageMasks, styles: styles.count)
         try self.init(network: network, weights: weights, height: height, width: width, layout: layout,
                       content: content.map { NetworkInput(height: height, width: width, values: $0) },
                       styles: zip(styles, sampled).map { NetworkInput(height: $0.height, width: $0.width, values: $0.values, sampledRegion: $1) },
@@ -234,7 +240,7 @@ public final class StyleObjective {
             } else {
                 for index in masksAtLayers.indices {
                     let mask = try masksAtLayers[index]?.mask(height: shape.height, width: shape.width)
-                    let coverage = mask.map { $0.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, shape.pixels)) } ?? 1
+                    let coverage = mask.map(StyleMaskPyramid.meanSquare) ?? 1
                     guard coverage > 0 else {
                         throw GPUStyleError(.usage, "style mask \(index + 1) has no white part left at \(name) (\(shape.width)×\(shape.height)): its style image would paint nowhere; give it a larger white region")
                     }
@@ -261,7 +267,7 @@ public final class StyleObjective {
             let buffer = try backend.makeBuffer(count: shape.pixels)
             var coverage = 1.0
             if let values = try pyramid?.mask(height: shape.height, width: shape.width) {
-                coverage = values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, shape.pixels))
+                coverage = StyleMaskPyramid.meanSquare(values)
                 guard coverage > 0 else {
                     throw GPUStyleError(.usage, "the mask over style image \(index + 1) has no white part left at \(term.name) (\(shape.width)×\(shape.height)): no style would be taken from it; give it a larger white region")
                 }

@@ -104,10 +104,7 @@ public final class StyleTransfer {
         let plan = try plan ?? memoryPlan(width: width, height: height, hasContent: content != nil,
                                           styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: styleMasks.count,
                                           styleImageMasks: styleImageMasks.count)
-        guard styleImageMasks.isEmpty || styleImageMasks.count == styles.count else {
-            throw GPUStyleError(.usage, "\(styleImageMasks.count) style image masks for \(styles.count) style images: give one mask per style image")
-        }
-        let sampled = styleImageMasks.isEmpty ? styles.map { _ in nil } : styleImageMasks.map { MaskInput(values: $0) }
+        let sampled = try MaskInput.sampledRegions(styleImageMasks, styles: styles.count)
         let state = try RenderState(network: network, settings: settings, layout: plan.layout, history: plan.lbfgsHistory ?? 1,
                                     width: width, height: height,
                                     content: content.map { NetworkInput(height: height, width: width, values: prep.apply($0)) },
