@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
         if compare && backendOptions.backend == .cpu {
             throw GPUStyleError(.usage, "--compare runs both the CPU and the OpenCL backend; drop --backend cpu")
         }
-        guard lbfgsHistory >= 1 else { throw GPUStyleError(.usage, "--lbfgs-history must be ≥ 1 (got \(lbfgsHistory))") }
+        try LBFGS.checkHistory(lbfgsHistory)
         if let report { try StylizeOptions.checkWritable(report, option: "--report") }
         let model = try model.map { try ModelLoader.load($0, architecture: nil, preprocessing: nil) }
             ?? Model.random(architecture, seed: 1)

@@ -46,7 +46,7 @@ struct StylizeCommand: ParsableCommand {
     var initialization: InitChoice?
     @Option(help: "Starting image (implies --init image).") var initImage: String?
     @Option(help: "lbfgs or adam.") var optimizer: OptimizerKind = .lbfgs
-    @Option(help: "Step size (default: 1 for L-BFGS, 10 for Adam).") var learningRate: Float?
+    @Option(help: "Step size: for L-BFGS a factor on each step (default 1); for Adam in levels of an 8-bit image (0…255), whatever the model's preprocessing (default 10, as neural-style).") var learningRate: Float?
     @Option(help: "L-BFGS history length (memory: 2 × this × 3 × width × height floats; shortened, and said, where --max-memory cannot hold it).") var lbfgsHistory = 100
     @Flag(help: "Divide each loss's gradient by its L1 norm before weighting.") var normalizeGradients = false
     @Option(help: "max or avg pooling.") var pooling: PoolingMode = .max

@@ -74,7 +74,20 @@ final class LBFGSTests: XCTestCase {
         XCTAssertLessThan(f.value(try backend.download(x).map(Double.init)), f.value(x0) * 0.5, "L-BFGS made progress")
     }
 
-    func testRejectsEmptyHistory() {
-        XCTAssertThrowsError(try LBFGS(backend: CPUBackend(), length: 4, history: 0))
+    func testRejectsEmptyOrHugeHistory() {
+        for history in [0, LBFGS.maxHistory + 1, .max] {
+            XCTAssertThrowsError(try LBFGS(backend: CPUBackend(), length: 4, history: history), "\(history)") { error in
+                XCTAssertEqual((error as? GPUStyleError)?.kind, .usage)
+                XCTAssertTrue("\(error)".contains("--lbfgs-history must be 1…1000"), "\(error)")
+            }
+        }
+        XCTAssertNoThrow(try LBFGS(backend: CPUBackend(), length: 4, history: LBFGS.maxHistory))
+    }
+
+    /// Adam's step is in 8-bit levels whatever the preprocessing: neural-style's 10 moves a torchvision model's
+    /// input as far in the image as a Caffe model's (10/255 of the range), not 255/4.4 times as far.
+    func testAdamStepsAreInPixelLevels() {
+        XCTAssertEqual(Preprocessing.caffe.pixelLevel, 1)
+        XCTAssertEqual(Preprocessing.torchvision.pixelLevel, 1 / (255 * 0.226), accuracy: 1e-6)
     }
 }

@@ -100,6 +100,8 @@ final class MemoryLayoutTests: XCTestCase {
                 if band.owned.lowerBound > 24 { XCTAssertLessThan(band.computed.lowerBound, band.owned.lowerBound - 8, "a halo above") }
             }
         }
+        let one = BandLayout.bands(steps: steps[...], height: 333, rowsPerBand: .max)
+        XCTAssertEqual(one.map(\.owned), [0..<333], "bands taller than the image (banded:HUGE): one band")
     }
 
     /// Requests overlap in memory only when their lifetimes are disjoint; arenas respect the size limit and alignment.

@@ -45,6 +45,21 @@ final class NeuralStyleArgumentsTests: XCTestCase {
         XCTAssertEqual(try translate(["-backend", "opencl"]).arguments, ["--backend", "opencl"])
     }
 
+    /// neural-style hands -learning_rate to Adam only; its L-BFGS takes full steps whatever it says.
+    func testLearningRateGoesToAdamOnly() throws {
+        let lbfgs = try translate(["-content_image", "a.jpg", "-learning_rate", "1e1", "-gpu", "-1"])
+        XCTAssertEqual(lbfgs.arguments, ["--content-image", "a.jpg", "--backend", "cpu"])
+        XCTAssertTrue(lbfgs.notes.first?.hasPrefix("-learning_rate 1e1 is dropped") == true, "\(lbfgs.notes)")
+        XCTAssertEqual(lbfgs.origins.keys.sorted(), [2])
+        let adam = try translate(["-learning_rate", "5", "-gpu", "1", "-optimizer", "adam"])
+        XCTAssertEqual(adam.arguments, ["--learning-rate", "5", "--device", "5", "--optimizer", "adam"], "kept in place, whatever the order")
+        XCTAssertEqual(adam.notes, [])
+        XCTAssertEqual(adam.origins.keys.sorted(), [2], "the -gpu origin moves with the inserted option")
+        XCTAssertEqual(adam.inUserSpelling("'--learning-rate' must be > 0"), "'-learning_rate' must be > 0")
+        XCTAssertEqual(try translate(["-learning_rate", "5", "--optimizer=adam"]).arguments, ["--learning-rate", "5", "--optimizer=adam"])
+        XCTAssertEqual(try translate(["-learning_rate", "5", "-optimizer", "adam", "-optimizer", "lbfgs"]).arguments, ["--optimizer", "adam", "--optimizer", "lbfgs"])
+    }
+
     func testGpustyleSpellingAndValuesPassThrough() throws {
         let own = ["stylize", "--content-image", "-", "--seed", "-3", "-h", "--", "-content_image"]
         XCTAssertEqual(try translate(own).arguments, own, "own options, short options, numbers and everything after -- stay")

@@ -20,7 +20,8 @@ enum BandLayout {
     /// Splits `height` rows into bands of `rowsPerBand` owned rows (rounded up to the alignment), each with its halo.
     static func bands(steps: ArraySlice<NetworkStep>, height: Int, rowsPerBand: Int) -> [Band] {
         let align = alignment(of: steps)
-        let rows = max(align, (rowsPerBand + align - 1) / align * align)
+        let wanted = min(rowsPerBand, height)  // more rows than the image has: one band (and no overflow below)
+        let rows = max(align, (wanted + align - 1) / align * align)
         return stride(from: 0, to: height, by: rows).enumerated().map { index, start in
             let owned = start..<min(height, start + rows)
             return Band(index: index, owned: owned, computed: computedRows(owned: owned, steps: steps, height: height))

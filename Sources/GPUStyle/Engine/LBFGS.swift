@@ -22,9 +22,20 @@ public final class LBFGS: ImageOptimizer {
     private var penalty: Double = 1
     private var inverseHessianDiagonal: Double = 1
 
+    /// The longest history accepted: 10× neural-style's default, and the host's (2m + 5)² dot products stay small
+    /// (about 32 MB); a longer one only slows each step (the recursion is O(m²) on the host).
+    public static let maxHistory = 1000
+
+    /// Refuses a history outside 1…`maxHistory` with a usage error naming `--lbfgs-history`.
+    public static func checkHistory(_ history: Int) throws {
+        guard (1...maxHistory).contains(history) else {
+            throw GPUStyleError(.usage, "--lbfgs-history must be 1…\(maxHistory) (got \(history)); neural-style's default is 100")
+        }
+    }
+
     /// Allocates `2(history + 1) + 3` vectors of `length` floats.
     public init(backend: Backend, length: Int, history: Int, learningRate: Float = 1) throws {
-        guard history >= 1 else { throw GPUStyleError(.usage, "--lbfgs-history must be at least 1 (got \(history))") }
+        try Self.checkHistory(history)
         self.backend = backend
         historySize = history
         self.learningRate = learningRate

@@ -49,7 +49,8 @@ struct RenderState {
         x = try backend.makeBuffer(count: length)
         optimizer = switch settings.optimizer {
         case .lbfgs: try LBFGS(backend: backend, length: length, history: history, learningRate: settings.learningRate ?? 1)
-        case .adam: try Adam(backend: backend, length: length, learningRate: settings.learningRate ?? 10)
+        case .adam: try Adam(backend: backend, length: length,
+                             learningRate: (settings.learningRate ?? 10) * network.model.preprocessing.pixelLevel)
         }
         backup = try backend.makeBuffer(count: length)
     }

@@ -16,7 +16,8 @@ public struct RenderSettings: Sendable {
     public var weights: LossWeights
     public var iterations: Int
     public var optimizer: OptimizerKind = .lbfgs
-    /// Step size: nil means 1 for L-BFGS and 10 for Adam (neural-style's defaults).
+    /// Step size: for L-BFGS a factor on its steps (nil: 1); for Adam in levels of an 8-bit image whatever the
+    /// model's preprocessing (nil: 10, neural-style's default on its Caffe models' 0…255 scale).
     public var learningRate: Float?
     public var lbfgsHistory: Int = 100
     public var initialization: Initialization = .random

@@ -29,13 +29,15 @@ public struct OptionWords: Equatable, Sendable, CustomStringConvertible {
 /// Rewrites neural-style's single-dash, snake_case options (`-content_image`, `-num_iterations`, …) as gpustyle's
 /// `--kebab-case` ones, and maps those whose meaning differs: `-gpu -1` is `--backend cpu`, `-gpu N` the N-th OpenCL
 /// GPU (`gpuIndex` maps it to a `--device` index), `-model_file` is `--model`, `-lbfgs_num_correction` is
-/// `--lbfgs-history`, `-original_colors 0|1` a flag, `-seed -1` (random) and `-style_blend_weights nil` the defaults;
+/// `--lbfgs-history`, `-original_colors 0|1` a flag, `-seed -1` (random) and `-style_blend_weights nil` the defaults,
+/// `-learning_rate` is kept with `-optimizer adam` only (neural-style's L-BFGS ignores it);
 /// `-backend nn|cudnn|clnn`, `-cudnn_autotune` and `-proto_file` are dropped with a note (gpustyle picks its backend,
 /// stores tuned tilings, and recognises the architecture from the weights); `-multigpu_strategy` and a list of GPUs
 /// are refused. Anything else passes through unchanged, so gpustyle's own spelling keeps working.
 public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (Int) throws -> Int) throws -> NeuralStyleTranslation {
     var out: [String] = [], notes: [String] = [], spellings: [String: String] = [:], origins: [Int: OptionWords] = [:]
     var index = 0
+    var learningRate: (at: Int, text: String)?  // neural-style sets only Adam's step with it
     func value(of option: String) throws -> String {
         guard index + 1 < arguments.count else { throw GPUStyleError(.usage, "\(option) needs a value (as in neural-style)") }
         index += 1
@@ -85,6 +87,9 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
         case "seed":
             let text = try value(of: argument)
             if Int(text).map({ $0 >= 0 }) ?? true { out += ["--seed", text] }  // neural-style: a negative seed is random
+        case "learning_rate":
+            learningRate = (at: out.count, text: try value(of: argument))
+            spellings["--learning-rate"] = argument
         case "style_blend_weights":
             let text = try value(of: argument)
             if text != "nil" { out += ["--style-blend-weights", text] }
@@ -94,7 +99,26 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
             out.append(option)
         }
     }
+    if let learningRate {
+        if usesAdam(out) {
+            out.insert(contentsOf: ["--learning-rate", learningRate.text], at: learningRate.at)
+            origins = Dictionary(uniqueKeysWithValues: origins.map { ($0.key >= learningRate.at ? $0.key + 2 : $0.key, $0.value) })
+        } else {
+            notes.append("-learning_rate \(learningRate.text) is dropped: neural-style gives it to Adam only (add -optimizer adam), its L-BFGS always takes full steps")
+        }
+    }
     return NeuralStyleTranslation(arguments: out, notes: notes, spellings: spellings, origins: origins)
+}
+
+/// Whether gpustyle arguments `arguments` choose Adam (`--optimizer adam`, or `--optimizer=adam`; the last one given).
+private func usesAdam(_ arguments: [String]) -> Bool {
+    var adam = false
+    for (i, argument) in arguments.enumerated() {
+        if argument == "--" { break }
+        if argument == "--optimizer", i + 1 < arguments.count { adam = arguments[i + 1] == "adam" }
+        if argument.hasPrefix("--optimizer=") { adam = argument.dropFirst("--optimizer=".count) == "adam" }
+    }
+    return adam
 }
 
 /// `content_image` for "-content_image": a single dash, then a lower-case word (not a number such as -1 or -inf,

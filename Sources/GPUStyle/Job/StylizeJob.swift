@@ -48,7 +48,7 @@ public final class StylizeJob {
         var scaleReports: [ScaleReport] = []
         var history: [IterationStatus] = []  // every evaluation of every scale, numbered on across scales
         var lastResult: RenderResult?
-        var done = 0, lastSaved: String?
+        var done = 0, lastSaved: String?, recoveries = 0  // non-finite steps undone, over all scales
         for (index, step) in schedule.enumerated() {
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous)
             let (width, height, sizedContent, canvas, stepWeights) = (scale.width, scale.height, scale.sizedContent, scale.canvas, scale.weights)
@@ -105,6 +105,7 @@ public final class StylizeJob {
             done += step.iterations
             previous = canvas.crop(result.image)
             lastResult = result
+            recoveries += result.recoveries
             if index == schedule.count - 1 {
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
             } else if options.saveScales {
@@ -112,7 +113,7 @@ public final class StylizeJob {
             }
         }
         let output = previous!  // the last scale's image, cropped to the requested size
-        let record = report(memoryPlan: lastResult!.memoryPlan.summary, recoveries: lastResult!.recoveries, history: history,
+        let record = report(memoryPlan: lastResult!.memoryPlan.summary, recoveries: recoveries, history: history,
                             width: output.width, height: output.height, scales: scaleReports)
         try writeRecords(record, history: history, scaleStarts: scaleReports.map(\.firstIteration))
         return record

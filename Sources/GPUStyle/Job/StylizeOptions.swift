@@ -89,10 +89,15 @@ public struct StylizeOptions: Sendable {
         guard iterations >= 1 else { throw fail("--num-iterations must be at least 1 (got \(iterations))") }
         try validateImageOptions()
         guard styleScale.isFinite && styleScale > 0 else { throw fail("--style-scale must be > 0 (got \(styleScale))") }
-        guard lbfgsHistory >= 1 else { throw fail("--lbfgs-history must be at least 1 (got \(lbfgsHistory))") }
+        try LBFGS.checkHistory(lbfgsHistory)
         if scales == nil && scaleIterations != nil { throw fail("--scale-iterations gives the iterations per scale of --scales: add --scales") }
         if scales == nil && saveScales { throw fail("--save-scales saves the coarser scales of --scales: add --scales") }
-        _ = try scaleSchedule(iterations: iterations)
+        let finest = try scaleSchedule(iterations: iterations).last!.longestSide
+        // The style images' longest side at the finest scale; even a one-pixel strip that long passes --max-pixels.
+        let styleSide = Double(styleScale) * Double(finest)
+        guard styleSide <= Double(maxPixels) else {
+            throw fail("--style-scale \(styleScale) makes the style images \(String(format: "%.3g", styleSide)) px long at the \(finest)-px scale, over the --max-pixels limit of \(maxPixels); use a smaller --style-scale")
+        }
         if let bytes = maxMemoryBytes, bytes < 1 << 20 { throw fail("--max-memory must be at least 1 MiB (got \(bytes) bytes)") }
         guard saveEvery >= 0 else { throw fail("--save-iter must be ≥ 0 (got \(saveEvery))") }
         if let lr = learningRate, !(lr.isFinite && lr > 0) { throw fail("--learning-rate must be > 0 (got \(lr))") }

@@ -20,6 +20,10 @@ public struct Preprocessing: Sendable, Equatable, Codable {
     public static let torchvision = Preprocessing(name: "torchvision", bgr: false, scale: 1,
                                                   mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
 
+    /// One level of an 8-bit image (1/255 of the [0, 1] range) in this convention's units, averaged over the
+    /// channels: 1 for Caffe, about 0.017 for torchvision. Adam's steps are given in such levels.
+    public var pixelLevel: Float { scale / (255 * std.reduce(0, +) / Float(std.count)) }
+
     /// The convention called `name`, if known.
     public static func named(_ name: String) -> Preprocessing? {
         switch name.lowercased() {
