@@ -1,4 +1,13 @@
-// elementwise.cl — ReLU forward and backward, row copies and per-pixel weights, one work-item per element.
+// elementwise.cl — fills, ReLU forward and backward, row copies and per-pixel weights, one work-item per element.
+
+// x[offset ..< offset + count] = value. (clEnqueueFillBuffer of 2 GiB or more hangs or fails later on some NVIDIA
+// drivers; a kernel does the same work on every device.)
+__kernel void fill_floats(__global float* x, const float value, const int offset, const int count)
+{
+    const size_t i = get_global_id(0);
+    if (i >= (size_t)count) return;
+    x[(size_t)offset + i] = value;
+}
 
 // y = max(x, 0) with Swift's semantics: NaN stays NaN, -0 becomes +0. x and y may be the same buffer.
 __kernel void relu_forward(__global const float* x, __global float* y, const int count)

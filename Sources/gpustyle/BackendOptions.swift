@@ -48,7 +48,9 @@ struct BackendOptions: ParsableArguments {
                 return CPUBackend(threads: threads, convolution: cpuConvolution)
             }
             do {
-                return try OpenCLBackend(deviceIndex: gpu.index, convolution: openclConvolution, precision: precision, profiling: profiling)
+                let backend = try OpenCLBackend(deviceIndex: gpu.index, convolution: openclConvolution, precision: precision, profiling: profiling)
+                try backend.buildKernels()  // a driver that cannot build them: the CPU instead, before any work
+                return backend
             } catch let error as GPUStyleError where error.kind == .usage {
                 throw error  // what was asked for cannot run on this GPU (e.g. --precision without tensor cores): say so
             } catch {

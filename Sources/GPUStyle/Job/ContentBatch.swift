@@ -236,14 +236,14 @@ struct NameTemplate {
             pattern = (path as NSString).appendingPathComponent("\(ContentBatch.namePlaceholder).\(folderExtension)")
         }
         let ns = pattern as NSString
-        guard !(ns.deletingLastPathComponent as String).contains(ContentBatch.namePlaceholder) else {
+        guard !pattern.parentPath.contains(ContentBatch.namePlaceholder) else {
             throw GPUStyleError(.usage, "\(option) \(path): \(ContentBatch.namePlaceholder) may only be in the file name, not in a folder of the path")
         }
         let file = ns.lastPathComponent
         let parts = file.components(separatedBy: ContentBatch.namePlaceholder)
         guard parts.count <= 2 else { throw GPUStyleError(.usage, "\(option) \(path): give \(ContentBatch.namePlaceholder) once") }
         self.pattern = pattern
-        folder = StylizeOptions.resolvedURL(ns.deletingLastPathComponent.isEmpty ? "." : ns.deletingLastPathComponent).path
+        folder = StylizeOptions.resolvedURL(pattern.parentPath.isEmpty ? "." : pattern.parentPath).path
         (prefix, suffix) = parts.count == 2 ? (parts[0], parts[1]) : (file, "")
     }
 

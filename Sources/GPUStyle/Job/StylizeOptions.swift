@@ -246,7 +246,7 @@ public struct StylizeOptions: Sendable {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw GPUStyleError(.usage, "\(option) \(path) is a folder; give a file name")
         }
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = path.parentPath
         let folder = parent.isEmpty ? "." : parent
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
             throw GPUStyleError(.usage, "\(option) \(path): the folder \(folder) does not exist")

@@ -187,6 +187,15 @@ public final class OpenCLBackend: Backend {
         }
     }
 
+    /// Builds now every kernel program a rendering with this configuration uses, instead of at its first launch:
+    /// a driver that rejects one is then found before any work (`--backend auto` falls back to the CPU on it), and
+    /// the compile time stays out of the first iteration.
+    public func buildKernels() throws {
+        var families: [KernelFamily] = [.elementwise, .pool, .gram, .loss, .vector, .conv, .convNarrow]
+        if convTuning.algorithm == .winograd { families += [.winograd, .winogradNarrow] }
+        for family in families { try programs.program(family) }
+    }
+
     /// `GPUSTYLE_RELU_GATES`: `fused` or `separate` (how Winograd input gradients apply their layer's ReLU), nil when
     /// unset; `.usage` for anything else.
     static func fusesReLUGatesFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Bool? {
@@ -253,7 +262,7 @@ public final class OpenCLBackend: Backend {
             throw GPUStyleError(.opencl, "cannot allocate \(what) of \(count) floats (\(byteCount(bytes))): larger than the largest single buffer this device allows, CL_DEVICE_MAX_MEM_ALLOC_SIZE = \(byteCount(maxAllocationBytes)) on \(deviceName); use a smaller image or --backend cpu")
         }
         let mem = try CLMem(context: context, bytes: bytes, tracker: tracker, what: what)
-        try fill(mem, floats: count, value: 0)
+        try fill(mem, floats: count, value: 0, counted: false)  // setting up, not an iteration's work
         return mem
     }
 
@@ -269,11 +278,13 @@ public final class OpenCLBackend: Backend {
         return mem
     }
 
-    func fill(_ mem: CLMem, floats: Int, value: Float, offset: Int = 0) throws {
+    /// Sets `floats` values from `offset` to `value`, through a kernel (`clEnqueueFillBuffer` of 2 GiB or more
+    /// hangs or fails at a later call on some NVIDIA drivers). `counted`: whether it counts in `kernelLaunches`.
+    func fill(_ mem: CLMem, floats: Int, value: Float, offset: Int = 0, counted: Bool = true) throws {
         guard floats > 0 else { return }
-        var pattern = value
-        try clCheck(clEnqueueFillBuffer(queue.handle, mem.handle, &pattern, 4, 4 * offset, 4 * floats, 0, nil, nil),
-                    "clEnqueueFillBuffer(\(floats) floats)")
+        try expect(offset >= 0 && offset + floats <= Self.maxElements, "fill of \(floats) floats at \(offset)")
+        try launch("fill_floats", in: .elementwise, items: [floats], local: [elementGroupSize],
+                   [.buffer(mem), .float(value), .int(Int32(offset)), .int(Int32(floats))], counted: counted)
     }
 
     /// Copies `values` to the start of `mem` without waiting: the values go through a host staging copy that
@@ -311,16 +322,17 @@ public final class OpenCLBackend: Backend {
     }
 
     /// Enqueues `kernel` over `items` work-items per dimension (rounded up to multiples of `local`); does
-    /// nothing when any dimension is empty. `shape` names the convolution it serves in kernel profiles.
+    /// nothing when any dimension is empty. `shape` names the convolution it serves in kernel profiles; `counted`:
+    /// whether it counts in `kernelLaunches` (not a new buffer's zero fill).
     func launch(_ kernel: String, in family: KernelFamily, items: [Int], local: [Int], _ arguments: [KernelArgument],
-                shape: ConvShape? = nil) throws {
+                shape: ConvShape? = nil, counted: Bool = true) throws {
         guard items.allSatisfy({ $0 > 0 }) else { return }
         let global = zip(items, local).map { ($0 + $1 - 1) / $1 * $1 }
-        kernelLaunches += 1
+        if counted { kernelLaunches += 1 }
         // Drivers may hold queued commands until a flush or a blocking call (an iteration blocks only a few times):
         // submit every few launches so the device starts while the host queues the rest.
-        if kernelLaunches % Self.launchesPerFlush == 0 { try queue.flush() }
-        guard profiledLaunches != nil else {
+        if counted && kernelLaunches % Self.launchesPerFlush == 0 { try queue.flush() }
+        guard profiledLaunches != nil && counted else {
             return try programs.kernel(kernel, in: family).launch(on: queue, global: global, local: local, arguments)
         }
         var event: cl_event?

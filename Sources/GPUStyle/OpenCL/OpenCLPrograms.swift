@@ -40,19 +40,21 @@ final class OpenCLPrograms {
     func kernel(_ name: String, in family: KernelFamily) throws -> CLKernel {
         let key = "\(family.rawValue).\(name)"
         if let kernel = kernels[key] { return kernel }
-        let program: CLProgram
-        if let built = programs[family] {
-            program = built
-        } else {
-            guard let source = KernelSources.program(family.sourceName) else {
-                throw GPUStyleError(.internal, "no embedded kernel source \(family.sourceName).cl")
-            }
-            program = try build(source: source, options: options[family] ?? "", label: "\(family.sourceName).cl")
-            programs[family] = program
-        }
-        let kernel = try CLKernel(program: program, name: name)
+        let kernel = try CLKernel(program: try program(family), name: name)
         kernels[key] = kernel
         return kernel
+    }
+
+    /// The program of `family`, built on first use.
+    @discardableResult
+    func program(_ family: KernelFamily) throws -> CLProgram {
+        if let built = programs[family] { return built }
+        guard let source = KernelSources.program(family.sourceName) else {
+            throw GPUStyleError(.internal, "no embedded kernel source \(family.sourceName).cl")
+        }
+        let program = try build(source: source, options: options[family] ?? "", label: "\(family.sourceName).cl")
+        programs[family] = program
+        return program
     }
 
     /// Builds `source` with `-cl-std=CL1.2 <options>`, loading a cached binary when one matches and storing
