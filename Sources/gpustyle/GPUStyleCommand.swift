@@ -13,6 +13,7 @@ struct GPUStyleCommand: ParsableCommand {
         defaultSubcommand: StylizeCommand.self)
 
     static func main() {
+        signal(SIGPIPE, SIG_IGN)  // a reader that went away: writes fail (and are dropped), the run goes on
         if CommandLine.arguments.count == 1 {  // a bare `gpustyle`: what it can do, not a complaint about --style-image
             printError(helpMessage())
             printError("Start with: gpustyle --content-image PHOTO --style-image PAINTING --output-image OUT.png (README.md has more)")
@@ -27,7 +28,7 @@ struct GPUStyleCommand: ParsableCommand {
             var command = try parseAsRoot(joiningNegativeNumbers(translation.arguments))
             try command.run()
         } catch let error as GPUStyleError {
-            FileHandle.standardError.write(Data("gpustyle: error: \(error.message)\n".utf8))
+            writeStandard("gpustyle: error: \(error.message)\n")
             Foundation.exit(error.kind.exitCode)
         } catch {
             // --help and --version end here too (exit code 0): ArgumentParser prints them.
@@ -91,5 +92,11 @@ private func openCLIndexOfGPU(_ n: Int) throws -> Int {
 
 /// Writes a line to standard error.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    writeStandard(line + "\n")
+}
+
+/// Writes `text` to standard error (`toOutput`: standard output). A closed pipe (`gpustyle … | head -1`) loses the
+/// text, not the run: SIGPIPE is ignored and the write's error dropped.
+func writeStandard(_ text: String, toOutput: Bool = false) {
+    try? (toOutput ? FileHandle.standardOutput : FileHandle.standardError).write(contentsOf: Data(text.utf8))
 }

@@ -51,8 +51,8 @@ final class ProgressReporter {
     func announce(step: ScaleStep, plan: MemoryPlan) {
         switch style {
         case .bar:
-            if lastDraw != .distantPast { FileHandle.standardError.write(Data("\n".utf8)) }
-            FileHandle.standardError.write(Data("\(step.longestSide) px, \(step.iterations) iterations: memory plan \(plan.summary)\n".utf8))
+            if lastDraw != .distantPast { writeStandard("\n") }
+            writeStandard("\(step.longestSide) px, \(step.iterations) iterations: memory plan \(plan.summary)\n")
             lastDraw = .distantPast
         case .json:
             var fields: [String: Any] = ["event": "memory_plan", "longest_side": step.longestSide, "iterations": step.iterations,
@@ -65,7 +65,7 @@ final class ProgressReporter {
 
     /// Ends the bar's line, if one was drawn.
     func finish() {
-        if style == .bar && lastDraw != .distantPast { FileHandle.standardError.write(Data("\n".utf8)) }
+        if style == .bar && lastDraw != .distantPast { writeStandard("\n") }
         lastDraw = .distantPast
     }
 
@@ -83,7 +83,7 @@ final class ProgressReporter {
     func emitJSON(_ fields: [String: Any]) {
         guard style == .json,
               let data = try? JSONSerialization.data(withJSONObject: fields.mapValues(jsonSafe), options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        try? FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8))
     }
 
     private func jsonSafe(_ value: Any) -> Any {
@@ -95,8 +95,8 @@ final class ProgressReporter {
         let now = Date()
         guard status.iteration == status.iterations || saved != nil || now.timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = now
-        FileHandle.standardError.write(Data(Self.barFrame(status, scale: scale, columns: terminalColumns()).utf8))
-        if let saved { FileHandle.standardError.write(Data("\n  saved \(saved)\n".utf8)) }
+        writeStandard(Self.barFrame(status, scale: scale, columns: terminalColumns()))
+        if let saved { writeStandard("\n  saved \(saved)\n") }
     }
 
     /// ANSI "erase to end of line": clears what a longer earlier draw left to the right of this one.

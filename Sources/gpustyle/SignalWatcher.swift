@@ -1,14 +1,14 @@
-// SignalWatcher.swift — turns SIGINT/SIGTERM into a cancellation the rendering loop polls; a second signal exits.
+// SignalWatcher.swift — turns SIGINT/SIGTERM/SIGHUP into a cancellation the rendering loop polls; a second signal exits.
 import Dispatch
 import Foundation
 
-/// Watches SIGINT and SIGTERM while alive. The first signal calls `onSignal`; a second restores the default action.
+/// Watches SIGINT, SIGTERM and SIGHUP (a closed terminal or SSH session) while alive. The first signal calls `onSignal`; a second restores the default action.
 final class SignalWatcher {
     private var sources: [DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "gpustyle.signals")
 
     init(onSignal: @escaping @Sendable () -> Void) {
-        for number in [SIGINT, SIGTERM] {
+        for number in Self.watched {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             var seen = false
@@ -22,9 +22,10 @@ final class SignalWatcher {
         }
     }
 
+    private static let watched = [SIGINT, SIGTERM, SIGHUP]
+
     deinit {
         for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        for number in Self.watched { signal(number, SIG_DFL) }
     }
 }

@@ -60,16 +60,18 @@ final class ImagePNGDecodeTests: XCTestCase {
                 let samples = (0..<(width * height * channels)).map { _ in UInt16(rng.next() % UInt64(top + 1)) }
                 let png = try Fixture.png(samples, width: width, height: height, color: withAlpha ? .rgba : .rgb,
                                           bitDepth: bitDepth, interlaced: bitDepth == 16)
-                let image = try Fixture.decode(png)
                 let plane = width * height
-                var expected = [Float](repeating: 0, count: 3 * plane)
-                for p in 0..<plane {
-                    let alpha = withAlpha ? Double(samples[4 * p + 3]) / top : 1
-                    for c in 0..<3 {
-                        expected[c * plane + p] = Float(Double(samples[channels * p + c]) / top * alpha + (1 - alpha))
+                for background in [AlphaBackground.white, .black] {  // pictures over white, masks over black
+                    let image = try ImageIO.decode(data: png, name: "fixture", background: background)
+                    var expected = [Float](repeating: 0, count: 3 * plane)
+                    for p in 0..<plane {
+                        let alpha = withAlpha ? Double(samples[4 * p + 3]) / top : 1
+                        for c in 0..<3 {
+                            expected[c * plane + p] = Float(Double(samples[channels * p + c]) / top * alpha + Double(background.value) * (1 - alpha))
+                        }
                     }
+                    assertClose(image.pixels, expected, tolerance: 1e-6, "\(withAlpha ? "RGBA" : "RGB") \(bitDepth)-bit over \(background)")
                 }
-                assertClose(image.pixels, expected, tolerance: 1e-6, "\(withAlpha ? "RGBA" : "RGB") \(bitDepth)-bit")
             }
         }
     }

@@ -60,6 +60,18 @@ final class NeuralStyleArgumentsTests: XCTestCase {
         XCTAssertEqual(try translate(["-learning_rate", "5", "-optimizer", "adam", "-optimizer", "lbfgs"]).arguments, ["--optimizer", "adam", "--optimizer", "lbfgs"])
     }
 
+    /// neural-style starts from -init_image only with -init image; with -init random (its default) from noise.
+    func testInitImageNeedsInitImage() throws {
+        let random = try translate(["-init_image", "x.png", "-init", "random", "-learning_rate", "3"])
+        XCTAssertEqual(random.arguments, ["--init", "random"], "not refused as --init random --init-image would be")
+        XCTAssertEqual(random.notes.count, 2)
+        XCTAssertTrue(random.notes[0].hasPrefix("-init_image x.png is dropped: neural-style starts from it only with -init image"), random.notes[0])
+        XCTAssertTrue(random.notes[1].hasPrefix("-learning_rate 3 is dropped"), random.notes[1])
+        XCTAssertEqual(try translate(["-init_image", "x.png"]).arguments, [], "neural-style's default -init is random")
+        XCTAssertEqual(try translate(["-init", "image", "-init_image", "x.png", "-optimizer", "adam", "-learning_rate", "3"]).arguments,
+                       ["--init", "image", "--init-image", "x.png", "--optimizer", "adam", "--learning-rate", "3"])
+    }
+
     func testGpustyleSpellingAndValuesPassThrough() throws {
         let own = ["stylize", "--content-image", "-", "--seed", "-3", "-h", "--", "-content_image"]
         XCTAssertEqual(try translate(own).arguments, own, "own options, short options, numbers and everything after -- stay")

@@ -57,6 +57,13 @@ final class StyleMaskOptionTests: XCTestCase {
         try ImageIO.write(RGBImage(width: 48, height: 32, red: 0, green: 0, blue: 0), to: folder + "/black.png")
         wrong.styleMasks[0] = folder + "/black.png"
         assertRunRefused(wrong, "black everywhere")
+        // White paint on a fully transparent layer: transparent counts as black in a mask, not as white.
+        let clear = try Fixture.png([UInt16](repeating: 0, count: 48 * 32).flatMap { _ in [255, 255, 255, 0] }, width: 48, height: 32,
+                                    color: .rgba, bitDepth: 8)
+        try Data(clear).write(to: URL(fileURLWithPath: folder + "/clear.png"))
+        XCTAssertEqual(try StylizeJob.readMask(folder + "/clear.png", maxPixels: 10_000).maskWeights, [Float](repeating: 0, count: 48 * 32))
+        wrong.styleMasks[0] = folder + "/clear.png"
+        assertRunRefused(wrong, "black everywhere")
     }
 
     /// Rendering `options` fails with a message holding `expected`.

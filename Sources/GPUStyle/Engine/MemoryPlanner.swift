@@ -70,9 +70,10 @@ public struct MemoryPlanner {
     /// Masks over the style images (none, or one per style image).
     var styleImageMasks = 0
 
-    /// Bytes kept free for what the simulation does not see (reduction scratch, driver overhead); the convolutions'
-    /// workspace (`MemoryLimits.workspaceBytes`) is set aside on top.
-    static func reserve(budget: Int) -> Int { 128 << 20 + budget / 50 }
+    /// Bytes kept free for what the simulation does not see (reduction scratch, driver overhead): 2% of the budget
+    /// plus 128 MiB, or a sixteenth of a small budget; the convolutions' workspace (`MemoryLimits.workspaceBytes`)
+    /// is set aside on top.
+    static func reserve(budget: Int) -> Int { min(128 << 20, budget / 16) + budget / 50 }
 
     /// The default budget: 90% of the device's memory (of RAM for the CPU backend, and at most 90% of what is available now).
     public static func defaultBudget(for backend: Backend) -> Int {
@@ -109,11 +110,13 @@ public struct MemoryPlanner {
             }
         }
         guard let lowest = fitting.map(\.1).min(), let asked else {
-            let need = (peaks.map(\.1).min() ?? 0) + backend.memory.currentBytes + workspace + MemoryPlanner.reserve(budget: budget)
+            let reserve = MemoryPlanner.reserve(budget: budget)
+            let need = (peaks.map(\.1).min() ?? 0) + backend.memory.currentBytes + workspace + reserve
+            let kept = " (\(formatGiB(need - reserve)) planned, \(formatGiB(reserve)) kept free for scratch and the driver)"
             if let style = styleSizes.max(by: { $0.width * $0.height < $1.width * $1.height }), style.width * style.height > 2 * width * height {
-                throw GPUStyleError(.usage, "a style image at \(style.width)×\(style.height) (its size at this --style-scale) makes this \(width)×\(height) run need about \(formatGiB(need)) of device memory, over the budget of \(formatGiB(budget)); use a smaller --style-scale")
+                throw GPUStyleError(.usage, "a style image at \(style.width)×\(style.height) (its size at this --style-scale) makes this \(width)×\(height) run need about \(formatGiB(need)) of device memory\(kept), over the budget of \(formatGiB(budget)); use a smaller --style-scale")
             }
-            throw GPUStyleError(.usage, "\(width)×\(height) needs about \(formatGiB(need)) of device memory even with the leanest memory plan, but the budget is \(formatGiB(budget))\(settings.maxMemoryBytes == nil ? (backend.kind == "cpu" ? " (90% of the available RAM)" : " (90% of the memory of \(backend.deviceName))") : " (--max-memory)"); use a smaller \(settings.sizeOption)\(asked == nil || !settings.offersAdam ? "" : " or --optimizer adam")\(settings.maxMemoryBytes == nil ? "" : " or raise --max-memory")")
+            throw GPUStyleError(.usage, "\(width)×\(height) needs about \(formatGiB(need)) of device memory\(kept) even with the leanest memory plan, but the budget is \(formatGiB(budget))\(settings.maxMemoryBytes == nil ? (backend.kind == "cpu" ? " (90% of the available RAM)" : " (90% of the memory of \(backend.deviceName))") : " (--max-memory)"); use a smaller \(settings.sizeOption)\(asked == nil || !settings.offersAdam ? "" : " or --optimizer adam")\(settings.maxMemoryBytes == nil ? "" : " or raise --max-memory")")
         }
         // Among layouts within 5% of the leanest, the first (fewest bands, least recomputation).
         let layout = fitting.first { Double($0.1) <= Double(lowest) * 1.05 }!.0

@@ -25,9 +25,9 @@ struct RasterDecoder {
         }
     }
 
-    /// Decodes `bytes` to planar RGB in [0, 1] (alpha composited over white), refusing more than
+    /// Decodes `bytes` to planar RGB in [0, 1] (alpha composited over `background`), refusing more than
     /// `maxPixels` pixels before any pixel memory is allocated.
-    func decodeImage(_ bytes: [UInt8], name: String, maxPixels: Int) throws -> RGBImage {
+    func decodeImage(_ bytes: [UInt8], name: String, maxPixels: Int, background: AlphaBackground = .white) throws -> RGBImage {
         if format == .png, let claimed = RasterDecoder.pngClaimedSize(bytes) {
             // Before libpng reads further: a tiny file may claim 10⁶ × 10⁶ pixels and end after IHDR.
             try PixelLimit.check(width: claimed.width, height: claimed.height, maxPixels: maxPixels, name: name)
@@ -51,11 +51,11 @@ struct RasterDecoder {
         if info.bytes_per_sample == 1 {
             var samples = [UInt8](repeating: 0, count: sampleCount)
             try decodeInto(&samples, bytes: bytes, info: &info, name: name)
-            return PixelConversion.planar(samples8: samples, width: width, height: height, channels: channels)
+            return PixelConversion.planar(samples8: samples, width: width, height: height, channels: channels, background: background)
         } else {
             var samples = [UInt16](repeating: 0, count: sampleCount)
             try decodeInto(&samples, bytes: bytes, info: &info, name: name)
-            return PixelConversion.planar(samples16: samples, width: width, height: height, channels: channels)
+            return PixelConversion.planar(samples16: samples, width: width, height: height, channels: channels, background: background)
         }
     }
 

@@ -31,28 +31,29 @@ public enum ImageIO {
     /// PNG: gray, gray+alpha, palette (+tRNS), RGB, RGBA, 1–16 bits, interlaced; alpha is composited over
     /// white. JPEG: baseline, progressive, arithmetic, grayscale, CMYK/YCCK (Adobe inverted CMYK handled).
     /// The EXIF orientation (JPEG APP1, PNG `eXIf`) is applied, so the result is upright. Images over
-    /// `maxPixels` pixels are refused before any pixel memory is allocated.
+    /// `maxPixels` pixels are refused before any pixel memory is allocated. `background`: what transparent pixels
+    /// are composited over (a mask's transparent part is black: it does not paint).
     /// - Throws: `GPUStyleError(.image, "<path>: <what>")` for an unreadable, empty, truncated, corrupt,
     ///   zero-sized, oversized or non-PNG/JPEG file; `.usage` for `maxPixels < 1`.
-    public static func read(path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+    public static func read(path: String, maxPixels: Int = defaultMaxPixels, background: AlphaBackground = .white) throws -> RGBImage {
         try checkLimit(maxPixels)
         // Generous: 16-bit RGBA stored uncompressed takes ~8 bytes a pixel; CMYK JPEG at quality 100 less.
         let (scaled, overflow) = maxPixels.multipliedReportingOverflow(by: 16)
         let maxBytes = overflow || scaled > Int.max - (64 << 20) ? Int.max : scaled + (64 << 20)
         let bytes = try ImageFiles.readAll(path: path, maxBytes: maxBytes)
-        return try decode(data: bytes, name: path, maxPixels: maxPixels)
+        return try decode(data: bytes, name: path, maxPixels: maxPixels, background: background)
     }
 
     /// Decodes PNG or JPEG bytes (a pure function of its input; `name` only labels error messages).
     /// Same formats, limits and errors as ``read(path:maxPixels:)``.
-    public static func decode(data: [UInt8], name: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+    public static func decode(data: [UInt8], name: String, maxPixels: Int = defaultMaxPixels, background: AlphaBackground = .white) throws -> RGBImage {
         try checkLimit(maxPixels)
         switch SniffedContent.sniff(data) {
         case .png:
-            let stored = try RasterDecoder.png.decodeImage(data, name: name, maxPixels: maxPixels)
+            let stored = try RasterDecoder.png.decodeImage(data, name: name, maxPixels: maxPixels, background: background)
             return stored.applyingExifOrientation(ExifOrientation.fromPNG(data))
         case .jpeg:
-            let stored = try RasterDecoder.jpeg.decodeImage(data, name: name, maxPixels: maxPixels)
+            let stored = try RasterDecoder.jpeg.decodeImage(data, name: name, maxPixels: maxPixels, background: background)
             return stored.applyingExifOrientation(ExifOrientation.fromJPEG(data))
         case .empty:
             throw GPUStyleError(.image, "\(name): the file is empty (0 bytes), not an image")

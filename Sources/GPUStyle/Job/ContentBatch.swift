@@ -169,7 +169,7 @@ public struct ContentBatch: Sendable {
         }
         _ = try job.initImage.map { try ImageIO.read(path: $0, maxPixels: job.maxPixels) }
         for path in styles ? job.styleMasks : [] {
-            try StylizeJob.checkStyleMaskPaints(try ImageIO.read(path: path, maxPixels: job.maxPixels), path: path)
+            try StylizeJob.checkStyleMaskPaints(try StylizeJob.readMask(path, maxPixels: job.maxPixels), path: path)
         }
     }
 

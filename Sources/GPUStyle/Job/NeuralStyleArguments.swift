@@ -30,14 +30,17 @@ public struct OptionWords: Equatable, Sendable, CustomStringConvertible {
 /// `--kebab-case` ones, and maps those whose meaning differs: `-gpu -1` is `--backend cpu`, `-gpu N` the N-th OpenCL
 /// GPU (`gpuIndex` maps it to a `--device` index), `-model_file` is `--model`, `-lbfgs_num_correction` is
 /// `--lbfgs-history`, `-original_colors 0|1` a flag, `-seed -1` (random) and `-style_blend_weights nil` the defaults,
-/// `-learning_rate` is kept with `-optimizer adam` only (neural-style's L-BFGS ignores it);
+/// `-learning_rate` is kept with `-optimizer adam` only (neural-style's L-BFGS ignores it) and `-init_image` with
+/// `-init image` only (neural-style starts from noise otherwise);
 /// `-backend nn|cudnn|clnn`, `-cudnn_autotune` and `-proto_file` are dropped with a note (gpustyle picks its backend,
 /// stores tuned tilings, and recognises the architecture from the weights); `-multigpu_strategy` and a list of GPUs
 /// are refused. Anything else passes through unchanged, so gpustyle's own spelling keeps working.
 public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (Int) throws -> Int) throws -> NeuralStyleTranslation {
     var out: [String] = [], notes: [String] = [], spellings: [String: String] = [:], origins: [Int: OptionWords] = [:]
     var index = 0
-    var learningRate: (at: Int, text: String)?  // neural-style sets only Adam's step with it
+    // Options neural-style reads only when another says so (-learning_rate with Adam, -init_image with -init image):
+    // where in `out` they go, gpustyle's option, the value, whether the finished arguments keep them, and why not.
+    var conditional: [(at: Int, option: String, text: String, keep: ([String]) -> Bool, reason: String)] = []
     func value(of option: String) throws -> String {
         guard index + 1 < arguments.count else { throw GPUStyleError(.usage, "\(option) needs a value (as in neural-style)") }
         index += 1
@@ -88,8 +91,13 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
             let text = try value(of: argument)
             if Int(text).map({ $0 >= 0 }) ?? true { out += ["--seed", text] }  // neural-style: a negative seed is random
         case "learning_rate":
-            learningRate = (at: out.count, text: try value(of: argument))
+            conditional.append((out.count, "--learning-rate", try value(of: argument), { lastValue(of: "--optimizer", in: $0) == "adam" },
+                                "neural-style gives it to Adam only (add -optimizer adam), its L-BFGS always takes full steps"))
             spellings["--learning-rate"] = argument
+        case "init_image":
+            conditional.append((out.count, "--init-image", try value(of: argument), { lastValue(of: "--init", in: $0) == "image" },
+                                "neural-style starts from it only with -init image (add that), and from noise otherwise"))
+            spellings["--init-image"] = argument
         case "style_blend_weights":
             let text = try value(of: argument)
             if text != "nil" { out += ["--style-blend-weights", text] }
@@ -99,26 +107,26 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
             out.append(option)
         }
     }
-    if let learningRate {
-        if usesAdam(out) {
-            out.insert(contentsOf: ["--learning-rate", learningRate.text], at: learningRate.at)
-            origins = Dictionary(uniqueKeysWithValues: origins.map { ($0.key >= learningRate.at ? $0.key + 2 : $0.key, $0.value) })
-        } else {
-            notes.append("-learning_rate \(learningRate.text) is dropped: neural-style gives it to Adam only (add -optimizer adam), its L-BFGS always takes full steps")
-        }
+    let decided = out
+    for option in conditional where !option.keep(decided) {
+        notes.append("\(spellings[option.option] ?? option.option) \(option.text) is dropped: \(option.reason)")
+    }
+    for option in conditional.reversed() where option.keep(decided) {  // the last first: earlier positions still hold
+        out.insert(contentsOf: [option.option, option.text], at: option.at)
+        origins = Dictionary(uniqueKeysWithValues: origins.map { ($0.key >= option.at ? $0.key + 2 : $0.key, $0.value) })
     }
     return NeuralStyleTranslation(arguments: out, notes: notes, spellings: spellings, origins: origins)
 }
 
-/// Whether gpustyle arguments `arguments` choose Adam (`--optimizer adam`, or `--optimizer=adam`; the last one given).
-private func usesAdam(_ arguments: [String]) -> Bool {
-    var adam = false
+/// The value the last `option` (`--option V` or `--option=V`) among gpustyle `arguments` gives, before any `--`.
+private func lastValue(of option: String, in arguments: [String]) -> String? {
+    var value: String?
     for (i, argument) in arguments.enumerated() {
         if argument == "--" { break }
-        if argument == "--optimizer", i + 1 < arguments.count { adam = arguments[i + 1] == "adam" }
-        if argument.hasPrefix("--optimizer=") { adam = argument.dropFirst("--optimizer=".count) == "adam" }
+        if argument == option, i + 1 < arguments.count { value = arguments[i + 1] }
+        if argument.hasPrefix(option + "=") { value = String(argument.dropFirst(option.count + 1)) }
     }
-    return adam
+    return value
 }
 
 /// `content_image` for "-content_image": a single dash, then a lower-case word (not a number such as -1 or -inf,

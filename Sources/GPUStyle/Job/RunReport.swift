@@ -64,7 +64,7 @@ public struct RunReport: Codable, Sendable {
     /// How the first scale started: "random" or "image" (`--init`), and from which file (`--init-image`; absent: the content).
     public var initialization: String = "random"
     public var initImage: String?
-    /// true when the run was interrupted (SIGINT/SIGTERM): the report covers the iterations done; absent otherwise.
+    /// true when the run was interrupted (SIGINT/SIGTERM/SIGHUP): the report covers the iterations done; absent otherwise.
     public var interrupted: Bool?
 
     enum CodingKeys: String, CodingKey {

@@ -22,10 +22,16 @@ extension StylizeJob {
         try checkStyleMaskPaints(mask, path: path, option: option)
     }
 
+    /// Reads a mask file: its transparent part counts as black (a white stroke on a transparent layer paints there
+    /// only), where a picture's is composited over white.
+    static func readMask(_ path: String, maxPixels: Int) throws -> RGBImage {
+        try ImageIO.read(path: path, maxPixels: maxPixels, background: .black)
+    }
+
     /// Reads `--style-image-masks` `path` and refuses it unless it is drawn at the proportions of `style` (read from
     /// `stylePath`) and is not black.
     static func readStyleImageMask(_ path: String, over style: RGBImage, stylePath: String, maxPixels: Int) throws -> RGBImage {
-        let mask = try ImageIO.read(path: path, maxPixels: maxPixels)
+        let mask = try readMask(path, maxPixels: maxPixels)
         try checkStyleMask(mask, path: path, option: "--style-image-masks", width: style.width, height: style.height,
                            against: "its style image \(stylePath)")
         return mask

@@ -169,7 +169,7 @@ public final class StylizeJob {
             }
         }
         let masks = try options.styleMasks.map { path in
-            let mask = try ImageIO.read(path: path, maxPixels: options.maxPixels)
+            let mask = try Self.readMask(path, maxPixels: options.maxPixels)
             if let content {
                 try Self.checkStyleMask(mask, path: path, width: content.width, height: content.height, against: "the content image \(options.contentImage!)")
             } else if let size = options.outputSize {

@@ -11,7 +11,7 @@ public struct GPUStyleError: Error, CustomStringConvertible, Sendable {
         case opencl      // OpenCL platform, build or runtime failure
         case numerics    // non-finite loss or gradient that recovery could not fix
         case io          // other file-system failure
-        case interrupted // SIGINT/SIGTERM
+        case interrupted // SIGINT/SIGTERM/SIGHUP
         case `internal`  // a bug
 
         /// Process exit code for this kind (1…127, never a signal number).
