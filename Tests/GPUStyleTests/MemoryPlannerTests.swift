@@ -55,7 +55,12 @@ final class MemoryPlannerTests: XCTestCase {
                                     hasContent: true, styleSizes: [(64, 256)])
         let leanest = try [32, 43].map { try planner.simulatedPeak(layout: .banded(rows: $0), history: 20) }.min()!
         let room = leanest - 10 * 2 * (4 * 3 * 64 * 256) + backend.memory.currentBytes
-        let budget = Int(Double(room + (128 << 20)) / 0.98) + 64
+        var (low, budget) = (room, 4 * room + (256 << 20))  // the least budget that leaves `room` beside the reserve
+        while budget - low > 1 {
+            let middle = (low + budget) / 2
+            if middle - MemoryPlanner.reserve(budget: middle) >= room { budget = middle } else { low = middle }
+        }
+        budget += 64
         let tight = try plan(maxMemory: budget)
         guard case .banded = tight.layout else { return XCTFail("expected bands, got \(tight.layout)") }
         XCTAssertLessThan(tight.lbfgsHistory!, 20)
