@@ -70,12 +70,21 @@ final class StyleImageFolderTests: XCTestCase {
         XCTAssertEqual(json["content_layers"] as? [String], ["relu2_1"])
         XCTAssertEqual(json["style_layers"] as? [String], ["relu1_1"])
         XCTAssertEqual((json["content_weight"] as? NSNumber)?.doubleValue, Double(model.defaults.contentWeight))
+        // The other settings that shape the result.
+        XCTAssertEqual(json["pooling"] as? String, "max")
+        XCTAssertEqual(json["normalize_gradients"] as? Bool, false)
+        XCTAssertEqual((json["style_scale"] as? NSNumber)?.doubleValue, 1)
+        XCTAssertEqual(json["margin"] as? Int, 0)
+        XCTAssertEqual((json["learning_rate"] as? NSNumber)?.doubleValue, 1, "L-BFGS's default factor")
 
         // Without style loss no style image is read: the report lists none; paths are absolute.
         (options.styleWeight, options.styleBlendWeights) = (0, nil)
         options.outputImage = folder + "/./sub/../out2.png"
         try FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
+        (options.optimizer, options.pooling, options.normalizeGradients, options.styleScale) = (.adam, .avg, true, 0.5)
         let unstyled = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model).run()
+        XCTAssertEqual([unstyled.pooling, "\(unstyled.normalizeGradients)", "\(unstyled.styleScale)", "\(unstyled.learningRate)"],
+                       ["avg", "true", "0.5", "10.0"], "Adam's default step, in 8-bit levels")
         XCTAssertEqual(unstyled.styleImages, [])
         XCTAssertEqual(unstyled.styleLayers, [])
         XCTAssertEqual(unstyled.output, URL(fileURLWithPath: folder + "/out2.png").standardizedFileURL.path)

@@ -37,7 +37,7 @@ public struct RunReport: Codable, Sendable {
     public var seed: UInt64
     public var optimizer: String
     public var output: String
-    /// Non-finite steps that were rejected and retried (in the last scale).
+    /// Non-finite steps that were rejected and retried (over all scales).
     public var recoveries: Int
     /// The memory plan of the last (full-size) scale.
     public var memoryPlan: String
@@ -64,6 +64,13 @@ public struct RunReport: Codable, Sendable {
     /// How the first scale started: "random" or "image" (`--init`), and from which file (`--init-image`; absent: the content).
     public var initialization: String = "random"
     public var initImage: String?
+    /// The settings besides the inputs and weights that shape the result: `--pooling`, `--normalize-gradients`,
+    /// `--style-scale`, `--margin`, and the step size (`--learning-rate`: L-BFGS's factor, or Adam's step in 8-bit levels).
+    public var pooling: String = "max"
+    public var normalizeGradients = false
+    public var styleScale: Float = 1
+    public var margin = StylizeOptions.defaultMargin
+    public var learningRate: Float = 1
     /// true when the run was interrupted (SIGINT/SIGTERM/SIGHUP): the report covers the iterations done; absent otherwise.
     public var interrupted: Bool?
 
@@ -78,6 +85,7 @@ public struct RunReport: Codable, Sendable {
         case contentLayers = "content_layers", styleLayers = "style_layers", colors, interrupted
         case styleLayerWeights = "style_layer_weights", styleMasks = "style_masks", styleImageMasks = "style_image_masks"
         case initialization = "init", initImage = "init_image"
+        case pooling, normalizeGradients = "normalize_gradients", styleScale = "style_scale", margin, learningRate = "learning_rate"
     }
 
     /// Pretty-printed JSON, keys sorted.

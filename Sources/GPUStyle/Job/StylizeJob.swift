@@ -279,7 +279,7 @@ public final class StylizeJob {
         let precision = (backend as? OpenCLBackend)?.convTuning.gemm.precision ?? .fp32
         let weights = options.resolvedSettings(for: model).weights
         let styled = weights.style > 0  // with --style-weight 0 no style image is read and no style layer used
-        return RunReport(backend: backend.kind, device: backend.deviceName, precision: precision.rawValue, model: model.name, width: width,
+        var report = RunReport(backend: backend.kind, device: backend.deviceName, precision: precision.rawValue, model: model.name, width: width,
                          height: height, iterations: iterations, seconds: seconds,
                          secondsPerIteration: seconds / Double(max(iterations, 1)), peakDeviceMemoryBytes: backend.memory.peakBytes,
                          history: history, final: history.last!, seed: options.seed, optimizer: options.optimizer.rawValue,
@@ -293,6 +293,10 @@ public final class StylizeJob {
                          styleImageMasks: styled && !options.styleImageMasks.isEmpty ? options.styleImageMasks.map(absolutePath) : nil,
                          colors: options.originalColors ? "original" : options.matchStyleColors && styled ? "matched" : "style",
                          initialization: options.initialization.rawValue, initImage: options.initImage.map(absolutePath))
+        (report.pooling, report.normalizeGradients, report.styleScale, report.margin) =
+            (options.pooling.rawValue, weights.normalizeGradients, options.styleScale, options.margin)
+        report.learningRate = options.learningRate ?? (options.optimizer == .adam ? 10 : 1)
+        return report
     }
 }
 
