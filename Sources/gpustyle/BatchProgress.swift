@@ -34,10 +34,11 @@ struct BatchProgress {
         }
     }
 
-    /// The batch's end: a `batch_done` event (also when every image was skipped) and, on a terminal, a summary line.
-    func finish(rendered: Int, planOnly: Bool = false) {
+    /// The batch's end, once every image had its turn: a `batch_done` event (also when every image was skipped or
+    /// some failed: then the `error` event follows) and, on a terminal, a summary line.
+    func finish(rendered: Int, failed: Int = 0, planOnly: Bool = false) {
         guard inBatch || batch.jobs.isEmpty else { return }
-        var fields: [String: Any] = ["event": "batch_done", "rendered": rendered, "skipped": batch.skipped.count]
+        var fields: [String: Any] = ["event": "batch_done", "rendered": rendered, "skipped": batch.skipped.count, "failed": failed]
         if planOnly { fields["plan_only"] = true }
         reporter.emitJSON(fields)
         if reporter.style == .bar && !planOnly && inBatch {

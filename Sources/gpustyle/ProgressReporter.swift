@@ -19,14 +19,15 @@ final class ProgressReporter {
         self.printEvery = printEvery
     }
 
-    /// A stylisation's progress; coarse-to-fine runs show their scale.
+    /// A stylisation's progress; coarse-to-fine runs show their scale (JSON: `iteration` of the scale, and
+    /// `run_iteration` counted across scales, as the report and the saved images number them).
     func report(_ progress: StylizeProgress) {
         report(progress.status, saved: progress.savedImage,
-               scale: progress.scales > 1 ? (progress.scale, progress.scales, progress.width, progress.height) : nil)
+               scale: progress.scales > 1 ? (progress.scale, progress.scales, progress.width, progress.height, progress.runIteration, progress.runIterations) : nil)
     }
 
     func report(_ status: IterationStatus, saved: String?, phase: String = "stylize",
-                scale: (index: Int, count: Int, width: Int, height: Int)? = nil) {
+                scale: (index: Int, count: Int, width: Int, height: Int, runIteration: Int, runIterations: Int)? = nil) {
         switch style {
         case .bar: drawBar(status, saved: saved, scale: scale.map { "\($0.index + 1)/\($0.count) \($0.width)×\($0.height) " } ?? "")
         case .json:
@@ -40,6 +41,7 @@ final class ProgressReporter {
             ]
             if let scale {
                 (fields["scale"], fields["scales"], fields["width"], fields["height"]) = (scale.index, scale.count, scale.width, scale.height)
+                (fields["run_iteration"], fields["run_iterations"]) = (scale.runIteration, scale.runIterations)
             }
             if let saved { fields["saved"] = absolutePath(saved) }
             emitJSON(fields)

@@ -80,10 +80,9 @@ struct StylizeCommand: ParsableCommand {
         let reporter = ProgressReporter(style: progress, printEvery: printIter)
         try reporter.endingWithErrorEvent {
             // The command line first: a typo is reported before the device starts.
-            // A path with a comma in its name stays one path when that file is there.
             let contentImages = try contentImage.flatMap { value -> [String] in
                 if value.isEmpty { throw GPUStyleError(.usage, "--content-image is empty; give an image file or a folder of them") }
-                return FileManager.default.fileExists(atPath: value) ? [value] : try parseList(value, option: "--content-image", trimming: false)
+                return try parsePaths(value, option: "--content-image")
             }
             let options = try stylizeOptions()
             let batch = try ContentBatch(base: options, contentImages: contentImages, skipExisting: skipExisting, saveEveryInBatch: saveIter ?? 0,
@@ -111,10 +110,10 @@ struct StylizeCommand: ParsableCommand {
     /// The command line as `StylizeOptions` (without the content images: `ContentBatch` gives each job its own).
     private func stylizeOptions() throws -> StylizeOptions {
         var options = StylizeOptions()
-        options.styleImages = try styleImage.flatMap { try parseList($0, option: "--style-image", trimming: false) }
+        options.styleImages = try styleImage.flatMap { try parsePaths($0, option: "--style-image") }
         options.styleBlendWeights = try styleBlendWeights.map { try parseFloats($0, option: "--style-blend-weights") }
-        options.styleMasks = try styleMasks.map { try parseList($0, option: "--style-masks", trimming: false) } ?? []
-        options.styleImageMasks = try styleImageMasks.map { try parseList($0, option: "--style-image-masks", trimming: false) } ?? []
+        options.styleMasks = try styleMasks.map { try parsePaths($0, option: "--style-masks") } ?? []
+        options.styleImageMasks = try styleImageMasks.map { try parsePaths($0, option: "--style-image-masks") } ?? []
         options.outputImage = outputImage
         options.jpegQuality = jpegQuality
         options.scales = try scales.map { try ScaleSpec(parsing: $0) }
@@ -187,7 +186,7 @@ struct StylizeCommand: ParsableCommand {
             return try job.run { reporter.report($0) }
         }
         var current = backend
-        let reports = try batch.renderAll({ index, options in
+        _ = try batch.renderAll({ index, options in
             let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && current.kind != "cpu"
                 ? { current = CPUBackend(threads: backendOptions.threads); return current } : nil
             let result = try runWithFallback(on: current, fallback: fallback, warn: {
@@ -204,8 +203,7 @@ struct StylizeCommand: ParsableCommand {
         }, isInterrupted: { cancellation.isSet }, onFailure: { index, options, error in
             printError("gpustyle: error: \(ContentBatch.naming(options, error)) (going on with the next content image)")
             progress.emit(["event": "failed", "kind": error.kind.rawValue, "exit_code": error.kind.exitCode, "message": error.message], index, options)
-        })
-        progress.finish(rendered: reports.count)
+        }, finished: { rendered, failed in progress.finish(rendered: rendered, failed: failed) })
     }
 }
 
@@ -238,6 +236,12 @@ func parseList(_ text: String, option: String, trimming: Bool = true) throws -> 
         throw GPUStyleError(.usage, "\(option) '\(text)': an empty entry between commas; give a comma-separated list such as a,b")
     }
     return entries
+}
+
+/// Comma-separated paths (spaces kept), except that a path with a comma in its name stays one path when that file
+/// or folder is there.
+func parsePaths(_ text: String, option: String) throws -> [String] {
+    FileManager.default.fileExists(atPath: text) ? [text] : try parseList(text, option: option, trimming: false)
 }
 
 /// "0.3,0.7" → [0.3, 0.7]; a non-number is a usage error naming the option.

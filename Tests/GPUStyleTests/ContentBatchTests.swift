@@ -172,12 +172,13 @@ final class ContentBatchTests: XCTestCase {
 
     func testAFailedImageIsReportedAndTheBatchGoesOn() throws {
         let batch = try ContentBatch(base: base(output: "\(folder)/out/"), contentImages: ["\(folder)/photos/a.png", "\(folder)/photos/b.jpg", "\(folder)/photos/paint.png"])
-        var failed: [String] = []
+        var failed: [String] = [], finished: [Int] = []
         XCTAssertThrowsError(try batch.renderAll({ index, job in
             if index == 0 { throw GPUStyleError(.image, "\(job.contentImage!): not an image") }
             if index == 2 { throw GPUStyleError(.numerics, "the loss is NaN") }
             return index
-        }, onFailure: { _, job, _ in failed.append(job.contentImage!) })) { error in
+        }, onFailure: { _, job, _ in failed.append(job.contentImage!) }, finished: { finished = [$0, $1] })) { error in
+            XCTAssertEqual(finished, [1, 2], "the batch's end (batch_done) comes before the summary error")
             XCTAssertEqual((error as? GPUStyleError)?.kind, .image, "the first failure's kind (its exit code)")
             XCTAssertEqual((error as? GPUStyleError)?.message,
                            "2 of 3 content images failed (\(folder)/photos/a.png: not an image; \(folder)/photos/paint.png: the loss is NaN); the other result was written")
@@ -185,12 +186,14 @@ final class ContentBatchTests: XCTestCase {
         XCTAssertEqual(failed, ["\(folder)/photos/a.png", "\(folder)/photos/paint.png"])
 
         var rendered: [Int] = []
-        XCTAssertThrowsError(try batch.renderAll { index, _ in
+        finished = []
+        XCTAssertThrowsError(try batch.renderAll({ index, _ in
             if index == 1 { throw GPUStyleError(.opencl, "clEnqueueNDRangeKernel failed") }
             rendered.append(index)
             return index
-        }) { XCTAssertEqual(($0 as? GPUStyleError)?.kind, .opencl, "a device error stops the batch") }
+        }, finished: { finished = [$0, $1] })) { XCTAssertEqual(($0 as? GPUStyleError)?.kind, .opencl, "a device error stops the batch") }
         XCTAssertEqual(rendered, [0])
+        XCTAssertEqual(finished, [], "a stopped batch did not finish")
 
         rendered = []
         XCTAssertThrowsError(try batch.renderAll { index, _ in

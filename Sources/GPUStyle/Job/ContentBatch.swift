@@ -116,10 +116,15 @@ public struct ContentBatch: Sendable {
     /// propagates as it is.
     /// - Throws: after the last job, when any failed, an error of the first failure's kind naming each failed image.
     public func renderAll<Result>(_ render: (Int, StylizeOptions) throws -> Result, isInterrupted: () -> Bool = { false },
-                                  onFailure: (Int, StylizeOptions, GPUStyleError) -> Void = { _, _, _ in }) throws -> [Result] {
+                                  onFailure: (Int, StylizeOptions, GPUStyleError) -> Void = { _, _, _ in },
+                                  finished: (_ rendered: Int, _ failed: Int) -> Void = { _, _ in }) throws -> [Result] {
         // Results a frame may start from: the skipped images' (there from an earlier call) and this call's own.
         var available = Set(resultsInOrder.indices).subtracting(positions)
-        guard jobs.count > 1 else { return try jobs.indices.map { try render($0, start(of: $0, available: available)) } }
+        guard jobs.count > 1 else {
+            let results = try jobs.indices.map { try render($0, start(of: $0, available: available)) }
+            finished(results.count, 0)
+            return results
+        }
         var reports: [Result] = [], failures: [(job: StylizeOptions, error: GPUStyleError)] = []
         func progress(_ started: Int) -> String {
             let left = jobs.count - started
@@ -138,6 +143,7 @@ public struct ContentBatch: Sendable {
                 throw GPUStyleError(.interrupted, "\(error.message); \(progress(index + 1))")
             }
         }
+        finished(reports.count, failures.count)  // every image had its turn (an error above stops the batch instead)
         guard let first = failures.first else { return reports }
         let list = failures.map { Self.naming($0.job, $0.error) }.joined(separator: "; ")
         let others = reports.isEmpty ? "no result was written" : reports.count == 1 ? "the other result was written" : "the other \(reports.count) results were written"

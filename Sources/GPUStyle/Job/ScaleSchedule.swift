@@ -43,6 +43,9 @@ extension StylizeOptions {
             guard n >= 1 && n <= 16 else { throw fail("--scales: a count of scales must be 1…16 (got \(n))") }
             sides = (0..<n).map { k in max(1, Int((Double(final) / Double(1 << (n - 1 - k))).rounded())) }
         case .sides(let list)?:
+            guard zip(list, list.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw fail("--scales must grow from scale to scale, coarse to fine (got \(list.map(String.init).joined(separator: ",")))")
+            }
             guard list.last == final else {
                 throw fail("--scales \(list.map(String.init).joined(separator: ",")): the last scale must be the output's longest side, \(final) px\(outputSize == nil ? " (--image-size)" : " (--output-size)")")
             }

@@ -9,6 +9,8 @@ public struct StylizeProgress: Sendable {
     /// The scale being rendered (0-based) of `scales`, and its size (coarse-to-fine; one scale without `--scales`).
     public let scale: Int, scales: Int
     public let width: Int, height: Int
+    /// The iteration counted across all scales (as in the report's history and the `--save-iter` names), of how many.
+    public var runIteration: Int, runIterations: Int
 }
 
 /// Runs one stylisation described by `StylizeOptions` on a prepared backend and model.
@@ -85,7 +87,8 @@ public final class StylizeJob {
                     try ImageIO.write(finish(try currentImage()), to: saved!, options: writeOptions)
                     lastSaved = saved
                 }
-                observer(StylizeProgress(status: status, savedImage: saved, scale: index, scales: schedule.count, width: width, height: height))
+                observer(StylizeProgress(status: status, savedImage: saved, scale: index, scales: schedule.count, width: width, height: height,
+                                         runIteration: k, runIterations: total))
                 if cancellation.isSet {
                     let path = options.intermediatePath(iteration: k)
                     if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path, options: writeOptions) }
