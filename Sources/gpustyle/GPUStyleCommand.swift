@@ -20,24 +20,40 @@ struct GPUStyleCommand: ParsableCommand {
             Foundation.exit(64)
         }
         var translation = NeuralStyleTranslation(arguments: [], notes: [])
+        var running = false  // from here on a command's own progress reports its errors
+        // Asked for by name, JSON progress gets its `error` event for a command line that does not parse, too.
+        let errorEvent = ProgressReporter(style: asksForJSONProgress(CommandLine.arguments) ? .json : .none, printEvery: 0)
         do {
             try checkSubcommandName(Array(CommandLine.arguments.dropFirst()))
             translation = try translatingNeuralStyleArguments(Array(CommandLine.arguments.dropFirst()), gpuIndex: openCLIndexOfGPU)
             for note in translation.notes { printError("gpustyle: note: \(note)") }
             try checkRepeatedOptions(translation.arguments, spelled: translation.inUserSpelling, origins: translation.origins)
             var command = try parseAsRoot(joiningNegativeNumbers(translation.arguments))
+            running = true
             try command.run()
         } catch let error as GPUStyleError {
+            if !running { errorEvent.emitError(error) }
             writeStandard("gpustyle: error: \(error.message)\n")
             Foundation.exit(error.kind.exitCode)
         } catch {
             // --help and --version end here too (exit code 0): ArgumentParser prints them.
             let code = exitCode(for: error)
             if code.isSuccess { exit(withError: error) }
-            printError("gpustyle: error: \(GPUStyleError.singleLine(translation.inUserSpelling(oneLineMessage(for: error, in: self))))")
+            let message = GPUStyleError.singleLine(translation.inUserSpelling(oneLineMessage(for: error, in: self)))
+            if !running { errorEvent.emitError(GPUStyleError(.usage, message)) }
+            printError("gpustyle: error: \(message)")
             Foundation.exit(code.rawValue)
         }
     }
+}
+
+/// Whether `arguments` say `--progress json` (or `--progress=json`) before any `--`.
+private func asksForJSONProgress(_ arguments: [String]) -> Bool {
+    for (i, argument) in arguments.enumerated() {
+        if argument == "--" { return false }
+        if argument == "--progress=json" || (argument == "--progress" && arguments.dropFirst(i + 1).first == "json") { return true }
+    }
+    return false
 }
 
 /// Words before the first option must name subcommands (else ArgumentParser reads `gpustyle stylze` as a stray

@@ -75,11 +75,16 @@ final class ProgressReporter {
     /// goes on, so a consumer learns how the run ended, whatever ended it.
     func endingWithErrorEvent(_ body: () throws -> Void) throws {
         do { try body() } catch {
-            let kind = (error as? GPUStyleError)?.kind
-            emitJSON(["event": "error", "kind": kind?.rawValue ?? "other", "exit_code": kind?.exitCode ?? GPUStyleCommand.exitCode(for: error).rawValue,
-                      "message": (error as? GPUStyleError)?.message ?? "\(error)"])
+            emitError(error)
             throw error
         }
+    }
+
+    /// The `error` event (JSON progress only): kind, exit code and message.
+    func emitError(_ error: Error) {
+        let kind = (error as? GPUStyleError)?.kind
+        emitJSON(["event": "error", "kind": kind?.rawValue ?? "other", "exit_code": kind?.exitCode ?? GPUStyleCommand.exitCode(for: error).rawValue,
+                  "message": (error as? GPUStyleError)?.message ?? "\(error)"])
     }
 
     func emitJSON(_ fields: [String: Any]) {

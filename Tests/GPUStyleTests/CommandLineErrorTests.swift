@@ -110,6 +110,16 @@ final class CommandLineErrorTests: XCTestCase {
         XCTAssertEqual(event?["exit_code"] as? Int, 64)
         XCTAssertTrue((event?["message"] as? String)?.contains("an empty entry between commas") == true, result.stdout)
         XCTAssertTrue(result.stderr.hasPrefix("gpustyle: error: --style-image"), result.stderr)
+        // Asked for by name, it comes for a command line that does not parse too (and only once).
+        for arguments in [["--progress", "json", "--bogus"], ["--progress=json", "--num-iterations", "abc"], ["-content_image", "--progress", "json"]] {
+            let parse = try run(arguments)
+            XCTAssertEqual(parse.status, 64, "\(arguments)")
+            let lines = parse.stdout.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(parse.stdout)")
+            let parsed = try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any]
+            XCTAssertEqual(parsed?["event"] as? String, "error", "\(arguments)")
+            XCTAssertEqual(parsed?["exit_code"] as? Int, 64, "\(arguments)")
+        }
     }
 
     /// `reconstruct` checks its sizes before resizing or starting a device (an --image-size of 100000 used to abort
