@@ -109,6 +109,18 @@ final class CPUThreadedOpsTests: XCTestCase {
         }
         XCTAssertEqual(results[0], results[1])
         XCTAssertEqual(results[0], results[2])
+        // Grams and their gradients too, over blocks of channels (few pixels) and pieces of pixels (many).
+        for (c, p) in [(37, 500), (64, 5000), (6, 40000)] {
+            let f = randomValues(c * p, seed: 11), dg = randomValues(c * c, seed: 12)
+            let grams = try [1, 2, 3, 7].map { threads -> [Float] in
+                let cpu = CPUBackend(threads: threads)
+                let features = try buffer(cpu, f), gram = try cpu.makeBuffer(count: c * c), df = try cpu.makeBuffer(count: c * p)
+                try cpu.gram(features: features, gram: gram, channels: c, pixels: p)
+                try cpu.gramBackward(gradGram: try buffer(cpu, dg), features: features, gradFeatures: df, channels: c, pixels: p)
+                return try cpu.download(gram) + cpu.download(df)
+            }
+            for other in grams.dropFirst() { XCTAssertTrue(grams[0] == other, "gram \(c)×\(p): the same bits on any thread count") }
+        }
         // And against plain Double sums.
         XCTAssertEqual(results[0][0], zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }, accuracy: 1e-9)
         XCTAssertEqual(results[0][1], a.reduce(0.0) { $0 + Double(abs($1)) }, accuracy: 1e-6)

@@ -135,7 +135,7 @@ public final class CPUBackend: Backend {
     // MARK: Gram
 
     /// F Fᵀ by SSYRK (upper triangle, then mirrored): over pieces of the pixels, whose partial Grams are added in
-    /// piece order, when there are many pixels; over blocks of channels (SGEMM above the diagonal) otherwise.
+    /// piece order, when there are many pixels; over 8 × 8 blocks of channels (SGEMM above the diagonal) otherwise.
     public func gram(features: DeviceBuffer, gram: DeviceBuffer, channels: Int, pixels: Int) throws {
         let f = try cpu(features).pointer, g = try cpu(gram).pointer
         let c = channels, alpha = 1 / Float(channels * pixels)
@@ -157,7 +157,9 @@ public final class CPUBackend: Backend {
                 }
             }
         } else {
-            let blocks = min(c, 2 * threads), size = (c + blocks - 1) / blocks
+            // Blocks fixed by the channels, not the threads: which entries SSYRK or SGEMM computes (their rounding
+            // differs) must not depend on --threads, or a seed would give another image on another core count.
+            let blocks = min(c, 8), size = (c + blocks - 1) / blocks
             let pairs = (0..<blocks).flatMap { i in (i..<blocks).map { (i, $0) } }
             parallel.forEach(pairs.count) { p in
                 let (i, j) = pairs[p]
