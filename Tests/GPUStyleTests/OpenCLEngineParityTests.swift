@@ -3,7 +3,7 @@ import XCTest
 @testable import GPUStyle
 
 final class OpenCLEngineParityTests: XCTestCase {
-    /// Issue 3's check in miniature: first-iteration losses within 1e-4 relative, final losses after 20 within 1%.
+    /// Issue 3's check in miniature (see `assertTwentyIterationsAgree`), with L-BFGS and Adam.
     func testTwentyIterationsAgreeWithCPU() throws {
         try Self.assertTwentyIterationsAgree(try OpenCLTestDevice.backend(), optimizers: OptimizerKind.allCases)
     }
@@ -18,7 +18,15 @@ final class OpenCLEngineParityTests: XCTestCase {
         }
     }
 
-    /// The check above for `gpu` with each of `optimizers`.
+    /// The parity check for `gpu` with each of `optimizers`: the first iteration's content, style and TV losses within
+    /// 1e-4 relative of the CPU's, and every total loss through iteration 8 too; after 20 iterations Adam's total within
+    /// 1%, L-BFGS's at least as low as the other backend's best over its first 15.
+    ///
+    /// L-BFGS (no line search, as neural-style) amplifies rounding about tenfold per iteration from the ninth on: on
+    /// this job the CPU's own two convolutions (Winograd and im2col, both exact to FP32) end 1.2% apart after 20
+    /// iterations and 4.6% after 18, so a 1% bound there passes or fails by chance (CI's CPU, with other BLAS kernels,
+    /// ended 2.3% from this machine's). Through iteration 8 every backend measured agrees within 9e-6; the progress
+    /// bound after 20 still fails a backend whose optimiser or gradient is off.
     static func assertTwentyIterationsAgree(_ gpu: OpenCLBackend, optimizers: [OptimizerKind], layout: LayoutChoice = .auto,
                                             label: String = "", file: StaticString = #filePath, line: UInt = #line) throws {
         func image(_ width: Int, _ height: Int, seed: UInt64) -> RGBImage {
@@ -44,7 +52,20 @@ final class OpenCLEngineParityTests: XCTestCase {
                            (cl[0].losses.tv, cpu[0].losses.tv)] {
                 assertRelative(a, b, 1e-4, "\(label)\(optimizer) first-iteration loss", file: file, line: line)
             }
-            assertRelative(cl.last!.losses.total, cpu.last!.losses.total, 1e-2, "\(label)\(optimizer) loss after 20 iterations", file: file, line: line)
+            for i in 1..<8 {
+                assertRelative(cl[i].losses.total, cpu[i].losses.total, 1e-4, "\(label)\(optimizer) loss at iteration \(i + 1)",
+                               file: file, line: line)
+            }
+            if optimizer == .lbfgs {
+                let best = { (history: [IterationStatus]) in history.prefix(15).map(\.losses.total).min()! }
+                XCTAssertLessThanOrEqual(cl.last!.losses.total, best(cpu), "\(label)L-BFGS after 20 iterations vs the CPU's best over 15",
+                                         file: file, line: line)
+                XCTAssertLessThanOrEqual(cpu.last!.losses.total, best(cl), "\(label)the CPU after 20 iterations vs L-BFGS's best over 15",
+                                         file: file, line: line)
+            } else {
+                assertRelative(cl.last!.losses.total, cpu.last!.losses.total, 1e-2, "\(label)\(optimizer) loss after 20 iterations",
+                               file: file, line: line)
+            }
             XCTAssertLessThan(cl.last!.losses.total, cl[0].losses.total, "\(label)\(optimizer) optimises on OpenCL", file: file, line: line)
         }
     }

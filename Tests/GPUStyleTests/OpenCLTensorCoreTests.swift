@@ -52,8 +52,7 @@ final class OpenCLTensorCoreTests: XCTestCase {
         }
     }
 
-    /// A whole stylisation with 3×TF32 passes the FP32 parity check against the CPU (first losses within 1e-4, after 20
-    /// L-BFGS iterations within 1%).
+    /// A whole stylisation with 3×TF32 passes the FP32 parity check against the CPU (`assertTwentyIterationsAgree`).
     func testTF32x3StylisationAgreesWithCPU() throws {
         try OpenCLEngineParityTests.assertTwentyIterationsAgree(try emulated(.tf32x3), optimizers: [.lbfgs], label: "tf32x3 ")
     }
