@@ -30,7 +30,7 @@ struct StylizeCommand: ParsableCommand {
     var outputImage = "out.png"
     @Flag(help: "Leave out the content images whose --output-image is already there (to go on with an interrupted batch).")
     var skipExisting = false
-    @Option(help: "JPEG quality 1…100 for .jpg outputs.") var jpegQuality = 95
+    @Option(help: "JPEG quality 1…100 for .jpg outputs (default: 95).") var jpegQuality: Int?
     @Option(help: "Longest side of the output, in pixels (default 512, or the last of --scales).") var imageSize: Int?
     @Option(help: "Output size WxH for texture synthesis (with --content-weight 0 and no content image).")
     var outputSize: String?
@@ -98,7 +98,10 @@ struct StylizeCommand: ParsableCommand {
             try batch.checkSharedImages(styles: options.resolvedSettings(for: model).weights.style > 0)
             // Said once the options passed their checks (a bad option is the one line on stderr).
             let unusedImageSize = outputSize != nil && imageSize != nil && contentImages.isEmpty
-            let notes = unusedImageSize ? ["--image-size is not used: without a content image, --output-size gives the result's size"] : []
+            var notes = unusedImageSize ? ["--image-size is not used: without a content image, --output-size gives the result's size"] : []
+            if jpegQuality != nil && ImageFormat(pathExtensionOf: outputImage) != .jpeg {
+                notes.append("--jpeg-quality is not used: --output-image \(outputImage) is a PNG, written losslessly; name it .jpg for a JPEG")
+            }
             if planOnly {
                 try planAll(batch, on: backend, model: model, progress: progress, notes: notes)
             } else {
@@ -115,7 +118,7 @@ struct StylizeCommand: ParsableCommand {
         options.styleMasks = try styleMasks.map { try parsePaths($0, option: "--style-masks") } ?? []
         options.styleImageMasks = try styleImageMasks.map { try parsePaths($0, option: "--style-image-masks") } ?? []
         options.outputImage = outputImage
-        options.jpegQuality = jpegQuality
+        options.jpegQuality = jpegQuality ?? 95
         options.scales = try scales.map { try ScaleSpec(parsing: $0) }
         if case .sides(let sides)? = options.scales, imageSize == nil { options.imageSize = sides.last! } else { options.imageSize = imageSize ?? 512 }
         options.scaleIterations = try scaleIterations.map { try parseList($0, option: "--scale-iterations").map {

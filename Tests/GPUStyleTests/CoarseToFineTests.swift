@@ -155,6 +155,44 @@ final class CoarseToFineTests: XCTestCase {
         XCTAssertEqual(followed.map(\.1), planned.map(\.plan))
     }
 
+    /// An --init-image of another shape than the result is stretched to it: one note says so; one of the same shape
+    /// (to 2%) gets none.
+    func testInitImageOfAnotherShapeGetsANote() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = try smoothPair(in: dir, content: (60, 40), styleSide: 64)
+        (options.imageSize, options.initialization) = (64, .image)
+        (options.contentLayers, options.styleLayers) = (["relu2_1"], ["relu1_1"])
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv2_1")
+        func notes(initImage size: (Int, Int)) throws -> [String] {
+            options.initImage = dir.appendingPathComponent("init.png").path
+            try ImageIO.write(smooth(size.0, size.1, frequency: 2), to: options.initImage!)
+            let job = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model)
+            var notes: [String] = []
+            job.onNote = { notes.append($0) }
+            _ = try job.plans()
+            return notes
+        }
+        let square = try notes(initImage: (40, 40))
+        XCTAssertEqual(square.count, 1, "\(square)")
+        XCTAssertTrue(square.first?.contains("init.png (40×40, aspect 1.00) is stretched to the result's shape (64×43, aspect 1.49)") == true,
+                      square.first ?? "no note")
+        XCTAssertEqual(try notes(initImage: (90, 61)), [], "3:2 within 2% of 64×43's shape")
+    }
+
+    /// A budget too small names the size asked for, and the canvas with its margins that the plan is for.
+    func testMemoryErrorNamesTheAskedSizeAndItsCanvas() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = try smoothPair(in: dir, content: (60, 40), styleSide: 64)
+        (options.imageSize, options.maxMemoryBytes) = (64, 1 << 20)
+        (options.contentLayers, options.styleLayers) = (["relu2_1"], ["relu1_1"])
+        let job = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: Model.random(.vgg16, seed: 5, upTo: "conv2_1"))
+        XCTAssertThrowsError(try job.plans()) { error in
+            XCTAssertTrue("\(error)".contains("64×43 (rendered as 96×76 with its margins) needs about"), "\(error)")
+        }
+    }
+
     func testNoEnlargementNoteAtOrBelowTwiceTheStyleImagesSize() {
         let (wide, tall) = (smooth(32, 20, frequency: 1), smooth(20, 32, frequency: 1))
         func notes(styleSide: Int) -> [String] {

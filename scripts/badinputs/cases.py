@@ -4,7 +4,8 @@ A case is a dict: name, group (image | weights | options), expect (bad | valid |
 arguments besides the common ones), names (strings the error line must contain: the file or option),
 words (the error line must contain at least one: the problem), output (the path that must not appear, or
 must, for valid cases), plus optional keep (files that must be unchanged afterwards), absent (files that
-must not appear), shape ("portrait"/"landscape" for the output) and note.
+must not appear), shape ("portrait"/"landscape" for the output), says (strings some stderr line of a valid
+run must contain: a note) and note.
 """
 import os
 import shutil
@@ -320,6 +321,10 @@ def option_cases(c):
       ["--match-style-colors"], ["add --content-image"], base=["--style-image", c.style])
     o("match-and-original-colors", ["--match-style-colors", "--original-colors"], ["--match-style-colors", "--original-colors"], ["choose one"])
     o("valid-match-style-colors", ["--match-style-colors"], [], [], expect="valid")
+    o("valid-jpeg-quality-for-png", ["--jpeg-quality", "80"], [], [], expect="valid", says=["--jpeg-quality is not used"])
+    square = c.write("images/square-init.png", im.png(40, 40))
+    o("valid-init-image-other-shape", ["--init-image", square], [], [], expect="valid",
+      says=["square-init.png (40×40, aspect 1.00) is stretched"])
     o("valid-two-styles", ["--style-image", c.content, "--style-blend-weights", "3,1"], [], [], expect="valid")
     o("valid-texture", ["--content-weight", "0", "--output-size", "40x24"], [], [], expect="valid",
       base=["--style-image", c.style], shape="landscape")

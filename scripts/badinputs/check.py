@@ -79,6 +79,9 @@ def check_valid(case, rc, lines):
     missing = [p for p in [case["output"]] + case.get("also", []) if not os.path.exists(p)]
     if missing:
         return ["no output " + ", ".join(os.path.basename(p) for p in missing)]
+    unsaid = [words for words in case.get("says", []) if not any(words in line for line in lines)]
+    if unsaid:
+        return ["stderr does not say " + "; ".join(repr(words) for words in unsaid)]
     if not case["output"].endswith(".png"):
         return []
     width, height, rows = im.read_png_rgb(open(case["output"], "rb").read())

@@ -69,6 +69,8 @@ public struct MemoryPlanner {
     var styleMasks = 0
     /// Masks over the style images (none, or one per style image).
     var styleImageMasks = 0
+    /// How errors name the size (default `width×height`; a job names the size asked for and its canvas).
+    var sizeLabel: String?
 
     /// Bytes kept free for what the simulation does not see (reduction scratch, driver overhead): 2% of the budget
     /// plus 128 MiB, or a sixteenth of a small budget; the convolutions' workspace (`MemoryLimits.workspaceBytes`)
@@ -85,6 +87,7 @@ public struct MemoryPlanner {
 
     func plan() throws -> MemoryPlan {
         let backend = network.backend
+        let size = sizeLabel ?? "\(width)×\(height)"
         let budget = settings.maxMemoryBytes ?? MemoryPlanner.defaultBudget(for: backend)
         let workspace = backend.memoryLimits.workspaceBytes
         let room = budget - backend.memory.currentBytes - workspace - MemoryPlanner.reserve(budget: budget)
@@ -106,7 +109,7 @@ public struct MemoryPlanner {
         if peaks.isEmpty, let first = candidates.first {
             // No layout could be simulated: report why.
             do { _ = try simulatedPeak(layout: first, history: 1) } catch let tooLarge as PlanningBackend.TooLarge {
-                throw GPUStyleError(.usage, "\(width)×\(height) needs a single buffer of \(formatGiB(tooLarge.bytes)), more than \(backend.deviceName)'s largest allocation (\(formatGiB(backend.memoryLimits.maxBufferBytes))); use a smaller image size")
+                throw GPUStyleError(.usage, "\(size) needs a single buffer of \(formatGiB(tooLarge.bytes)), more than \(backend.deviceName)'s largest allocation (\(formatGiB(backend.memoryLimits.maxBufferBytes))); use a smaller image size")
             }
         }
         guard let lowest = fitting.map(\.1).min(), let asked else {
@@ -114,9 +117,9 @@ public struct MemoryPlanner {
             let need = (peaks.map(\.1).min() ?? 0) + backend.memory.currentBytes + workspace + reserve
             let kept = " (\(formatGiB(need - reserve)) planned, \(formatGiB(reserve)) kept free for scratch and the driver)"
             if let style = styleSizes.max(by: { $0.width * $0.height < $1.width * $1.height }), style.width * style.height > 2 * width * height {
-                throw GPUStyleError(.usage, "a style image at \(style.width)×\(style.height) (its size at this --style-scale) makes this \(width)×\(height) run need about \(formatGiB(need)) of device memory\(kept), over the budget of \(formatGiB(budget)); use a smaller --style-scale")
+                throw GPUStyleError(.usage, "a style image at \(style.width)×\(style.height) (its size at this --style-scale) makes this \(size) run need about \(formatGiB(need)) of device memory\(kept), over the budget of \(formatGiB(budget)); use a smaller --style-scale")
             }
-            throw GPUStyleError(.usage, "\(width)×\(height) needs about \(formatGiB(need)) of device memory\(kept) even with the leanest memory plan, but the budget is \(formatGiB(budget))\(settings.maxMemoryBytes == nil ? (backend.kind == "cpu" ? " (90% of the available RAM)" : " (90% of the memory of \(backend.deviceName))") : " (--max-memory)"); use a smaller \(settings.sizeOption)\(asked == nil || !settings.offersAdam ? "" : " or --optimizer adam")\(settings.maxMemoryBytes == nil ? "" : " or raise --max-memory")")
+            throw GPUStyleError(.usage, "\(size) needs about \(formatGiB(need)) of device memory\(kept) even with the leanest memory plan, but the budget is \(formatGiB(budget))\(settings.maxMemoryBytes == nil ? (backend.kind == "cpu" ? " (90% of the available RAM)" : " (90% of the memory of \(backend.deviceName))") : " (--max-memory)"); use a smaller \(settings.sizeOption)\(asked == nil || !settings.offersAdam ? "" : " or --optimizer adam")\(settings.maxMemoryBytes == nil ? "" : " or raise --max-memory")")
         }
         // Among layouts within 5% of the leanest, the first (fewest bands, least recomputation).
         let layout = fitting.first { Double($0.1) <= Double(lowest) * 1.05 }!.0

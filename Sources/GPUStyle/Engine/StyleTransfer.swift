@@ -156,11 +156,12 @@ public final class StyleTransfer {
     }
 
     /// The memory plan for a rendering of `width × height` (layout and L-BFGS history within the budget).
-    /// `styleMasks`, `styleImageMasks`: how many masks there are over the output and over the style images.
+    /// `styleMasks`, `styleImageMasks`: how many masks there are over the output and over the style images;
+    /// `sizeLabel`: how an error names the size (default `width×height`).
     public func memoryPlan(width: Int, height: Int, hasContent: Bool, styleSizes: [(width: Int, height: Int)], styleMasks: Int = 0,
-                           styleImageMasks: Int = 0) throws -> MemoryPlan {
+                           styleImageMasks: Int = 0, sizeLabel: String? = nil) throws -> MemoryPlan {
         try MemoryPlanner(network: network, settings: settings, width: width, height: height, hasContent: hasContent,
-                          styleSizes: styleSizes, styleMasks: styleMasks, styleImageMasks: styleImageMasks).plan()
+                          styleSizes: styleSizes, styleMasks: styleMasks, styleImageMasks: styleImageMasks, sizeLabel: sizeLabel).plan()
     }
 
     private func isFinite(_ losses: LossBreakdown, of objective: StyleObjective) -> Bool {

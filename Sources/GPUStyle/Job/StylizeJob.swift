@@ -165,6 +165,13 @@ public final class StylizeJob {
         let notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styles, styleSide: styleSide(at: finest),
                                                resultSide: finest.longestSide, styleScale: options.styleScale)
         for note in notes { onNote(note) }
+        if let path = options.initImage, let initImage,
+           let shape = content.map({ ($0.width, $0.height) }) ?? options.outputSize.map({ ($0.width, $0.height) }) {
+            let result = RGBImage.sizeWithLongestSide(finest.longestSide, width: shape.0, height: shape.1)
+            if let note = Self.initImageStretchNote(path: path, image: initImage, resultWidth: result.width, resultHeight: result.height) {
+                onNote(note)
+            }
+        }
         for (path, image) in zip(options.styleImages, styles) {
             let size = RGBImage.sizeWithLongestSide(styleSide(at: finest), width: image.width, height: image.height)
             guard size.width * size.height <= options.maxPixels else {
@@ -221,9 +228,10 @@ public final class StylizeJob {
         // Rendered on a canvas with mirrored margins, sides whole pooling cells, then cropped: see `renderCanvas`.
         let canvas = renderCanvas(width: width, height: height, layers: layers)
         let transfer = StyleTransfer(network: prepared, settings: settings)
+        let onCanvas = canvas.width == width && canvas.height == height ? "" : " (rendered as \(canvas.width)×\(canvas.height) with its margins)"
         let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
                                            styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: inputs.masks.count,
-                                           styleImageMasks: inputs.styleImageMasks.count)
+                                           styleImageMasks: inputs.styleImageMasks.count, sizeLabel: "\(width)×\(height)\(onCanvas)")
         return ScaleSetup(width: width, height: height, sizedContent: sizedContent, styles: styles, canvas: canvas,
                           weights: stepWeights, transfer: transfer, plan: plan)
     }
@@ -249,6 +257,15 @@ public final class StylizeJob {
             return String(format: "style image %@ (%d×%d) is enlarged %.1f× to %d px for the %d-px result (--style-scale %g): it holds no detail finer than its own pixels, so its strokes come out soft; a larger scan of the painting keeps them sharp, or --style-scale %.2g keeps it at its own size (smaller strokes)",
                           path, image.width, image.height, factor, side, resultSide, Double(styleScale), keep)
         }
+    }
+
+    /// `--init-image` is resized to the result's size whatever its shape: a note when that stretches it (aspect ratios
+    /// more than 2% apart), nil otherwise.
+    static func initImageStretchNote(path: String, image: RGBImage, resultWidth: Int, resultHeight: Int) -> String? {
+        let own = Double(image.width) / Double(image.height), result = Double(resultWidth) / Double(resultHeight)
+        guard abs(own / result - 1) > 0.02 else { return nil }
+        return String(format: "--init-image %@ (%d×%d, aspect %.2f) is stretched to the result's shape (%d×%d, aspect %.2f); crop it to that shape to start from an undistorted image",
+                      path, image.width, image.height, own, resultWidth, resultHeight, result)
     }
 
     /// Style images enlarged more than this get a note.
