@@ -34,6 +34,9 @@ struct BackendOptions: ParsableArguments {
             if precision != .fp32 { throw GPUStyleError(.usage, "--precision \(precision.rawValue) runs OpenCL's Winograd products on tensor cores; it cannot be used with --backend cpu") }
             return CPUBackend(threads: threads, convolution: cpuConvolution)
         case .opencl:
+            if threads != nil {
+                throw GPUStyleError(.usage, "--threads sets the CPU backend's threads; it cannot be used with --backend opencl (an OpenCL CPU device such as PoCL sets its own)")
+            }
             let devices = try OpenCLDevices.list()
             guard !devices.isEmpty else {
                 throw GPUStyleError(.opencl, "--backend opencl: no OpenCL platform is installed (install an ICD such as pocl-opencl-icd or the GPU driver's), or use --backend cpu")

@@ -14,10 +14,21 @@ struct BatchProgress {
         inBatch ? "[\(index + 1)/\(batch.jobs.count)] \(job.contentImage ?? ""): " : ""
     }
 
+    /// The content image and its place in a batch, for its JSON events (none outside a batch).
+    func context(_ index: Int, _ job: StylizeOptions) -> [String: Any] {
+        inBatch ? ["content_image": absolutePath(job.contentImage ?? ""), "index": index, "count": batch.jobs.count] : [:]
+    }
+
     /// Emits a JSON event, with the content image and its place in a batch.
     func emit(_ fields: [String: Any], _ index: Int, _ job: StylizeOptions) {
-        guard inBatch else { return reporter.emitJSON(fields) }
-        reporter.emitJSON(fields.merging(["content_image": absolutePath(job.contentImage ?? ""), "index": index, "count": batch.jobs.count]) { a, _ in a })
+        reporter.emitJSON(fields.merging(context(index, job)) { a, _ in a })
+    }
+
+    /// Runs `body` with every JSON event it emits (iterations, memory plans, notes) carrying job `index`'s context.
+    func within<T>(_ index: Int, _ job: StylizeOptions, _ body: () throws -> T) rethrows -> T {
+        reporter.context = context(index, job)
+        defer { reporter.context = [:] }
+        return try body()
     }
 
     /// Advice that is not an error: a line on stderr and a `note` event.

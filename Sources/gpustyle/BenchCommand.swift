@@ -25,8 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "OpenCL: also time each kernel on the device (profiling events) over --iterations more iterations.")
     var profileKernels = false
     @OptionGroup var memoryOptions: MemoryOptions
-    @Option(help: "CPU backend convolutions: winograd (default) or im2col (the plain reference).")
-    var cpuConvolution: CPUConvolutionAlgorithm = .winograd
+    @Option(name: .customLong("cpu-convolution"), help: "CPU backend convolutions: winograd (default) or im2col (the plain reference).")
+    var cpuConvolutionChoice: CPUConvolutionAlgorithm?
+    private var cpuConvolution: CPUConvolutionAlgorithm { cpuConvolutionChoice ?? .winograd }
     @OptionGroup var backendOptions: BackendOptions
     @Option(help: "Write the results as JSON here.") var report: String?
 
@@ -50,6 +51,12 @@ struct BenchCommand: ParsableCommand {
             throw GPUStyleError(.usage, "--compare runs both the CPU and the OpenCL backend; drop --backend cpu")
         }
         try LBFGS.checkHistory(lbfgsHistory)
+        if cpuConvolutionChoice != nil && backendOptions.backend == .opencl && !compare {
+            throw GPUStyleError(.usage, "--cpu-convolution chooses how the CPU backend convolves; it cannot be used with --backend opencl (without --compare)")
+        }
+        if planOnly && report != nil {
+            throw GPUStyleError(.usage, "--report records timings, and --plan-only times nothing; drop one of them")
+        }
         if let report { try StylizeOptions.checkWritable(report, option: "--report") }
         let model = try model.map { try ModelLoader.load($0, architecture: nil, preprocessing: nil) }
             ?? Model.random(architecture, seed: 1)
@@ -72,7 +79,7 @@ struct BenchCommand: ParsableCommand {
         var results: [BenchmarkResult] = []
         if compare {
             var opencl = backendOptions
-            opencl.backend = .opencl
+            (opencl.backend, opencl.threads) = (.opencl, nil)  // --threads is the CPU backend's
             let cpuBackend = CPUBackend(threads: backendOptions.threads, convolution: cpuConvolution)
             for backend in [cpuBackend as Backend, try opencl.makeBackend()] {
                 results.append(try runBenchmark(backend: backend, model: model, width: width, height: height, iterations: iterations,

@@ -12,6 +12,8 @@ enum ProgressStyle: String, CaseIterable, ExpressibleByArgument {
 final class ProgressReporter {
     let style: ProgressStyle
     let printEvery: Int
+    /// Fields every JSON event carries while set (in a batch: the image being rendered); an event's own win.
+    var context: [String: Any] = [:]
     private var lastDraw = Date.distantPast
 
     init(style: ProgressStyle, printEvery: Int) {
@@ -23,13 +25,17 @@ final class ProgressReporter {
     /// `run_iteration` counted across scales, as the report and the saved images number them).
     func report(_ progress: StylizeProgress) {
         report(progress.status, saved: progress.savedImage,
-               scale: progress.scales > 1 ? (progress.scale, progress.scales, progress.width, progress.height, progress.runIteration, progress.runIterations) : nil)
+               scale: progress.scales > 1 ? (progress.scale, progress.scales, progress.width, progress.height, progress.runIteration, progress.runIterations) : nil,
+               laterWork: progress.laterScalesWork)
     }
 
+    /// `laterWork`: what later scales add to the bar's ETA, in iterations of this one (`StylizeProgress.laterScalesWork`).
     func report(_ status: IterationStatus, saved: String?, phase: String = "stylize",
-                scale: (index: Int, count: Int, width: Int, height: Int, runIteration: Int, runIterations: Int)? = nil) {
+                scale: (index: Int, count: Int, width: Int, height: Int, runIteration: Int, runIterations: Int)? = nil,
+                laterWork: Double = 0) {
         switch style {
-        case .bar: drawBar(status, saved: saved, scale: scale.map { "\($0.index + 1)/\($0.count) \($0.width)×\($0.height) " } ?? "")
+        case .bar: drawBar(status, saved: saved, scale: scale.map { "\($0.index + 1)/\($0.count) \($0.width)×\($0.height) " } ?? "",
+                           laterWork: laterWork)
         case .json:
             let due = status.iteration == 1 || status.iteration == status.iterations
                 || (printEvery > 0 && status.iteration % printEvery == 0) || saved != nil
@@ -89,7 +95,8 @@ final class ProgressReporter {
 
     func emitJSON(_ fields: [String: Any]) {
         guard style == .json,
-              let data = try? JSONSerialization.data(withJSONObject: fields.mapValues(jsonSafe), options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+              let data = try? JSONSerialization.data(withJSONObject: fields.merging(context) { own, _ in own }.mapValues(jsonSafe),
+                                                      options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         try? FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8))
     }
 
@@ -98,11 +105,11 @@ final class ProgressReporter {
         return value
     }
 
-    private func drawBar(_ status: IterationStatus, saved: String?, scale: String) {
+    private func drawBar(_ status: IterationStatus, saved: String?, scale: String, laterWork: Double) {
         let now = Date()
         guard status.iteration == status.iterations || saved != nil || now.timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = now
-        writeStandard(Self.barFrame(status, scale: scale, columns: terminalColumns()))
+        writeStandard(Self.barFrame(status, scale: scale, columns: terminalColumns(), laterWork: laterWork))
         if let saved { writeStandard("\n  saved \(saved)\n") }
     }
 
@@ -110,19 +117,20 @@ final class ProgressReporter {
     static let eraseToEndOfLine = "\u{1B}[K"
 
     /// One redraw of the bar: back to the line's start, the bar, and the rest of the line cleared.
-    static func barFrame(_ status: IterationStatus, scale: String, columns: Int) -> String {
-        "\r" + barLine(status, scale: scale, columns: columns) + eraseToEndOfLine
+    static func barFrame(_ status: IterationStatus, scale: String, columns: Int, laterWork: Double = 0) -> String {
+        "\r" + barLine(status, scale: scale, columns: columns, laterWork: laterWork) + eraseToEndOfLine
     }
 
     /// The bar's text for one status, cut to `columns` − 1 characters (the loss breakdown goes first): a line that wrapped would leave its first rows on
-    /// screen at every redraw (a carriage return only goes back to the start of the last row).
-    static func barLine(_ status: IterationStatus, scale: String, columns: Int) -> String {
+    /// screen at every redraw (a carriage return only goes back to the start of the last row). The bar fills over this
+    /// scale; the ETA is the whole run's, with `laterWork` iterations at this scale's rate for the later scales.
+    static func barLine(_ status: IterationStatus, scale: String, columns: Int, laterWork: Double = 0) -> String {
         let width = 30
         let fraction = Double(status.iteration) / Double(max(status.iterations, 1))
         let filled = min(width, max(0, Int(fraction * Double(width))))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let rate = status.iteration > 1 ? Double(status.iteration - 1) / max(status.elapsed, 1e-9) : 0
-        let eta = rate > 0 ? Double(status.iterations - status.iteration) / rate : 0
+        let eta = rate > 0 ? (Double(status.iterations - status.iteration) + laterWork) / rate : 0
         // The loss breakdown last, so that a narrow terminal cuts it before the rate and ETA.
         let line = String(format: "%@%@ %d/%d  loss %.4g  %.2f it/s  ETA %@  (content %.3g style %.3g tv %.3g)",
                           scale, bar, status.iteration, status.iterations, status.losses.total, rate, formatDuration(eta),

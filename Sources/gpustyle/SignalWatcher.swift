@@ -2,19 +2,28 @@
 import Dispatch
 import Foundation
 
-/// Watches SIGINT, SIGTERM and SIGHUP (a closed terminal or SSH session) while alive. The first signal calls `onSignal`; a second restores the default action.
+/// Watches SIGINT, SIGTERM and SIGHUP (a closed terminal or SSH session) while alive. The first signal calls
+/// `onSignal`; a second one, of any of them, exits at once with 128 + its number (as the default action would).
 final class SignalWatcher {
     private var sources: [DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "gpustyle.signals")
 
+    /// Whether a signal came already; touched only on `queue`.
+    private final class Seen: @unchecked Sendable { var any = false }
+
     init(onSignal: @escaping @Sendable () -> Void) {
+        let seen = Seen()
         for number in Self.watched {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            var seen = false
             source.setEventHandler {
-                if seen { signal(number, SIG_DFL); raise(number) }
-                seen = true
+                if seen.any {
+                    // raise() after SIG_DFL would stay pending (the signal is blocked where dispatch watches it).
+                    let note = "gpustyle: second signal (\(String(cString: strsignal(number)))): exiting now\n"
+                    _ = note.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+                    _exit(128 + number)
+                }
+                seen.any = true
                 onSignal()
             }
             source.resume()

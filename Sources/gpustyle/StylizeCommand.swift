@@ -47,7 +47,7 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Starting image (implies --init image).") var initImage: String?
     @Option(help: "lbfgs or adam.") var optimizer: OptimizerKind = .lbfgs
     @Option(help: "Step size: for L-BFGS a factor on each step (default 1); for Adam in levels of an 8-bit image (0…255), whatever the model's preprocessing (default 10, as neural-style).") var learningRate: Float?
-    @Option(help: "L-BFGS history length (memory: 2 × this × 3 × width × height floats; shortened, and said, where --max-memory cannot hold it).") var lbfgsHistory = 100
+    @Option(help: "L-BFGS history length (default 100; memory: 2 × this × 3 × width × height floats; shortened, and said, where --max-memory cannot hold it).") var lbfgsHistory: Int?
     @Flag(help: "Divide each loss's gradient by its L1 norm before weighting.") var normalizeGradients = false
     @Option(help: "max or avg pooling.") var pooling: PoolingMode = .max
     @Option(help: "Scale of the style images relative to --image-size (below 1: smaller strokes, above 1: larger).") var styleScale: Float = 1
@@ -76,9 +76,9 @@ struct StylizeCommand: ParsableCommand {
     var planOnly = false
 
     func run() throws {
-        guard printIter >= 0 else { throw GPUStyleError(.usage, "--print-iter must be ≥ 0 (0: no periodic progress lines; got \(printIter))") }
-        let reporter = ProgressReporter(style: progress, printEvery: printIter)
+        let reporter = ProgressReporter(style: progress, printEvery: max(printIter, 0))
         try reporter.endingWithErrorEvent {
+            guard printIter >= 0 else { throw GPUStyleError(.usage, "--print-iter must be ≥ 0 (0: no periodic progress lines; got \(printIter))") }
             // The command line first: a typo is reported before the device starts.
             let contentImages = try contentImage.flatMap { value -> [String] in
                 if value.isEmpty { throw GPUStyleError(.usage, "--content-image is empty; give an image file or a folder of them") }
@@ -99,6 +99,7 @@ struct StylizeCommand: ParsableCommand {
             // Said once the options passed their checks (a bad option is the one line on stderr).
             let unusedImageSize = outputSize != nil && imageSize != nil && contentImages.isEmpty
             var notes = unusedImageSize ? ["--image-size is not used: without a content image, --output-size gives the result's size"] : []
+            if lbfgsHistory != nil && optimizer == .adam { notes.append("--lbfgs-history is not used: --optimizer adam keeps no history") }
             if jpegQuality != nil && ImageFormat(pathExtensionOf: outputImage) != .jpeg {
                 notes.append("--jpeg-quality is not used: --output-image \(outputImage) is a PNG, written losslessly; name it .jpg for a JPEG")
             }
@@ -140,7 +141,7 @@ struct StylizeCommand: ParsableCommand {
         options.initImage = initImage
         options.optimizer = optimizer
         options.learningRate = learningRate
-        options.lbfgsHistory = lbfgsHistory
+        options.lbfgsHistory = lbfgsHistory ?? 100
         options.normalizeGradients = normalizeGradients
         options.pooling = pooling
         options.styleScale = styleScale
@@ -159,9 +160,10 @@ struct StylizeCommand: ParsableCommand {
     /// `--plan-only`: each job's plans, nothing rendered.
     private func planAll(_ batch: ContentBatch, on backend: Backend, model: Model, progress: BatchProgress, notes: [String]) throws {
         let networks = PreparedNetworkCache()
+        var given = Set<String>()  // a note that holds for every image of a batch (a shared style image's) once
         for (index, options) in batch.jobs.enumerated() {
             let job = try StylizeJob(options: options, backend: backend, model: model, networks: networks)
-            job.onNote = { note in printError("gpustyle: note: " + note) }
+            job.onNote = { note in if given.insert(note).inserted { printError("gpustyle: note: " + note) } }
             notes.forEach(job.onNote)
             let count = try printPlans(of: job, prefix: progress.prefix(index, options), reporter: progress.reporter)
             progress.emit(["event": "done", "plan_only": true, "scales": count], index, options)
@@ -176,17 +178,16 @@ struct StylizeCommand: ParsableCommand {
         let cancellation = CancellationFlag()
         let signals = SignalWatcher(onSignal: { cancellation.cancel() })
         defer { withExtendedLifetime(signals) {} }
-        var notesGiven = false
+        var given = Set<String>()  // each note once: a shared style image's holds for every image of a batch, and a fallback reruns
         func render(_ options: StylizeOptions, index: Int, on backend: Backend) throws -> RunReport {
             let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation, networks: networks)
             progress.emit(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed], index, options)
             if progress.inBatch && reporter.style == .bar { printError("\(progress.prefix(index, options))→ \(options.outputImage)") }
             job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }
-            job.onNote = progress.note
-            if !notesGiven { notes.forEach(job.onNote) }
-            notesGiven = true  // not again on a fallback's rerun
+            job.onNote = { note in if given.insert(note).inserted { progress.note(note) } }
+            notes.forEach(job.onNote)
             defer { reporter.finish() }
-            return try job.run { reporter.report($0) }
+            return try progress.within(index, options) { try job.run { reporter.report($0) } }
         }
         var current = backend
         _ = try batch.renderAll({ index, options in

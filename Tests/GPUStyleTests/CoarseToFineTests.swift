@@ -50,10 +50,15 @@ final class CoarseToFineTests: XCTestCase {
         options.scaleIterations = [40, 3]
         options.saveScales = true
         var seen: [(scale: Int, width: Int, iteration: Int, total: Double)] = []
+        var laterWork: [Double] = []
         let job = try StylizeJob(options: options, backend: CPUBackend(convolution: .im2col), model: model)
         var notes: [String] = []
         job.onNote = { notes.append($0) }
-        let report = try job.run { seen.append(($0.scale, $0.width, $0.status.iteration, $0.status.losses.total)) }
+        let report = try job.run {
+            seen.append(($0.scale, $0.width, $0.status.iteration, $0.status.losses.total))
+            laterWork.append($0.laterScalesWork)
+        }
+        XCTAssertEqual(laterWork, Array(repeating: 12, count: 40) + [0, 0, 0], "3 iterations at 64 px are 12 of 32 px (4× the pixels)")
         // The 30-px style image is enlarged to 32 px (1.07×), then to 64 px (2.13×, past the note's 2×).
         XCTAssertEqual(report.scales.count, 2)
         for (scale, expected) in zip(report.scales, [32.0 / 30, 64.0 / 30]) { XCTAssertEqual(scale.styleEnlargement ?? 0, expected, accuracy: 1e-9) }

@@ -82,6 +82,8 @@ final class CommandLineErrorTests: XCTestCase {
     func testAnOptionGivenTwiceIsRefused() throws {
         try assertOneLineUsageError(["--image-size", "256", "--content-image", "a.png", "--image-size=512"], "'--image-size' is given twice (256, then 512); give it once")
         try assertOneLineUsageError(["-image_size", "256", "-image_size", "512"], "'-image_size' is given twice (256, then 512); give it once")
+        try assertOneLineUsageError(["-image_size", "256", "--image-size", "512"], "'-image_size 256' and '--image-size 512' both set --image-size; give one of them")
+        try assertOneLineUsageError(["-original_colors", "1", "--original-colors"], "'--original-colors' is given twice; give it once")
         try assertOneLineUsageError(["--original-colors", "--original-colors"], "'--original-colors' is given twice; give it once")
         try assertOneLineUsageError(["bench", "--size", "64", "--size", "128"], "'--size' is given twice (64, then 128); give it once")
         try assertOneLineUsageError(["reconstruct", "--style-image", "a.png", "--style-image", "b.png"], "'--style-image' is given twice (a.png, then b.png); give it once")
@@ -111,7 +113,8 @@ final class CommandLineErrorTests: XCTestCase {
         XCTAssertTrue((event?["message"] as? String)?.contains("an empty entry between commas") == true, result.stdout)
         XCTAssertTrue(result.stderr.hasPrefix("gpustyle: error: --style-image"), result.stderr)
         // Asked for by name, it comes for a command line that does not parse too (and only once).
-        for arguments in [["--progress", "json", "--bogus"], ["--progress=json", "--num-iterations", "abc"], ["-content_image", "--progress", "json"]] {
+        for arguments in [["--progress", "json", "--bogus"], ["--progress=json", "--num-iterations", "abc"], ["-content_image", "--progress", "json"],
+                          ["--progress", "json", "--print-iter", "-1"]] {
             let parse = try run(arguments)
             XCTAssertEqual(parse.status, 64, "\(arguments)")
             let lines = parse.stdout.split(separator: "\n")

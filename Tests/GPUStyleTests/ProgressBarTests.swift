@@ -21,6 +21,14 @@ final class ProgressBarTests: XCTestCase {
                       "an 80-column terminal still shows the ETA")
     }
 
+    /// With --scales the ETA is the whole run's: the later scales' work (in this scale's iterations) at this rate.
+    func testETACountsTheLaterScales() {
+        let now = status(11, of: 20, total: 10)  // 10 iterations in 11 s
+        XCTAssertTrue(ProgressReporter.barLine(now, scale: "", columns: 200).contains("ETA \(formatDuration(9 * 1.1))"))
+        let line = ProgressReporter.barLine(now, scale: "1/2 32×21 ", columns: 200, laterWork: 40)
+        XCTAssertTrue(line.contains("ETA \(formatDuration(49 * 1.1))"), line)
+    }
+
     func testEachRedrawClearsWhatALongerOneLeft() {
         let frame = ProgressReporter.barFrame(status(5, of: 60, total: 10), scale: "", columns: 80)
         XCTAssertTrue(frame.hasPrefix("\r"))

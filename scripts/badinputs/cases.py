@@ -263,7 +263,7 @@ def option_cases(c):
     o("report-missing-folder", ["--report", c.folder + "/no/such/folder/report.json"], ["--report"],
       ["does not exist"])
     o("image-size-zero", ["--image-size", "0"], ["--image-size"], ["16"])
-    o("iterations-negative", ["--num-iterations", "-3"], ["--num-iterations"], ["at least 1"])
+    o("iterations-negative", ["--num-iterations", "-3"], ["--num-iterations"], ["at least 1", "1…"])
     o("max-pixels-zero", ["--max-pixels", "0"], ["--max-pixels"], ["at least 1"])
     o("style-scale-negative", ["--style-scale", "-1"], ["--style-scale"], ["> 0"])
     o("style-scale-huge", ["--style-scale", "1e7"], ["--style-scale"], ["--max-pixels"])
@@ -321,6 +321,17 @@ def option_cases(c):
       ["--match-style-colors"], ["add --content-image"], base=["--style-image", c.style])
     o("match-and-original-colors", ["--match-style-colors", "--original-colors"], ["--match-style-colors", "--original-colors"], ["choose one"])
     o("valid-match-style-colors", ["--match-style-colors"], [], [], expect="valid")
+    o("content-weight-past-fp32", ["--content-weight", "3e38", "--init", "image"], ["gradient"], ["too large for FP32"])
+    o("num-iterations-overflowing", ["--scales", "16,32", "--num-iterations", "9223372036854775807"], ["--num-iterations"], ["1…"])
+    o("scale-iterations-overflowing", ["--scales", "16,32", "--scale-iterations", "9223372036854775807"], ["--scale-iterations"], ["1…"])
+    o("num-and-scale-iterations", ["--scales", "16,32", "--num-iterations", "4", "--scale-iterations", "2"],
+      ["--num-iterations", "--scale-iterations"], ["give one"])
+    o("style-scale-infinite", ["--style-scale", "inf"], ["--style-scale"], ["finite"])
+    o("style-scale-huge-pixel-limit", ["--style-scale", "1e17", "--max-pixels", "9223372036854775807"], ["--style-scale"],
+      ["--max-pixels"])
+    o("output-name-too-long", ["--output-image", c.output("n" * 245)], ["--output-image"], ["bytes"],
+      output=c.output("n" * 245))
+    o("threads-with-opencl", ["--backend", "opencl", "--threads", "1"], ["--threads"], ["--backend opencl"])
     o("valid-jpeg-quality-for-png", ["--jpeg-quality", "80"], [], [], expect="valid", says=["--jpeg-quality is not used"])
     square = c.write("images/square-init.png", im.png(40, 40))
     o("valid-init-image-other-shape", ["--init-image", square], [], [], expect="valid",

@@ -120,7 +120,9 @@ public final class StyleTransfer {
         let start = Date()
         var losses = try objective.evaluate(x, gradient: optimizer.gradient)
         guard isFinite(losses, of: objective) else {
-            throw GPUStyleError(.numerics, "the loss at the starting image is not finite (content \(losses.content), style \(losses.style), tv \(losses.tv)); check the images and weights")
+            let what = losses.isFinite ? "the loss's gradient at the starting image is not finite (the losses are: content \(losses.content), style \(losses.style), tv \(losses.tv)), so a weight is too large for FP32"
+                : "the loss at the starting image is not finite (content \(losses.content), style \(losses.style), tv \(losses.tv))"
+            throw GPUStyleError(.numerics, "\(what); check the images and weights")
         }
         var history: [IterationStatus] = []
         var recoveries = 0

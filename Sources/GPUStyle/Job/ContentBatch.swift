@@ -157,7 +157,7 @@ public struct ContentBatch: Sendable {
         var job = jobs[index]
         let position = positions[index]
         if initFromPrevious, position > 0, available.contains(position - 1) {
-            (job.initImage, job.initialization) = (resultsInOrder[position - 1], .image)
+            (job.initImage, job.initialization, job.initImageIsPreviousResult) = (resultsInOrder[position - 1], .image, true)
         }
         return job
     }

@@ -104,6 +104,9 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
         default:
             let option = "--" + name.replacingOccurrences(of: "_", with: "-")
             spellings[option] = argument
+            // As typed, for an error that finds it twice (`-image_size 256 --image-size 512`).
+            let next = index + 1 < arguments.count ? arguments[index + 1] : nil
+            origins[out.count] = OptionWords(option: argument, value: next.flatMap { !$0.hasPrefix("-") || Double($0) != nil ? $0 : nil })
             out.append(option)
         }
     }

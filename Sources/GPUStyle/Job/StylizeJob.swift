@@ -11,6 +11,9 @@ public struct StylizeProgress: Sendable {
     public let width: Int, height: Int
     /// The iteration counted across all scales (as in the report's history and the `--save-iter` names), of how many.
     public var runIteration: Int, runIterations: Int
+    /// The later scales' iterations weighted by their pixels relative to this scale's (0 at the last): what is left
+    /// after this scale, in iterations of this scale, for an ETA of the whole run.
+    public var laterScalesWork: Double = 0
 }
 
 /// Runs one stylisation described by `StylizeOptions` on a prepared backend and model.
@@ -53,6 +56,7 @@ public final class StylizeJob {
         var done = 0, lastSaved: String?, recoveries = 0  // non-finite steps undone, over all scales
         for (index, step) in schedule.enumerated() {
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous)
+            if index == 0 { inputs.notes.forEach(onNote) }
             let (width, height, sizedContent, canvas, stepWeights) = (scale.width, scale.height, scale.sizedContent, scale.canvas, scale.weights)
             onPlan(step, scale.plan)
             // Only a rendering needs the images on the canvas (`plans()` stops before this).
@@ -65,6 +69,9 @@ public final class StylizeJob {
                 let image = canvas.crop(canvasImage)
                 guard self.options.originalColors, let sizedContent else { return image }
                 return image.withOriginalColors(from: sizedContent)
+            }
+            let laterScalesWork = schedule[(index + 1)...].reduce(0.0) {
+                $0 + Double($1.iterations) * pow(Double($1.longestSide) / Double(step.longestSide), 2)
             }
             var seen: [IterationStatus] = []  // this scale's history as it grows (an interrupted run's records too)
             func scaleReport(seconds: Double) -> ScaleReport {
@@ -88,7 +95,7 @@ public final class StylizeJob {
                     lastSaved = saved
                 }
                 observer(StylizeProgress(status: status, savedImage: saved, scale: index, scales: schedule.count, width: width, height: height,
-                                         runIteration: k, runIterations: total))
+                                         runIteration: k, runIterations: total, laterScalesWork: laterScalesWork))
                 if cancellation.isSet {
                     let path = options.intermediatePath(iteration: k)
                     if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path, options: writeOptions) }
@@ -138,8 +145,9 @@ public final class StylizeJob {
         let (weights, iterations) = options.resolvedSettings(for: model)
         let schedule = try options.scaleSchedule(iterations: iterations)
         let inputs = try readInputs(weights: weights, finest: schedule.last!)
-        return try schedule.map { step in
+        return try schedule.enumerated().map { index, step in
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: nil)
+            if index == 0 { inputs.notes.forEach(onNote) }
             let plan = ScalePlan(step: step, width: scale.width, height: scale.height, canvasWidth: scale.canvas.width,
                                  canvasHeight: scale.canvas.height, plan: scale.plan)
             each(plan)
@@ -154,27 +162,30 @@ public final class StylizeJob {
         let masks: [RGBImage]
         /// `--style-image-masks`, as read (one per style image, or none).
         let styleImageMasks: [RGBImage]
+        /// Advice on them (`onNote`), given once the first scale is set up: a run that stops at a check before says only why.
+        let notes: [String]
     }
 
-    /// Reads the images; gives the notes on style images enlarged for the `finest` scale and refuses one that would
-    /// pass `--max-pixels` there.
+    /// Reads the images; notes style images enlarged for the `finest` scale (and an init image of another shape) and
+    /// refuses a style image that would pass `--max-pixels` there.
     private func readInputs(weights: LossWeights, finest: ScaleStep) throws -> Inputs {
         let content = try options.contentImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         var styles = weights.style == 0 ? [] : try options.styleImages.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         let initImage = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
-        let notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styles, styleSide: styleSide(at: finest),
+        var notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styles, styleSide: styleSide(at: finest),
                                                resultSide: finest.longestSide, styleScale: options.styleScale)
-        for note in notes { onNote(note) }
         if let path = options.initImage, let initImage,
            let shape = content.map({ ($0.width, $0.height) }) ?? options.outputSize.map({ ($0.width, $0.height) }) {
             let result = RGBImage.sizeWithLongestSide(finest.longestSide, width: shape.0, height: shape.1)
-            if let note = Self.initImageStretchNote(path: path, image: initImage, resultWidth: result.width, resultHeight: result.height) {
-                onNote(note)
+            let named = options.initImageIsPreviousResult ? "the previous image's result" : "--init-image"
+            if let note = Self.initImageStretchNote(named: "\(named) \(path)", image: initImage, resultWidth: result.width, resultHeight: result.height) {
+                notes.append(note)
             }
         }
         for (path, image) in zip(options.styleImages, styles) {
             let size = RGBImage.sizeWithLongestSide(styleSide(at: finest), width: image.width, height: image.height)
-            guard size.width * size.height <= options.maxPixels else {
+            let (pixels, overflow) = size.width.multipliedReportingOverflow(by: size.height)
+            guard !overflow && pixels <= options.maxPixels else {
                 throw GPUStyleError(.usage, "--style-image \(path): --style-scale \(options.styleScale) makes it \(size.width)×\(size.height) at the \(finest.longestSide)-px scale, over the --max-pixels limit of \(options.maxPixels); use a smaller --style-scale")
             }
         }
@@ -199,7 +210,7 @@ public final class StylizeJob {
                                      targetWeights: try weights(masks.indices.contains(index) ? masks[index] : nil, content))
             }
         }
-        return Inputs(content: content, styles: styles, initImage: initImage, masks: masks, styleImageMasks: styleImageMasks)
+        return Inputs(content: content, styles: styles, initImage: initImage, masks: masks, styleImageMasks: styleImageMasks, notes: notes)
     }
 
     /// One scale ready to render: its images sized, its canvas, settings and memory plan.
@@ -261,11 +272,11 @@ public final class StylizeJob {
 
     /// `--init-image` is resized to the result's size whatever its shape: a note when that stretches it (aspect ratios
     /// more than 2% apart), nil otherwise.
-    static func initImageStretchNote(path: String, image: RGBImage, resultWidth: Int, resultHeight: Int) -> String? {
+    static func initImageStretchNote(named: String, image: RGBImage, resultWidth: Int, resultHeight: Int) -> String? {
         let own = Double(image.width) / Double(image.height), result = Double(resultWidth) / Double(resultHeight)
         guard abs(own / result - 1) > 0.02 else { return nil }
-        return String(format: "--init-image %@ (%d×%d, aspect %.2f) is stretched to the result's shape (%d×%d, aspect %.2f); crop it to that shape to start from an undistorted image",
-                      path, image.width, image.height, own, resultWidth, resultHeight, result)
+        return String(format: "%@ (%d×%d, aspect %.2f) is stretched to the result's shape (%d×%d, aspect %.2f); crop it to that shape to start from an undistorted image",
+                      named, image.width, image.height, own, resultWidth, resultHeight, result)
     }
 
     /// Style images enlarged more than this get a note.

@@ -29,6 +29,8 @@ public struct StylizeOptions: Sendable {
     public var styleLayerWeights: [Float]?
     public var initialization: Initialization = .random
     public var initImage: String?
+    /// `initImage` is the previous content image's result (`--init previous` in a batch), not one the user named.
+    public var initImageIsPreviousResult = false
     public var optimizer: OptimizerKind = .lbfgs
     public var learningRate: Float?
     public var lbfgsHistory: Int = 100
@@ -86,11 +88,17 @@ public struct StylizeOptions: Sendable {
         for (name, value) in [("--content-weight", weights.content), ("--style-weight", weights.style), ("--tv-weight", weights.tv)] {
             guard value.isFinite && value >= 0 else { throw fail("\(name) must be a finite number ≥ 0 (got \(value))") }
         }
-        guard iterations >= 1 else { throw fail("--num-iterations must be at least 1 (got \(iterations))") }
+        guard (1...Self.maxIterations).contains(iterations) else { throw fail("--num-iterations must be 1…\(Self.maxIterations) (got \(iterations))") }
         try validateImageOptions()
-        guard styleScale.isFinite && styleScale > 0 else { throw fail("--style-scale must be > 0 (got \(styleScale))") }
+        guard styleScale.isFinite && styleScale > 0 else { throw fail("--style-scale must be a finite number > 0 (got \(styleScale))") }
         try LBFGS.checkHistory(lbfgsHistory)
         if scales == nil && scaleIterations != nil { throw fail("--scale-iterations gives the iterations per scale of --scales: add --scales") }
+        if let counts = scaleIterations, let big = counts.first(where: { $0 > Self.maxIterations }) {
+            throw fail("--scale-iterations must each be 1…\(Self.maxIterations) (got \(big))")
+        }
+        if self.iterations != nil && scaleIterations != nil {
+            throw fail("--num-iterations and --scale-iterations both set the iterations of --scales; give one: --scale-iterations per scale, or --num-iterations for the first scale (half as many at each finer one)")
+        }
         if scales == nil && saveScales { throw fail("--save-scales saves the coarser scales of --scales: add --scales") }
         let finest = try scaleSchedule(iterations: iterations).last!.longestSide
         // The style images' longest side at the finest scale; even a one-pixel strip that long passes --max-pixels.
@@ -209,7 +217,8 @@ public struct StylizeOptions: Sendable {
                 let named = clash.path == path ? "" : " \(clash.path)"
                 throw GPUStyleError(.usage, "\(option) \(path) is the same file as \(clash.option)\(named); choose another name")
             }
-            try Self.checkWritable(path, option: option)
+            // The output's folder also gets NAME_N / NAME_WxH beside it (`--save-iter`, an interrupt, `--save-scales`).
+            try Self.checkWritable(path, option: option, derivedSuffixBytes: option == "--output-image" ? Self.derivedSuffixBytes : 0)
         }
         if let clash = inputPaths.first(where: { isDerivedOutput($0.path) }) {
             let ns = outputImage as NSString
@@ -241,7 +250,8 @@ public struct StylizeOptions: Sendable {
 
     /// `path` must not be a folder, and its folder must exist and take a new file: checked by creating and
     /// removing one, which also catches read-only file systems and folders that refuse even root.
-    public static func checkWritable(_ path: String, option: String) throws {
+    /// Its name, with `derivedSuffixBytes` more for names derived from it, must fit the file system's name limit.
+    public static func checkWritable(_ path: String, option: String, derivedSuffixBytes: Int = 0) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw GPUStyleError(.usage, "\(option) \(path) is a folder; give a file name")
@@ -252,6 +262,12 @@ public struct StylizeOptions: Sendable {
             throw GPUStyleError(.usage, "\(option) \(path): the folder \(folder) does not exist")
         }
         guard isDirectory.boolValue else { throw GPUStyleError(.usage, "\(option) \(path): \(folder) is not a folder") }
+        let limit = pathconf(folder, Int32(_PC_NAME_MAX)), name = path.split(separator: "/").last.map(String.init) ?? path
+        let nameBytes = name.utf8.count
+        if limit > 0 && nameBytes + derivedSuffixBytes > limit {
+            let derived = derivedSuffixBytes == 0 ? "" : ", and the images written beside it (_N, _WxH before the extension) need \(derivedSuffixBytes) more"
+            throw GPUStyleError(.usage, "\(option) \(path): the file name is \(nameBytes) bytes\(derived), over the \(limit) that the file system in \(folder) allows; use a shorter name")
+        }
         let probe = "\(folder)/.gpustyle-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
@@ -260,6 +276,12 @@ public struct StylizeOptions: Sendable {
         close(descriptor)
         unlink(probe)
     }
+
+    /// The most iterations a run (or a scale) may ask for: days of work at any size, and sums of them stay far from overflow.
+    public static let maxIterations = 1_000_000_000
+
+    /// Room kept in the output's name for `_<N>` (up to 11 digits) and `_<W>x<H>` (5-digit sides).
+    static let derivedSuffixBytes = 12
 
     /// Blend weights normalised to sum 1 (equal when not given).
     public var normalizedBlendWeights: [Float] {
