@@ -11,7 +11,8 @@
 #   6. if time is left: Winograd chunk sizes (CHUNKS, and two with 3×TF32) and ReLU gates in a separate pass at the
 #      largest PROFILE_SIZES, Gram tilings
 #      against the default (GRAM_TILINGS at GRAM_SIZE, 1024), device time per kernel
-#      with 3×TF32 at the largest PROFILE_SIZES, parity with direct convolutions, both algorithms untuned at 512².
+#      with 3×TF32 at the largest PROFILE_SIZES, sleeping vs blocking reads (GPUSTYLE_HOST_WAIT: CPU time per
+#      iteration), parity with direct convolutions, both algorithms untuned at 512².
 # The device tool returns at most 8 files from $OUT, so everything lands in: log.txt (all output), summary.txt (the
 # tables, rewritten after every step), results.tar.gz (every report and log, rewritten after every step) and the
 # high-resolution check's images. A step cut off by the deadline still leaves what it wrote.
@@ -120,6 +121,12 @@ done
 # Device time per kernel with the products on tensor cores (3×TF32) at the largest profile size.
 step "profile_tf32x3_${PROFILE_SIZES##*,}" 20 "$GPUSTYLE" bench --backend opencl --precision tf32x3 --size "${PROFILE_SIZES##*,}" --iterations 3 \
   --no-phases --profile-kernels --lbfgs-history 10 --report "$WORK/profile_tf32x3_${PROFILE_SIZES##*,}.json"
+# Reads that sleep on a completion callback (GPUSTYLE_HOST_WAIT=sleep) against blocking ones, which NVIDIA serves by
+# spinning a core: ms per iteration and process CPU time per iteration, at the first size of the table.
+for wait in sleep blocking; do
+  step "hostwait_$wait" 20 env GPUSTYLE_HOST_WAIT=$wait "$GPUSTYLE" bench --backend opencl --size "${SIZES%%,*}" --iterations 10 \
+    --no-phases --lbfgs-history 10 --report "$WORK/hostwait_$wait.json"
+done
 step parity_direct 30 "$GPUSTYLE" bench --compare --size "${PARITY_SIZE:-64}" --iterations 20 --lbfgs-history 10 --architecture vgg19 --opencl-convolution direct
 for algorithm in winograd direct; do
   step "untuned_${algorithm}" 30 env GPUSTYLE_NO_TUNING=1 "$GPUSTYLE" bench --backend opencl --size "${SIZES%%,*}" --iterations 10 --opencl-convolution $algorithm

@@ -64,6 +64,11 @@ struct ModelsCommand: ParsableCommand {
         func run() throws {
             let prep = try preprocessing.map(parsePreprocessing)
             let base = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+            if name == nil {
+                do { try ModelStore.validate(name: base) } catch let error as GPUStyleError {
+                    throw GPUStyleError(.usage, "\(file): the file's base name gives no model name (\(error.message)); give one with --name")
+                }
+            }
             let installed = try ModelStore().importFile(path: file, name: name ?? base, architecture: architecture, preprocessing: prep,
                                                         source: file, replace: replace)
             print("imported \(describe(installed))")

@@ -29,6 +29,16 @@ final class CommandLineErrorTests: XCTestCase {
         XCTAssertEqual(result.stdout, "", line: line)
     }
 
+    /// Options a command would ignore are refused before any work, and a file name that makes no model name asks for --name.
+    func testIgnoredOptionsAndNamelessImports() throws {
+        try assertOneLineUsageError(["bench", "--size", "32", "--plan-only", "--report", "/tmp/r.json"],
+                                    "--report records timings, and --plan-only times nothing; drop one of them")
+        try assertOneLineUsageError(["bench", "--backend", "opencl", "--cpu-convolution", "im2col"],
+                                    "--cpu-convolution chooses how the CPU backend convolves; it cannot be used with --backend opencl (without --compare)")
+        try assertOneLineUsageError(["models", "import", "/nonexistent/my weights.pth"],
+                                    "/nonexistent/my weights.pth: the file's base name gives no model name ('my weights' is not a valid model name: use 1–100 letters, digits, '.', '_' or '-', not starting with '.' or '-'); give one with --name")
+    }
+
     func testParseErrorsAreOneLine() throws {
         try assertOneLineUsageError(["--tv-weight", "lots"], "The value 'lots' is invalid for '--tv-weight <tv-weight>'")
         try assertOneLineUsageError(["stylize", "--bogus"], "Unknown option '--bogus'")

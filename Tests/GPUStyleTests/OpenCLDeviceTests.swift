@@ -146,6 +146,29 @@ final class OpenCLDeviceTests: XCTestCase {
         XCTAssertThrowsError(try OpenCLTestDevice.backend().startKernelProfile(), "a backend opened without profiling refuses")
     }
 
+    /// GPUSTYLE_HOST_WAIT=sleep: reads that sleep until a completion callback give what blocking reads give, after
+    /// queued kernels too (a download, the reductions that read their sums, one benchmark iteration's losses).
+    func testSleepingReadsGiveWhatBlockingReadsGive() throws {
+        let index = try OpenCLTestDevice.backend().device.index
+        func results(_ wait: HostWait) throws -> [Double] {
+            let gpu = try OpenCLBackend(deviceIndex: index, convTuning: ConvTuning(), algorithm: .direct)
+            gpu.hostWait = wait
+            let values = randomValues(100_003, seed: 5), other = randomValues(100_003, seed: 6)
+            let (a, b) = (try gpu.makeBuffer(count: values.count), try gpu.makeBuffer(count: other.count))
+            try gpu.upload(values, to: a)
+            try gpu.upload(other, to: b)
+            XCTAssertEqual(try gpu.download(a), values, "\(wait)")
+            var options = BenchmarkOptions()
+            (options.phases, options.lbfgsHistory, options.warmup) = (false, 3, false)
+            let bench = try runBenchmark(backend: gpu, model: Model.random(.vgg16, seed: 2), width: 32, height: 32,
+                                         iterations: 2, options: options)
+            return [try gpu.dot(a, b), try gpu.sumAbs(a)] + bench.losses
+        }
+        let (sleeping, blocking) = (try results(.sleep), try results(.blocking))
+        XCTAssertEqual(sleeping, blocking)
+        XCTAssertEqual(sleeping.count, 4, "two sums and two iterations' losses")
+    }
+
     /// Memory statistics count buffers, banks and prepared weights, and fall when they are freed.
     func testMemoryIsTracked() throws {
         let backend = try OpenCLBackend(deviceIndex: try OpenCLTestDevice.backend().device.index, convTuning: ConvTuning())

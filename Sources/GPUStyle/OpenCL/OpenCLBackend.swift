@@ -34,6 +34,8 @@ public final class OpenCLBackend: Backend {
     /// Kernels enqueued and blocking reads (the host waiting for the device) so far: `gpustyle bench` reports them
     /// per iteration, to tell launch- or sync-bound runs from compute-bound ones.
     public private(set) var kernelLaunches = 0, hostWaits = 0
+    /// How reads wait for the device (`GPUSTYLE_HOST_WAIT`; tests set it).
+    var hostWait = HostWait.fromEnvironment
     /// Kernel launches queued between `clFlush` calls.
     static let launchesPerFlush = 32
     /// Whether the queue records device times (`profiling` at init), and the kernels recorded since
@@ -315,6 +317,7 @@ public final class OpenCLBackend: Backend {
         guard count > 0 else { return values }
         hostWaits += 1
         try values.withUnsafeMutableBytes { bytes in
+            if hostWait == .sleep { return try sleepingRead(queue: queue.handle, mem: mem.handle, into: bytes, what: "\(count) floats") }
             try clCheck(clEnqueueReadBuffer(queue.handle, mem.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
                         "clEnqueueReadBuffer(\(count) floats)")
         }
