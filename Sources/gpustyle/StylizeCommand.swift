@@ -174,13 +174,14 @@ struct StylizeCommand: ParsableCommand {
     /// Renders every job; `--backend auto` promised a result, so an OpenCL failure mid-run falls back to the CPU
     /// backend, which then renders the rest of a batch too.
     private func renderAll(_ batch: ContentBatch, on backend: Backend, model: Model, progress: BatchProgress, notes: [String]) throws {
-        let reporter = progress.reporter, networks = PreparedNetworkCache()
+        let reporter = progress.reporter, networks = PreparedNetworkCache(), lastResult = LastResult()
         let cancellation = CancellationFlag()
         let signals = SignalWatcher(onSignal: { cancellation.cancel() })
         defer { withExtendedLifetime(signals) {} }
         var given = Set<String>()  // each note once: a shared style image's holds for every image of a batch, and a fallback reruns
         func render(_ options: StylizeOptions, index: Int, on backend: Backend) throws -> RunReport {
-            let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation, networks: networks)
+            let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation, networks: networks,
+                                     lastResult: lastResult)
             progress.emit(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed], index, options)
             if progress.inBatch && reporter.style == .bar { printError("\(progress.prefix(index, options))→ \(options.outputImage)") }
             job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }

@@ -185,6 +185,36 @@ final class CoarseToFineTests: XCTestCase {
         XCTAssertEqual(try notes(initImage: (90, 61)), [], "3:2 within 2% of 64×43's shape")
     }
 
+    /// A frame that starts from the previous one's result (`--init previous`) gets it as rendered, not its file
+    /// (recoloured by --original-colors, rounded to 8 bits); a result only on disk (an earlier call's) is read.
+    func testNextFrameStartsFromThePreviousResultAsRendered() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = try smoothPair(in: dir, content: (60, 40), styleSide: 64)
+        (options.imageSize, options.seed, options.saveEvery, options.originalColors) = (48, 3, 0, true)
+        (options.contentLayers, options.styleLayers) = (["relu2_1"], ["relu1_1", "relu2_1"])
+        options.scaleIterations = nil
+        options.iterations = 3
+        let model = Model.random(.vgg16, seed: 5, upTo: "conv2_1"), backend = CPUBackend(convolution: .im2col)
+        let kept = LastResult()
+        _ = try StylizeJob(options: options, backend: backend, model: model, lastResult: kept).run()
+        let rendered = try XCTUnwrap(kept.image(writtenTo: options.outputImage))
+        let written = try ImageIO.read(path: options.outputImage)
+        XCTAssertEqual([rendered.width, rendered.height], [written.width, written.height])
+        XCTAssertGreaterThan(zip(rendered.pixels, written.pixels).map { abs($0 - $1) }.max()!, 2.0 / 255, "the file is recoloured")
+        var next = options
+        (next.initImage, next.initialization, next.initImageIsPreviousResult) = (options.outputImage, .image, true)
+        next.outputImage = dir.appendingPathComponent("next.png").path
+        func firstLoss(_ carry: LastResult) throws -> Double {
+            try StylizeJob(options: next, backend: backend, model: model, lastResult: carry).run().history[0].total
+        }
+        let fromRendered = try firstLoss(kept), fromFile = try firstLoss(LastResult())
+        XCTAssertNotEqual(fromRendered, fromFile)
+        let seeded = LastResult()
+        seeded.keep(rendered, writtenTo: options.outputImage)
+        XCTAssertEqual(try firstLoss(seeded), fromRendered, "the kept image is the start")
+    }
+
     /// A budget too small names the size asked for, and the canvas with its margins that the plan is for.
     func testMemoryErrorNamesTheAskedSizeAndItsCanvas() throws {
         let dir = try temporaryFolder()

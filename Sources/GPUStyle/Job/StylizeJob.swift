@@ -30,15 +30,18 @@ public final class StylizeJob {
 
     /// The network on the backend, kept for the next job of a batch (the weights go to the device once).
     public let networks: PreparedNetworkCache
+    /// The previous job's result as rendered, for a frame that starts from it (`--init previous`), shared the same way.
+    public let lastResult: LastResult
 
     public init(options: StylizeOptions, backend: Backend, model: Model, cancellation: CancellationFlag = CancellationFlag(),
-                networks: PreparedNetworkCache = PreparedNetworkCache()) throws {
+                networks: PreparedNetworkCache = PreparedNetworkCache(), lastResult: LastResult = LastResult()) throws {
         try options.validate(for: model)
         self.options = options
         self.backend = backend
         self.model = model
         self.cancellation = cancellation
         self.networks = networks
+        self.lastResult = lastResult
     }
 
     /// Renders and writes `options.outputImage` (atomically); returns the report. With `--scales`, each scale starts
@@ -123,6 +126,7 @@ public final class StylizeJob {
             }
         }
         let output = previous!  // the last scale's image, cropped to the requested size
+        self.lastResult.keep(output, writtenTo: options.outputImage)
         let record = report(memoryPlan: lastResult!.memoryPlan.summary, recoveries: recoveries, history: history,
                             width: output.width, height: output.height, scales: scaleReports)
         try writeRecords(record, history: history, scaleStarts: scaleReports.map(\.firstIteration))
@@ -171,7 +175,11 @@ public final class StylizeJob {
     private func readInputs(weights: LossWeights, finest: ScaleStep) throws -> Inputs {
         let content = try options.contentImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         var styles = weights.style == 0 ? [] : try options.styleImages.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
-        let initImage = try options.initImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
+        // The previous frame's result as rendered when this process made it (not rounded to 8 bits, compressed, or
+        // recoloured by --original-colors as its file is), else the file (one an earlier call left, --skip-existing).
+        let initImage = try options.initImage.map { path in
+            try (options.initImageIsPreviousResult ? lastResult.image(writtenTo: path) : nil) ?? ImageIO.read(path: path, maxPixels: options.maxPixels)
+        }
         var notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styles, styleSide: styleSide(at: finest),
                                                resultSide: finest.longestSide, styleScale: options.styleScale)
         if let path = options.initImage, let initImage,
@@ -337,6 +345,19 @@ public struct ScalePlan: Sendable {
     public let width: Int, height: Int
     public let canvasWidth: Int, canvasHeight: Int
     public let plan: MemoryPlan
+}
+
+/// The last job's result before `--original-colors` and 8-bit rounding, by the file it was written to: where the next
+/// frame of a batch starts (`--init previous`). Holds one image.
+public final class LastResult {
+    private var kept: (image: RGBImage, path: String)?
+
+    public init() {}
+
+    func keep(_ image: RGBImage, writtenTo path: String) { kept = (image, path) }
+
+    /// The kept image if it is the one written to `path`.
+    func image(writtenTo path: String) -> RGBImage? { kept.flatMap { $0.path == path ? $0.image : nil } }
 }
 
 /// The network a job prepared on its backend, reused by the next job on the same backend, model and deepest layer.
