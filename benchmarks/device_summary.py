@@ -109,6 +109,15 @@ def gram_tilings(folder):
               f"{gram:8.3f} ms (forward {times.get('gram_partial', 0):.3f}, gradient {times.get('gram_backward', 0):.3f})")
 
 
+def host_waits(folder):
+    """Sleeping vs blocking reads (GPUSTYLE_HOST_WAIT): ms and process CPU time per iteration."""
+    for wait in ("sleep", "blocking"):
+        r = load(f"{folder}/hostwait_{wait}.json")
+        if r:
+            print(f"{wait:9} {r['width']}²: {r['seconds_per_iteration'] * 1e3:9.2f} ms per iteration, "
+                  f"process CPU time {r.get('cpu_seconds_per_iteration', 0) * 1e3:9.2f} ms")
+
+
 def tensor_tilings(folder):
     r = load(f"{folder}/tune_tf32x3.json")
     if not r:
@@ -152,6 +161,7 @@ def main(folder):
     for sub, title, show, pattern in [(".", "device time per kernel", kernel_profiles, r"profile_(tf32x3_)?\d+\.json"),
                                       (".", "Winograd chunk sizes (GPUSTYLE_WINOGRAD_CHUNK; tune's choice: see tune) and ReLU gates separate (compare profile_N)", chunk_sizes, r"chunk_.*\.json"),
                                       (".", "Gram tilings (GPUSTYLE_GRAM_TILING)", gram_tilings, r"gram_.*\.json"),
+                                      (".", "host waits (GPUSTYLE_HOST_WAIT)", host_waits, r"hostwait_.*\.json"),
                                       (".", "tensor-core GEMM tilings (tune --precision tf32x3, fastest first)", tensor_tilings, r"tune_tf32x3\.json"),
                                       (".", "gpustyle vs PyTorch", ratio_table, r"gpustyle_(tf32x3_|tf32_)?\d+\.json|torch\.jsonl"),
                                       ("compare", "gpustyle vs PyTorch", ratio_table, r"gpustyle_(tf32x3_|tf32_)?\d+\.json|torch\.jsonl"),
