@@ -21,12 +21,15 @@ struct GPUStyleCommand: ParsableCommand {
         }
         var translation = NeuralStyleTranslation(arguments: [], notes: [])
         var running = false  // from here on a command's own progress reports its errors
-        // Asked for by name, JSON progress gets its `error` event for a command line that does not parse, too.
-        let errorEvent = ProgressReporter(style: asksForJSONProgress(CommandLine.arguments) ? .json : .none, printEvery: 0)
+        // Where the command's progress would be JSON, a command line that does not parse gets its `error` event too.
+        let errorEvent = ProgressReporter(style: progressIsJSON(Array(CommandLine.arguments.dropFirst())) ? .json : .none, printEvery: 0)
         do {
             try checkSubcommandName(Array(CommandLine.arguments.dropFirst()))
             translation = try translatingNeuralStyleArguments(Array(CommandLine.arguments.dropFirst()), gpuIndex: openCLIndexOfGPU)
-            for note in translation.notes { printError("gpustyle: note: \(note)") }
+            for note in translation.notes {
+                printError("gpustyle: note: \(note)")
+                errorEvent.emitJSON(["event": "note", "message": note])
+            }
             try checkRepeatedOptions(translation.arguments, spelled: translation.inUserSpelling, origins: translation.origins)
             var command = try parseAsRoot(joiningNegativeNumbers(translation.arguments))
             running = true
@@ -47,13 +50,19 @@ struct GPUStyleCommand: ParsableCommand {
     }
 }
 
-/// Whether `arguments` say `--progress json` (or `--progress=json`) before any `--`.
-private func asksForJSONProgress(_ arguments: [String]) -> Bool {
+/// Whether the command `arguments` (without the program name) ask for would report progress as JSON: the last
+/// `--progress` before any `--` says `json`, or says `auto` or nothing for a command with progress (stylize, the
+/// default, or reconstruct) while stderr is no terminal — `ProgressReporter`'s rule.
+private func progressIsJSON(_ arguments: [String]) -> Bool {
+    var style = "auto"
     for (i, argument) in arguments.enumerated() {
-        if argument == "--" { return false }
-        if argument == "--progress=json" || (argument == "--progress" && arguments.dropFirst(i + 1).first == "json") { return true }
+        if argument == "--" { break }
+        if argument.hasPrefix("--progress=") { style = String(argument.dropFirst("--progress=".count)) }
+        if argument == "--progress" || argument == "-progress", let value = arguments.dropFirst(i + 1).first { style = value }
     }
-    return false
+    guard style == "auto" else { return style == "json" }
+    let subcommand = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 }
+    return [nil, "stylize", "reconstruct"].contains(subcommand) && isatty(STDERR_FILENO) == 0
 }
 
 /// Words before the first option must name subcommands (else ArgumentParser reads `gpustyle stylze` as a stray
@@ -94,8 +103,6 @@ private func editDistance(_ a: String, _ b: String) -> Int {
     return row[b.count]
 }
 
-/// The release this build is (`gpustyle --version`).
-let gpustyleVersion = "0.9.0"
 
 /// The `gpustyle devices` index of the `n`-th OpenCL GPU (neural-style's `-gpu n`).
 private func openCLIndexOfGPU(_ n: Int) throws -> Int {

@@ -182,7 +182,8 @@ struct StylizeCommand: ParsableCommand {
         func render(_ options: StylizeOptions, index: Int, on backend: Backend) throws -> RunReport {
             let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation, networks: networks,
                                      lastResult: lastResult)
-            progress.emit(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed], index, options)
+            progress.emit(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": options.seed,
+                                   "version": gpustyleVersion], index, options)
             if progress.inBatch && reporter.style == .bar { printError("\(progress.prefix(index, options))→ \(options.outputImage)") }
             job.onPlan = { step, plan in reporter.announce(step: step, plan: plan) }
             job.onNote = { note in if given.insert(note).inserted { progress.note(note) } }
@@ -191,21 +192,26 @@ struct StylizeCommand: ParsableCommand {
             return try progress.within(index, options) { try job.run { reporter.report($0) } }
         }
         var current = backend
+        var inProgress: (index: Int, options: StylizeOptions)?  // the image an error that stops the batch came from
+        defer { if let inProgress { reporter.context = progress.context(inProgress.index, inProgress.options) } }  // for the error event
         _ = try batch.renderAll({ index, options in
+            inProgress = (index, options)
             let fallback: (() throws -> Backend)? = backendOptions.backend == .auto && current.kind != "cpu"
                 ? { current = CPUBackend(threads: backendOptions.threads); return current } : nil
             let result = try runWithFallback(on: current, fallback: fallback, warn: {
                 printError("gpustyle: warning: " + $0)
                 progress.emit(["event": "fallback", "reason": $0], index, options)
             }) { try render(options, index: index, on: $0) }
-            progress.emit(["event": "done", "output": result.output, "seconds": result.seconds,
+            progress.emit(["event": "done", "output": result.output ?? "", "seconds": result.seconds,
                            "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total], index, options)
             if reporter.style == .bar {
-                printError(String(format: "%@wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", progress.prefix(index, options), result.output,
+                printError(String(format: "%@wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", progress.prefix(index, options), result.output ?? "",
                                   result.width, result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
             }
+            inProgress = nil
             return result
         }, isInterrupted: { cancellation.isSet }, onFailure: { index, options, error in
+            inProgress = nil  // the batch goes on
             printError("gpustyle: error: \(ContentBatch.naming(options, error)) (going on with the next content image)")
             progress.emit(["event": "failed", "kind": error.kind.rawValue, "exit_code": error.kind.exitCode, "message": error.message], index, options)
         }, finished: { rendered, failed in progress.finish(rendered: rendered, failed: failed) })

@@ -39,7 +39,9 @@ struct TuneCommand: ParsableCommand {
         if let timeLimit, !(timeLimit.isFinite && timeLimit > 0) {
             throw GPUStyleError(.usage, "--time-limit must be a finite number of seconds > 0; leave it out for no limit (got \(String(format: "%g", timeLimit)))")
         }
-        if let report { try StylizeOptions.checkWritable(report, option: "--report") }  // now, not after minutes of tuning
+        // Now, not after minutes of tuning: where the report and the result go.
+        if let report { try StylizeOptions.checkWritable(report, option: "--report") }
+        if !dryRun { try ConvTuningStore.fromEnvironment().checkWritable() }
         guard !(try OpenCLDevices.list()).isEmpty else {
             throw GPUStyleError(.opencl, "tune: no OpenCL platform is installed (install the GPU driver's ICD, or pocl-opencl-icd); there is nothing to tune")
         }
@@ -61,21 +63,23 @@ struct TuneCommand: ParsableCommand {
         let untried = plannedTrials > lastTrial ? " (\(plannedTrials - lastTrial) of \(plannedTrials) left untried: --time-limit)" : ""
         print(String(format: "best on %@: %@, %.2f ms (%@), %d tiling%@ in %.0f s%@", best.device, describe(best.tuning),
                      best.milliseconds, versus, tried, tried == 1 ? "" : "s", Date().timeIntervalSince(started), untried))
+        if let report {
+            let trials: [[String: Any]] = outcome.trials.map {
+                ["tuning": describe($0.tuning), "build_options": "\($0.tuning.buildOptions) \($0.tuning.gemm.buildOptions)",
+                 "milliseconds": $0.milliseconds ?? NSNull(), "rejection": $0.rejection ?? NSNull()]
+            }
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase  // as every other report (the stored file keeps its keys)
+            let encoded = try JSONSerialization.jsonObject(with: encoder.encode(best))
+            let data = try JSONSerialization.data(withJSONObject: ["best": encoded, "trials": trials], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            try writeAtomically(data, to: report)
+        }
         if !dryRun {
             let info = try OpenCLDevices.list().first { $0.name == best.device && $0.driverVersion == best.driver && $0.platformName == best.platform }
             guard let info else { throw GPUStyleError(.internal, "the tuned device disappeared from the device list") }
             let path = try ConvTuningStore.fromEnvironment().save(best, for: info)
             let runs = precision == .fp32 ? "later runs on this device" : "later --precision \(precision.rawValue) runs on this device"
             print("stored in \(path); \(runs) use it (GPUSTYLE_NO_TUNING=1 ignores it)")
-        }
-        if let report {
-            let trials: [[String: Any]] = outcome.trials.map {
-                ["tuning": describe($0.tuning), "build_options": "\($0.tuning.buildOptions) \($0.tuning.gemm.buildOptions)",
-                 "milliseconds": $0.milliseconds ?? NSNull(), "rejection": $0.rejection ?? NSNull()]
-            }
-            let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(best))
-            let data = try JSONSerialization.data(withJSONObject: ["best": encoded, "trials": trials], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            try writeAtomically(data, to: report)
         }
     }
 }

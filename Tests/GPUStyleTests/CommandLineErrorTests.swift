@@ -22,11 +22,19 @@ final class CommandLineErrorTests: XCTestCase {
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
+    /// One line on stderr, exit code 64; stdout empty, or (progress as JSON: `--progress auto` with stderr piped, as
+    /// here) the one `error` event.
     private func assertOneLineUsageError(_ arguments: [String], _ expected: String, line: UInt = #line) throws {
         let result = try run(arguments)
         XCTAssertEqual(result.status, 64, line: line)
         XCTAssertEqual(result.stderr, "gpustyle: error: \(expected)\n", line: line)
-        XCTAssertEqual(result.stdout, "", line: line)
+        guard !result.stdout.isEmpty else { return }
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, result.stdout, line: line)
+        let event = try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any]
+        XCTAssertEqual(event?["event"] as? String, "error", line: line)
+        XCTAssertEqual(event?["exit_code"] as? Int, 64, line: line)
+        XCTAssertEqual(event?["message"] as? String, expected, line: line)
     }
 
     /// Options a command would ignore are refused before any work, and a file name that makes no model name asks for --name.
@@ -122,7 +130,13 @@ final class CommandLineErrorTests: XCTestCase {
         XCTAssertEqual(event?["exit_code"] as? Int, 64)
         XCTAssertTrue((event?["message"] as? String)?.contains("an empty entry between commas") == true, result.stdout)
         XCTAssertTrue(result.stderr.hasPrefix("gpustyle: error: --style-image"), result.stderr)
-        // Asked for by name, it comes for a command line that does not parse too (and only once).
+        // It comes for a command line that does not parse too (and only once): asked for by name, or under
+        // --progress auto (the default) while stderr is no terminal, as here.
+        let auto = try run(["--bogus"])
+        XCTAssertEqual(auto.status, 64)
+        XCTAssertTrue(auto.stdout.hasPrefix("{") && auto.stdout.contains("\"event\":\"error\""), auto.stdout)
+        XCTAssertEqual(try run(["--progress", "none", "--bogus"]).stdout, "")
+        XCTAssertEqual(try run(["bench", "--bogus"]).stdout, "", "bench has no JSON progress")
         for arguments in [["--progress", "json", "--bogus"], ["--progress=json", "--num-iterations", "abc"], ["-content_image", "--progress", "json"],
                           ["--progress", "json", "--print-iter", "-1"]] {
             let parse = try run(arguments)

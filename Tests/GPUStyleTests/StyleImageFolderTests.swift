@@ -113,5 +113,24 @@ final class StyleImageFolderTests: XCTestCase {
         XCTAssertEqual(json["iterations"] as? Int, 3)
         XCTAssertTrue(FileManager.default.fileExists(atPath: options.plotPath!))
         XCTAssertFalse(FileManager.default.fileExists(atPath: options.outputImage), "no output from an interrupted run")
+        XCTAssertNil(json["output"], "nothing was written there")
+        XCTAssertEqual(json["saved_image"] as? String, folder + "/out_3.png")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/out_3.png"))
+    }
+
+    /// The report and plot are written before the image: an image on disk means the run's records are there too, so
+    /// --skip-existing takes a job as done only when every file it writes is there.
+    func testSkipExistingNeedsTheReportToo() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = StylizeOptions()
+        (options.contentImage, options.styleImages) = (folder + "/content.png", [folder + "/style.png"])
+        (options.outputImage, options.reportPath) = (folder + "/out.png", folder + "/r.json")
+        XCTAssertTrue(FileManager.default.createFile(atPath: options.outputImage, contents: Data([1])))
+        let half = try ContentBatch(base: options, contentImages: [options.contentImage!], skipExisting: true)
+        XCTAssertEqual([half.jobs.count, half.skipped.count], [1, 0], "the report is missing: rendered again")
+        XCTAssertTrue(FileManager.default.createFile(atPath: options.reportPath!, contents: Data([1])))
+        let done = try ContentBatch(base: options, contentImages: [options.contentImage!], skipExisting: true)
+        XCTAssertEqual([done.jobs.count, done.skipped.count], [0, 1])
     }
 }

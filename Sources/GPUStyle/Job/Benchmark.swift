@@ -39,6 +39,10 @@ public struct BenchmarkResult: Codable, Sendable {
     public var kernelProfileShapes: [KernelTime]?
     public var kernelProfileSpanSeconds: Double?
     public var kernelProfileIterations: Int?
+    /// How reads waited for the device (`GPUSTYLE_HOST_WAIT`; OpenCL only).
+    public var hostWait: String?
+    /// The gpustyle release that measured it.
+    public var version = gpustyleVersion
 
     enum CodingKeys: String, CodingKey {
         case backend, device, model, size, width, height, iterations, losses
@@ -56,6 +60,7 @@ public struct BenchmarkResult: Codable, Sendable {
         case kernelProfileShapes = "kernel_profile_shapes"
         case kernelProfileSpanSeconds = "kernel_profile_span_seconds"
         case kernelProfileIterations = "kernel_profile_iterations"
+        case hostWait = "host_wait", version = "gpustyle_version"
     }
 }
 
@@ -128,7 +133,7 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
         for _ in 0..<iterations { _ = try iterate() }
         kernelProfile = try opencl.stopKernelProfile()
     }
-    return BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: max(width, height),
+    var result = BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: max(width, height),
                            width: width, height: height,
                            iterations: iterations, secondsPerIteration: total / Double(iterations),
                            cpuSecondsPerIteration: totalCPU / Double(iterations), phaseSeconds: phaseSeconds,
@@ -138,6 +143,8 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
                            kernelLaunchesPerIteration: perIteration?.0, hostWaitsPerIteration: perIteration?.1,
                            kernelProfile: kernelProfile?.kernels, kernelProfileShapes: kernelProfile?.shapes,
                            kernelProfileSpanSeconds: kernelProfile?.spanSeconds, kernelProfileIterations: kernelProfile.map { _ in iterations })
+    result.hostWait = opencl?.hostWait.rawValue
+    return result
 }
 
 /// The memory plan `runBenchmark` would follow, without computing anything (`gpustyle bench --plan-only`).

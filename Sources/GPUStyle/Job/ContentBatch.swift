@@ -35,7 +35,8 @@ public struct ContentBatch: Sendable {
                 initFromPrevious: Bool = false) throws {
         var base = base, notes: [String] = []
         self.initFromPrevious = initFromPrevious
-        func skips(_ job: StylizeOptions) -> Bool { skipExisting && FileManager.default.fileExists(atPath: job.outputImage) }
+        // Done: the image and the report and plot asked for (a run whose report write failed left only the image).
+        func skips(_ job: StylizeOptions) -> Bool { skipExisting && job.writtenPaths.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } }
         guard !contentImages.isEmpty else {
             if initFromPrevious { throw GPUStyleError(.usage, "--init previous starts each content image from the previous one's result; texture synthesis has none") }
             for (option, path) in base.writtenPaths where path.contains(Self.namePlaceholder) {

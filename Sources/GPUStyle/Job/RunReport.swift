@@ -36,7 +36,8 @@ public struct RunReport: Codable, Sendable {
     public var final: LossRecord
     public var seed: UInt64
     public var optimizer: String
-    public var output: String
+    /// The image written (absolute); absent when the run was interrupted (then nothing was written there).
+    public var output: String?
     /// Non-finite steps that were rejected and retried (over all scales).
     public var recoveries: Int
     /// The memory plan of the last (full-size) scale.
@@ -73,6 +74,10 @@ public struct RunReport: Codable, Sendable {
     public var learningRate: Float = 1
     /// true when the run was interrupted (SIGINT/SIGTERM/SIGHUP): the report covers the iterations done; absent otherwise.
     public var interrupted: Bool?
+    /// An interrupted run's image so far (`NAME_K.EXT`), when one was saved.
+    public var savedImage: String?
+    /// The gpustyle release that wrote the report.
+    public var version = gpustyleVersion
 
     enum CodingKeys: String, CodingKey {
         case backend, device, precision, model, width, height, iterations, seconds
@@ -82,7 +87,7 @@ public struct RunReport: Codable, Sendable {
         case memoryPlan = "memory_plan"
         case contentImage = "content_image", styleImages = "style_images", styleBlendWeights = "style_blend_weights"
         case contentWeight = "content_weight", styleWeight = "style_weight"
-        case contentLayers = "content_layers", styleLayers = "style_layers", colors, interrupted
+        case contentLayers = "content_layers", styleLayers = "style_layers", colors, interrupted, savedImage = "saved_image", version = "gpustyle_version"
         case styleLayerWeights = "style_layer_weights", styleMasks = "style_masks", styleImageMasks = "style_image_masks"
         case initialization = "init", initImage = "init_image"
         case pooling, normalizeGradients = "normalize_gradients", styleScale = "style_scale", margin, learningRate = "learning_rate"
@@ -106,6 +111,8 @@ public struct ScaleReport: Codable, Sendable {
     public var seconds: Double
     public var final: LossRecord
     public var memoryPlan: String
+    /// The plan's predicted peak and the budget it was made for (`--max-memory`, or 90% of the device's memory).
+    public var plannedPeakBytes: Int, budgetBytes: Int
     public var lbfgsHistory: Int?
     /// The TV weight this scale rendered with (the model's default scales with the size; `--tv-weight` does not).
     public var tvWeight: Float
@@ -115,9 +122,12 @@ public struct ScaleReport: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case width, height, iterations, seconds, final
         case firstIteration = "first_iteration"
-        case memoryPlan = "memory_plan"
+        case memoryPlan = "memory_plan", plannedPeakBytes = "planned_peak_bytes", budgetBytes = "budget_bytes"
         case lbfgsHistory = "lbfgs_history"
         case tvWeight = "tv_weight"
         case styleEnlargement = "style_enlargement"
     }
 }
+
+/// The release this build is (`gpustyle --version`, and every report's `gpustyle_version`).
+public let gpustyleVersion = "0.9.0"

@@ -55,8 +55,8 @@ public final class StylizeJob {
         var previous: RGBImage?
         var scaleReports: [ScaleReport] = []
         var history: [IterationStatus] = []  // every evaluation of every scale, numbered on across scales
-        var lastResult: RenderResult?
         var done = 0, lastSaved: String?, recoveries = 0  // non-finite steps undone, over all scales
+        var interruptSave: String?  // the image so far, saved on an interrupt
         for (index, step) in schedule.enumerated() {
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous)
             if index == 0 { inputs.notes.forEach(onNote) }
@@ -80,6 +80,7 @@ public final class StylizeJob {
             func scaleReport(seconds: Double) -> ScaleReport {
                 ScaleReport(width: width, height: height, firstIteration: done + 1, iterations: seen.count, seconds: seconds,
                             final: LossRecord(iteration: seen.count, losses: seen.last!.losses), memoryPlan: scale.plan.summary,
+                            plannedPeakBytes: scale.plan.plannedPeakBytes, budgetBytes: scale.plan.budgetBytes,
                             lbfgsHistory: scale.plan.lbfgsHistory, tvWeight: stepWeights.tv,
                             styleEnlargement: Self.enlargement(of: inputs.styles, toLongestSide: styleSide(at: step)))
             }
@@ -102,6 +103,7 @@ public final class StylizeJob {
                 if cancellation.isSet {
                     let path = options.intermediatePath(iteration: k)
                     if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path, options: writeOptions) }
+                    if k > 1 { interruptSave = path }
                     throw GPUStyleError(.interrupted, "interrupted at iteration \(k) of \(total); \(k > 1 ? "the image so far is in \(path)" : "nothing was saved"), \(options.outputImage) is untouched")
                 }
             } }
@@ -109,7 +111,7 @@ public final class StylizeJob {
                 // The loss history and timings so far still go to --report (marked interrupted) and --plot.
                 var record = report(memoryPlan: scale.plan.summary, recoveries: 0, history: history + seen, width: width, height: height,
                                     scales: scaleReports + [scaleReport(seconds: last.elapsed)])
-                record.interrupted = true
+                (record.interrupted, record.output, record.savedImage) = (true, nil, interruptSave.map(absolutePath))
                 try? writeRecords(record, history: history + seen, scaleStarts: scaleReports.map(\.firstIteration) + [done + 1])
             }
             let result = try rendered.get()
@@ -117,20 +119,21 @@ public final class StylizeJob {
             history += seen
             done += step.iterations
             previous = canvas.crop(result.image)
-            lastResult = result
             recoveries += result.recoveries
             if index == schedule.count - 1 {
+                // The report and plot first: the image is what says "done" (--skip-existing), so it comes last.
+                let output = canvas.crop(result.image)
+                let record = report(memoryPlan: result.memoryPlan.summary, recoveries: recoveries, history: history,
+                                    width: output.width, height: output.height, scales: scaleReports)
+                try writeRecords(record, history: history, scaleStarts: scaleReports.map(\.firstIteration))
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
+                self.lastResult.keep(output, writtenTo: options.outputImage)
+                return record
             } else if options.saveScales {
                 try ImageIO.write(finish(result.image), to: options.scalePath(width: width, height: height), options: writeOptions)
             }
         }
-        let output = previous!  // the last scale's image, cropped to the requested size
-        self.lastResult.keep(output, writtenTo: options.outputImage)
-        let record = report(memoryPlan: lastResult!.memoryPlan.summary, recoveries: recoveries, history: history,
-                            width: output.width, height: output.height, scales: scaleReports)
-        try writeRecords(record, history: history, scaleStarts: scaleReports.map(\.firstIteration))
-        return record
+        preconditionFailure("the last scale returns")  // `scaleSchedule` gives at least one scale
     }
 
     /// Writes `--plot` (the curves of `history`, a line where each later scale starts) and `--report`, when asked for.

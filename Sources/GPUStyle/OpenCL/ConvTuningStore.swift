@@ -28,6 +28,29 @@ public struct ConvTuningStore: Sendable {
 
     public init(directory: URL?) { self.directory = directory }
 
+    private static let off = GPUStyleError(.usage, "stored tilings are off (GPUSTYLE_NO_TUNING=1, or no HOME or XDG_CACHE_HOME): unset GPUSTYLE_NO_TUNING or set XDG_CACHE_HOME to save the tuning")
+
+    /// The folder, created if missing.
+    private func createdDirectory() throws -> URL {
+        guard let directory else { throw Self.off }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw GPUStyleError(.io, "\(directory.path): cannot create the tuning folder (\(error.localizedDescription)); check its permissions or set XDG_CACHE_HOME")
+        }
+        return directory
+    }
+
+    /// Throws now what `save` would at the end of a tuning: stored tilings off, or a folder that takes no file.
+    public func checkWritable() throws {
+        let directory = try createdDirectory()
+        do {
+            try StylizeOptions.checkWritable(directory.appendingPathComponent("conv-probe.json").path, option: "the tuning folder")
+        } catch let error as GPUStyleError {
+            throw GPUStyleError(.io, "\(error.message); set XDG_CACHE_HOME to a writable folder, or pass --dry-run")
+        }
+    }
+
     /// The store the environment asks for.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ConvTuningStore {
         if environment["GPUSTYLE_NO_TUNING"] == "1" { return ConvTuningStore(directory: nil) }
@@ -58,14 +81,8 @@ public struct ConvTuningStore: Sendable {
     /// Writes `stored` for `device` (under its GEMM's precision) atomically; returns the file's path.
     @discardableResult
     public func save(_ stored: StoredConvTuning, for device: OpenCLDeviceInfo) throws -> String {
-        guard let directory, let url = fileURL(for: device, precision: stored.tuning.gemm.precision) else {
-            throw GPUStyleError(.usage, "stored tilings are off (GPUSTYLE_NO_TUNING=1, or no HOME or XDG_CACHE_HOME): unset GPUSTYLE_NO_TUNING or set XDG_CACHE_HOME to save the tuning")
-        }
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw GPUStyleError(.io, "\(directory.path): cannot create the tuning folder (\(error.localizedDescription)); check its permissions or set XDG_CACHE_HOME")
-        }
+        _ = try createdDirectory()
+        guard let url = fileURL(for: device, precision: stored.tuning.gemm.precision) else { throw Self.off }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(try encoder.encode(stored), to: url.path)
