@@ -37,6 +37,12 @@ struct BatchProgress {
         reporter.emitJSON(["event": "note", "message": message])
     }
 
+    /// A note and a `skipped` event (with `reason`) for a job another process finished or holds.
+    func announceTaken(_ index: Int, _ job: StylizeOptions, reason: String) {
+        printError("gpustyle: note: skipping \(job.contentImage ?? "the texture"): \(job.outputImage) is \(reason) (--skip-existing)")
+        emit(["event": "skipped", "output": absolutePath(job.outputImage), "reason": reason], index, job)
+    }
+
     /// One note and one `skipped` event per job left out by `--skip-existing`.
     func announceSkipped() {
         for job in batch.skipped {
@@ -47,13 +53,15 @@ struct BatchProgress {
 
     /// The batch's end, once every image had its turn: a `batch_done` event (also when every image was skipped or
     /// some failed: then the `error` event follows) and, on a terminal, a summary line.
-    func finish(rendered: Int, failed: Int = 0, planOnly: Bool = false) {
+    /// `taken`: images another process finished or held when their turn came (`ContentBatch.sharesWork`).
+    func finish(rendered: Int, failed: Int = 0, taken: Int = 0, planOnly: Bool = false) {
         guard inBatch || batch.jobs.isEmpty else { return }
-        var fields: [String: Any] = ["event": "batch_done", "rendered": rendered, "skipped": batch.skipped.count, "failed": failed]
+        let skippedCount = batch.skipped.count + taken
+        var fields: [String: Any] = ["event": "batch_done", "rendered": rendered, "skipped": skippedCount, "failed": failed]
         if planOnly { fields["plan_only"] = true }
         reporter.emitJSON(fields)
         if reporter.style == .bar && !planOnly && inBatch {
-            let skipped = batch.skipped.isEmpty ? "" : " (\(batch.skipped.count) skipped: already there)"
+            let skipped = skippedCount == 0 ? "" : " (\(skippedCount) skipped: already there or another process's)"
             printError("rendered \(rendered) of \(batch.count) content image\(batch.count == 1 ? "" : "s")\(skipped)")
         }
     }

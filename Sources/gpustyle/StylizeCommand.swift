@@ -193,6 +193,7 @@ struct StylizeCommand: ParsableCommand {
         }
         var current = backend
         var inProgress: (index: Int, options: StylizeOptions)?  // the image an error that stops the batch came from
+        var taken = 0  // images another process finished or held (--skip-existing)
         defer { if let inProgress { reporter.context = progress.context(inProgress.index, inProgress.options) } }  // for the error event
         _ = try batch.renderAll({ index, options in
             inProgress = (index, options)
@@ -214,7 +215,10 @@ struct StylizeCommand: ParsableCommand {
             inProgress = nil  // the batch goes on
             printError("gpustyle: error: \(ContentBatch.naming(options, error)) (going on with the next content image)")
             progress.emit(["event": "failed", "kind": error.kind.rawValue, "exit_code": error.kind.exitCode, "message": error.message], index, options)
-        }, finished: { rendered, failed in progress.finish(rendered: rendered, failed: failed) })
+        }, onTaken: { index, options, reason in
+            taken += 1
+            progress.announceTaken(index, options, reason: reason)
+        }, finished: { rendered, failed in progress.finish(rendered: rendered, failed: failed, taken: taken) })
     }
 }
 

@@ -132,6 +132,47 @@ final class ContentBatchTests: XCTestCase {
         assertUsageError(try ContentBatch(base: scaled, contentImages: frames, initFromPrevious: true), "--init previous with --scales")
     }
 
+    /// A claim is made once, refused to a second taker while its process lives, taken over when it is gone, and
+    /// released; with --skip-existing a batch renders only the images no other process finished or holds.
+    func testProcessesOnOneFolderShareItsImages() throws {
+        let output = "\(folder)/out/a.png"
+        let claim = try XCTUnwrap(OutputClaim.take(for: output))
+        XCTAssertEqual(claim.path, "\(folder)/out/.a.png.claim")
+        let owner = try String(contentsOfFile: claim.path, encoding: .utf8)
+        XCTAssertEqual(owner, "\(ProcessInfo.processInfo.hostName) \(getpid())\n")
+        XCTAssertNil(OutputClaim.take(for: output), "held by a live process")
+        claim.release()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: claim.path))
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        try "\(ProcessInfo.processInfo.hostName) \(ended.processIdentifier)\n".write(toFile: claim.path, atomically: false, encoding: .utf8)
+        XCTAssertNotNil(OutputClaim.take(for: output), "its process is gone: taken over (and released on deinit)")
+        try "another-host 1\n".write(toFile: claim.path, atomically: false, encoding: .utf8)
+        XCTAssertNil(OutputClaim.take(for: output), "another host's claim is kept")
+        try FileManager.default.removeItem(atPath: claim.path)
+
+        let photos = ["a.png", "b.jpg", "start.png"].map { "\(folder)/photos/\($0)" }
+        var options = base(output: "\(folder)/out/", report: "\(folder)/out/")
+        options.initImage = nil
+        let batch = try ContentBatch(base: options, contentImages: photos, skipExisting: true)
+        try "\(ProcessInfo.processInfo.hostName) \(getpid())\n".write(toFile: "\(folder)/out/.start.png.claim", atomically: false, encoding: .utf8)
+        var rendered: [Int] = [], taken: [(Int, String)] = []
+        _ = try batch.renderAll({ index, job in
+            rendered.append(index)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: OutputClaim.path(for: job.outputImage)), "claimed while it renders")
+            for path in ["\(folder)/out/b.png", "\(folder)/out/b.json"] {  // another process finishes b meanwhile
+                XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data([1])))
+            }
+            return index
+        }, onTaken: { index, _, reason in taken.append((index, reason)) })
+        XCTAssertEqual(rendered, [0])
+        XCTAssertEqual(taken.map(\.0), [1, 2])
+        XCTAssertTrue(taken[0].1.hasPrefix("done meanwhile") && taken[1].1.hasPrefix("being rendered"), "\(taken)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(folder)/out/.a.png.claim"), "released after rendering")
+    }
+
     func testABrokenSharedImageIsOneError() throws {
         let batch = try ContentBatch(base: base(output: "\(folder)/out/"), contentImages: ["\(folder)/photos"])
         XCTAssertThrowsError(try batch.checkSharedImages(styles: true)) { error in

@@ -15,6 +15,9 @@ public struct ContentBatch: Sendable {
     public private(set) var notes: [String] = []
     /// Whether each image after the first starts from the previous image's result (`--init previous`: frames).
     public let initFromPrevious: Bool
+    /// `--skip-existing`: each image is looked at again just before it renders, and claimed (`OutputClaim`), so
+    /// processes given the same images share them.
+    public let sharesWork: Bool
     /// Every job's result path in content order, skipped ones too, and where each job of `jobs` stands in it.
     private var resultsInOrder: [String] = [], positions: [Int] = []
     /// How many content images the call named, folders expanded (rendered or skipped).
@@ -35,6 +38,7 @@ public struct ContentBatch: Sendable {
                 initFromPrevious: Bool = false) throws {
         var base = base, notes: [String] = []
         self.initFromPrevious = initFromPrevious
+        self.sharesWork = skipExisting
         // Done: the image and the report and plot asked for (a run whose report write failed left only the image).
         func skips(_ job: StylizeOptions) -> Bool { skipExisting && job.writtenPaths.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } }
         guard !contentImages.isEmpty else {
@@ -116,8 +120,10 @@ public struct ContentBatch: Sendable {
     /// interrupt (during a job, or `isInterrupted` between two) says how far the batch got. With one job its error
     /// propagates as it is.
     /// - Throws: after the last job, when any failed, an error of the first failure's kind naming each failed image.
+    /// With `sharesWork`, a job another process finished or holds meanwhile goes to `onTaken` (with why) instead.
     public func renderAll<Result>(_ render: (Int, StylizeOptions) throws -> Result, isInterrupted: () -> Bool = { false },
                                   onFailure: (Int, StylizeOptions, GPUStyleError) -> Void = { _, _, _ in },
+                                  onTaken: (Int, StylizeOptions, String) -> Void = { _, _, _ in },
                                   finished: (_ rendered: Int, _ failed: Int) -> Void = { _, _ in }) throws -> [Result] {
         // Results a frame may start from: the skipped images' (there from an earlier call) and this call's own.
         var available = Set(resultsInOrder.indices).subtracting(positions)
@@ -134,6 +140,20 @@ public struct ContentBatch: Sendable {
         for index in jobs.indices {
             let job = start(of: index, available: available)
             if index > 0 && isInterrupted() { throw GPUStyleError(.interrupted, "interrupted between two content images; \(progress(index))") }
+            var claim: OutputClaim?
+            if sharesWork {
+                if job.writtenPaths.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) {
+                    onTaken(index, job, "done meanwhile by another process")
+                    available.insert(positions[index])
+                    continue
+                }
+                guard let taken = OutputClaim.take(for: job.outputImage) else {
+                    onTaken(index, job, "being rendered by another process (\(OutputClaim.path(for: job.outputImage)))")
+                    continue
+                }
+                claim = taken
+            }
+            defer { claim?.release() }
             do {
                 reports.append(try render(index, job))
                 available.insert(positions[index])
