@@ -38,11 +38,17 @@ struct ReconstructCommand: ParsableCommand {
             let backend = try backendOptions.makeBackend(), model = try self.model.load()
             reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": seed,
                                "reconstructions": Reconstruction.paperFigure.count])
+            let cancellation = CancellationFlag()
+            let signals = SignalWatcher(onSignal: { cancellation.cancel() })
+            defer { withExtendedLifetime(signals) {} }
             let sheet = try {
                 defer { reporter.finish() }  // the bar's line ends before an error message too
                 return try renderReconstructionSheet(backend: backend, model: model, content: content, style: style,
                                                      iterations: numIterations, seed: seed, margin: margin) { label, status in
                     reporter.report(status, saved: nil, phase: label)
+                    if cancellation.isSet {
+                        throw GPUStyleError(.interrupted, "interrupted in \(label) at iteration \(status.iteration) of \(status.iterations); \(outputImage) was not written")
+                    }
                 }
             }()
             try ImageIO.write(sheet, to: outputImage, options: ImageWriteOptions(jpegQuality: jpegQuality))

@@ -56,7 +56,7 @@ public struct Reconstruction: Sendable {
 /// image, every tile labelled. Each tile is rendered with a mirrored `margin` around it (as `StylizeOptions.margin`).
 public func renderReconstructionSheet(backend: Backend, model: Model, content: RGBImage, style: RGBImage, iterations: Int,
                                       seed: UInt64 = 1, margin: Int = StylizeOptions.defaultMargin,
-                                      progress: (String, IterationStatus) -> Void = { _, _ in }) throws -> RGBImage {
+                                      progress: (String, IterationStatus) throws -> Void = { _, _ in }) throws -> RGBImage {
     let w = content.width, h = content.height
     try Reconstruction.checkTileSizes(content: content, style: style)
     var rng = SplitMix64(seed: seed)
@@ -75,7 +75,7 @@ public func renderReconstructionSheet(backend: Backend, model: Model, content: R
         let result = try StyleTransfer(network: network, settings: settings).render(
             content: canvas.place(content), width: canvas.width, height: canvas.height,
             styles: [style], blendWeights: [1], initImage: canvas.place(noise)) { status, _ in
-                progress(item.label, status)
+                try progress(item.label, status)
             }
         tiles.append((item.label, canvas.crop(result.image)))
     }
