@@ -222,7 +222,7 @@ public struct StylizeOptions: Sendable {
         }
         if let clash = inputPaths.first(where: { isDerivedOutput($0.path) }) {
             let ns = outputImage as NSString
-            throw GPUStyleError(.usage, "\(clash.option) \(clash.path) has the name of an image this run may write beside --output-image \(outputImage) (\((ns.lastPathComponent as NSString).deletingPathExtension)_N.\(ns.pathExtension) for --save-iter or an interrupt, _WxH with --save-scales) and would be overwritten; choose another --output-image")
+            throw GPUStyleError(.usage, "\(clash.option) \(clash.path) has the name of an image this run may write beside --output-image \(outputImage) (\((ns.lastPathComponent as NSString).deletingPathExtension)_N.\(ns.pathExtension) for --save-iter or an interrupt, _WxH with --save-scales) and would be overwritten; choose another --output-image\(clash.option == "--init-image" ? ", or go on from a copy of it under another name" : "")")
         }
     }
 
