@@ -51,18 +51,13 @@ struct GPUStyleCommand: ParsableCommand {
 }
 
 /// Whether the command `arguments` (without the program name) ask for would report progress as JSON: the last
-/// `--progress` before any `--` says `json`, or says `auto` or nothing for a command with progress (stylize, the
-/// default, or reconstruct) while stderr is no terminal — `ProgressReporter`'s rule.
+/// `--progress` says `json`, or says `auto` or nothing for a command with progress (stylize, the default, or
+/// reconstruct) while stderr is no terminal (`ProgressStyle.resolved`).
 private func progressIsJSON(_ arguments: [String]) -> Bool {
-    var style = "auto"
-    for (i, argument) in arguments.enumerated() {
-        if argument == "--" { break }
-        if argument.hasPrefix("--progress=") { style = String(argument.dropFirst("--progress=".count)) }
-        if argument == "--progress" || argument == "-progress", let value = arguments.dropFirst(i + 1).first { style = value }
-    }
-    guard style == "auto" else { return style == "json" }
+    let style = lastValue(of: "--progress", in: arguments).map { ProgressStyle(rawValue: $0) ?? .none } ?? .auto
+    guard style == .auto else { return style == .json }
     let subcommand = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 }
-    return [nil, "stylize", "reconstruct"].contains(subcommand) && isatty(STDERR_FILENO) == 0
+    return [nil, "stylize", "reconstruct"].contains(subcommand) && style.resolved == .json
 }
 
 /// Words before the first option must name subcommands (else ArgumentParser reads `gpustyle stylze` as a stray

@@ -6,6 +6,9 @@ import GPUStyle
 /// How progress is shown (`--progress`).
 enum ProgressStyle: String, CaseIterable, ExpressibleByArgument {
     case auto, bar, json, none
+
+    /// `auto` made concrete: a bar when stderr is a terminal, JSON lines otherwise.
+    var resolved: ProgressStyle { self == .auto ? (isatty(STDERR_FILENO) != 0 ? .bar : .json) : self }
 }
 
 /// Prints iteration progress as a bar (stderr) or JSON lines (stdout).
@@ -17,7 +20,7 @@ final class ProgressReporter {
     private var lastDraw = Date.distantPast
 
     init(style: ProgressStyle, printEvery: Int) {
-        self.style = style == .auto ? (isatty(STDERR_FILENO) != 0 ? .bar : .json) : style
+        self.style = style.resolved
         self.printEvery = printEvery
     }
 

@@ -119,7 +119,7 @@ struct StylizeCommand: ParsableCommand {
         options.styleMasks = try styleMasks.map { try parsePaths($0, option: "--style-masks") } ?? []
         options.styleImageMasks = try styleImageMasks.map { try parsePaths($0, option: "--style-image-masks") } ?? []
         options.outputImage = outputImage
-        options.jpegQuality = jpegQuality ?? 95
+        if let jpegQuality { options.jpegQuality = jpegQuality }
         options.scales = try scales.map { try ScaleSpec(parsing: $0) }
         if case .sides(let sides)? = options.scales, imageSize == nil { options.imageSize = sides.last! } else { options.imageSize = imageSize ?? 512 }
         options.scaleIterations = try scaleIterations.map { try parseList($0, option: "--scale-iterations").map {
@@ -141,7 +141,7 @@ struct StylizeCommand: ParsableCommand {
         options.initImage = initImage
         options.optimizer = optimizer
         options.learningRate = learningRate
-        options.lbfgsHistory = lbfgsHistory ?? 100
+        if let lbfgsHistory { options.lbfgsHistory = lbfgsHistory }
         options.normalizeGradients = normalizeGradients
         options.pooling = pooling
         options.styleScale = styleScale

@@ -31,7 +31,7 @@ final class PathTextTests: XCTestCase {
         XCTAssertNoThrow(try StylizeOptions.checkWritable(longest, option: "--report"))
         try writeAtomically(Data("x".utf8), to: longest)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).count, 1, "written, no temporary left")
-        XCTAssertEqual(AtomicFile.prefix(of: "ééé", bytes: 5), "éé", "cut on a character boundary")
+        XCTAssertEqual("ééé".utf8Prefix(5), "éé", "cut on a character boundary")
         XCTAssertThrowsError(try StylizeOptions.checkWritable(folder + "/" + String(repeating: "n", count: 252) + ".png", option: "--report")) {
             XCTAssertTrue("\($0)".contains("the file name is 256 bytes, over the 255"), "\($0)")
         }

@@ -133,7 +133,7 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
         for _ in 0..<iterations { _ = try iterate() }
         kernelProfile = try opencl.stopKernelProfile()
     }
-    var result = BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: max(width, height),
+    return BenchmarkResult(backend: backend.kind, device: backend.deviceName, model: model.name, size: max(width, height),
                            width: width, height: height,
                            iterations: iterations, secondsPerIteration: total / Double(iterations),
                            cpuSecondsPerIteration: totalCPU / Double(iterations), phaseSeconds: phaseSeconds,
@@ -142,9 +142,8 @@ public func runBenchmark(backend: Backend, model: Model, width: Int, height: Int
                            convTiling: opencl?.convTilingDescription,
                            kernelLaunchesPerIteration: perIteration?.0, hostWaitsPerIteration: perIteration?.1,
                            kernelProfile: kernelProfile?.kernels, kernelProfileShapes: kernelProfile?.shapes,
-                           kernelProfileSpanSeconds: kernelProfile?.spanSeconds, kernelProfileIterations: kernelProfile.map { _ in iterations })
-    result.hostWait = opencl?.hostWait.rawValue
-    return result
+                           kernelProfileSpanSeconds: kernelProfile?.spanSeconds, kernelProfileIterations: kernelProfile.map { _ in iterations },
+                           hostWait: opencl?.hostWait.rawValue)
 }
 
 /// The memory plan `runBenchmark` would follow, without computing anything (`gpustyle bench --plan-only`).

@@ -39,8 +39,7 @@ public struct ContentBatch: Sendable {
         var base = base, notes: [String] = []
         self.initFromPrevious = initFromPrevious
         self.sharesWork = skipExisting
-        // Done: the image and the report and plot asked for (a run whose report write failed left only the image).
-        func skips(_ job: StylizeOptions) -> Bool { skipExisting && job.writtenPaths.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } }
+        func skips(_ job: StylizeOptions) -> Bool { skipExisting && job.isDone }
         guard !contentImages.isEmpty else {
             if initFromPrevious { throw GPUStyleError(.usage, "--init previous starts each content image from the previous one's result; texture synthesis has none") }
             for (option, path) in base.writtenPaths where path.contains(Self.namePlaceholder) {
@@ -142,7 +141,7 @@ public struct ContentBatch: Sendable {
             if index > 0 && isInterrupted() { throw GPUStyleError(.interrupted, "interrupted between two content images; \(progress(index))") }
             var claim: OutputClaim?
             if sharesWork {
-                if job.writtenPaths.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) {
+                if job.isDone {
                     onTaken(index, job, "done meanwhile by another process")
                     available.insert(positions[index])
                     continue
@@ -308,4 +307,8 @@ extension StylizeOptions {
     var writtenPaths: [(option: String, path: String)] {
         [("--output-image", outputImage)] + [("--report", reportPath), ("--plot", plotPath)].compactMap { o, p in p.map { (o, $0) } }
     }
+
+    /// Whether the job is done (`--skip-existing`): its image and the report and plot asked for are there (the image
+    /// is written last, so a run whose report write failed left neither).
+    var isDone: Bool { writtenPaths.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } }
 }

@@ -122,7 +122,7 @@ public func translatingNeuralStyleArguments(_ arguments: [String], gpuIndex: (In
 }
 
 /// The value the last `option` (`--option V` or `--option=V`) among gpustyle `arguments` gives, before any `--`.
-private func lastValue(of option: String, in arguments: [String]) -> String? {
+public func lastValue(of option: String, in arguments: [String]) -> String? {
     var value: String?
     for (i, argument) in arguments.enumerated() {
         if argument == "--" { break }

@@ -12,10 +12,7 @@ final class OutputClaim {
     private init(path: String) { self.path = path }
 
     /// The claim file of `output`: in its folder, hidden, at most 200 bytes of its name.
-    static func path(for output: String) -> String {
-        let parent = output.parentPath, name = output.split(separator: "/").last.map(String.init) ?? output
-        return (parent.isEmpty ? "" : parent + "/") + "." + AtomicFile.prefix(of: name, bytes: 200) + ".claim"
-    }
+    static func path(for output: String) -> String { output.hiddenSibling(suffix: ".claim") }
 
     /// Takes the claim on `output`; nil when a live process holds it. A claim that cannot be made for another reason
     /// (a read-only folder) is no claim: the job renders unclaimed, as without other processes.

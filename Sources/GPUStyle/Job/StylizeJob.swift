@@ -122,7 +122,7 @@ public final class StylizeJob {
             recoveries += result.recoveries
             if index == schedule.count - 1 {
                 // The report and plot first: the image is what says "done" (--skip-existing), so it comes last.
-                let output = canvas.crop(result.image)
+                let output = previous!
                 let record = report(memoryPlan: result.memoryPlan.summary, recoveries: recoveries, history: history,
                                     width: output.width, height: output.height, scales: scaleReports)
                 try writeRecords(record, history: history, scaleStarts: scaleReports.map(\.firstIteration))

@@ -262,7 +262,7 @@ public struct StylizeOptions: Sendable {
             throw GPUStyleError(.usage, "\(option) \(path): the folder \(folder) does not exist")
         }
         guard isDirectory.boolValue else { throw GPUStyleError(.usage, "\(option) \(path): \(folder) is not a folder") }
-        let limit = pathconf(folder, Int32(_PC_NAME_MAX)), name = path.split(separator: "/").last.map(String.init) ?? path
+        let limit = pathconf(folder, Int32(_PC_NAME_MAX)), name = path.fileName
         let nameBytes = name.utf8.count
         if limit > 0 && nameBytes + derivedSuffixBytes > limit {
             let derived = derivedSuffixBytes == 0 ? "" : ", and the images written beside it (_N, _WxH before the extension) need \(derivedSuffixBytes) more"

@@ -15,8 +15,7 @@ final class AtomicFile {
         self.path = path
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
-        // At most 200 bytes of the name, so the temporary name fits NAME_MAX (255) whenever `path`'s does.
-        temporaryPath = folder + "/." + AtomicFile.prefix(of: url.lastPathComponent, bytes: 200) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        temporaryPath = path.hiddenSibling(suffix: ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw GPUStyleError(.io, "\(path): cannot create a temporary file in the folder \(folder) (\(AtomicFile.systemError())); check that it exists and is writable")
@@ -62,17 +61,6 @@ final class AtomicFile {
     deinit {
         if fd >= 0 { close(fd) }
         if !committed { unlink(temporaryPath) }
-    }
-
-    /// The longest start of `name` of at most `bytes` UTF-8 bytes that ends on a character boundary.
-    static func prefix(of name: String, bytes: Int) -> String {
-        var result = "", count = 0
-        for character in name {
-            count += character.utf8.count
-            if count > bytes { break }
-            result.append(character)
-        }
-        return result
     }
 
     static func systemError(_ code: Int32 = errno) -> String {
