@@ -16,6 +16,22 @@ void content_loss_partial(__global const float* features, __global const float* 
     if (get_local_id(0) == 0) partials[get_group_id(0)] = total;
 }
 
+// partials[group] = Σ w·(F − P)² over the group's elements; gradient += gradScale · w·(F − P) (the temporal loss).
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
+void weighted_content_loss_partial(__global const float* features, __global const float* target, __global const float* weights,
+                                   const int count, const float gradScale, __global float* gradient, __global float* partials)
+{
+    __local float scratch[REDUCE_WG];
+    float sum = 0.0f;
+    for (int i = (int)get_global_id(0); i < count; i += (int)get_global_size(0)) {
+        const float d = features[i] - target[i], wd = weights[i] * d;
+        sum += wd * d;
+        gradient[i] += gradScale * wd;
+    }
+    const float total = group_sum(sum, scratch);
+    if (get_local_id(0) == 0) partials[get_group_id(0)] = total;
+}
+
 // partials[group] = Σ (G − A)² over the group's elements; gradGram = gradScale · (G − A) (overwritten).
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void style_loss_partial(__global const float* gram, __global const float* target, const int count,

@@ -53,6 +53,7 @@ final class ProgressReporter {
                 (fields["run_iteration"], fields["run_iterations"]) = (scale.runIteration, scale.runIterations)
             }
             if let saved { fields["saved"] = absolutePath(saved) }
+            if let temporal = status.losses.temporal { fields["temporal"] = temporal }
             emitJSON(fields)
         case .none, .auto: break
         }
@@ -135,9 +136,10 @@ final class ProgressReporter {
         let rate = status.iteration > 1 ? Double(status.iteration - 1) / max(status.elapsed, 1e-9) : 0
         let eta = rate > 0 ? (Double(status.iterations - status.iteration) + laterWork) / rate : 0
         // The loss breakdown last, so that a narrow terminal cuts it before the rate and ETA.
-        let line = String(format: "%@%@ %d/%d  loss %.4g  %.2f it/s  ETA %@  (content %.3g style %.3g tv %.3g)",
+        let temporal = status.losses.temporal.map { String(format: " temporal %.3g", $0) } ?? ""
+        let line = String(format: "%@%@ %d/%d  loss %.4g  %.2f it/s  ETA %@  (content %.3g style %.3g tv %.3g%@)",
                           scale, bar, status.iteration, status.iterations, status.losses.total, rate, formatDuration(eta),
-                          status.losses.content, status.losses.style, status.losses.tv)
+                          status.losses.content, status.losses.style, status.losses.tv, temporal)
         return String(line.prefix(max(columns - 1, 1)))
     }
 }

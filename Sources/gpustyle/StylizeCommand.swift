@@ -6,12 +6,26 @@ import GPUStyle
 extension OptimizerKind: ExpressibleByArgument {}
 extension PoolingMode: ExpressibleByArgument {}
 
-/// `--init`: the engine's starts, and `previous` for a batch of frames.
+/// `--init`: the engine's starts, and `previous` / `previous-warped` for a batch of frames.
 enum InitChoice: String, CaseIterable, ExpressibleByArgument {
     case random, image, previous
+    case previousWarped = "previous-warped"
+
+    /// Also artistic-videos' names: `prev`, `prevWarped`.
+    init?(argument: String) {
+        switch argument {
+        case "prev": self = .previous
+        case "prevWarped", "prev-warped": self = .previousWarped
+        default: self.init(rawValue: argument)
+        }
+    }
 }
 
 struct StylizeCommand: ParsableCommand {
+    /// `--temporal-weight` with `--init previous-warped` when not given: as steady as artistic-videos' 1e3 (1.22 against
+    /// 1.17 levels of flow-compensated change between frames, README) at a lower style and content loss.
+    static let defaultTemporalWeight: Float = 200
+
     static let configuration = CommandConfiguration(
         commandName: "stylize",
         abstract: "Paint a content image in the style of one or more style images.")
@@ -42,9 +56,11 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Comma-separated style layers (default: the model's, e.g. relu1_1,…,relu5_1).") var styleLayers: String?
     @Option(help: "Comma-separated weight of each style layer, in --style-layers order (default 1 each; 0 leaves a layer out): the style loss is their weighted sum.")
     var styleLayerWeights: String?
-    @Option(name: .customLong("init"), help: "Start from noise (random), from the content/--init-image (image), or, in a batch of frames, from the previous image's result (previous; the first from the content/--init-image) (default: image with --init-image, else random).")
+    @Option(name: .customLong("init"), help: "Start from noise (random), from the content/--init-image (image), or, in a batch of frames, from the previous image's result as it is (previous) or carried along the optical flow between the two frames (previous-warped); the first frame from the content/--init-image (default: image with --init-image, else random).")
     var initialization: InitChoice?
     @Option(help: "Starting image (implies --init image).") var initImage: String?
+    @Option(help: "In a batch of frames: weight of the loss that ties each frame after the first to the previous frame's result carried along the optical flow, where that flow is trusted (in 8-bit levels, as artistic-videos' -temporal_weight; default 200 with --init previous-warped, else 0).")
+    var temporalWeight: Float?
     @Option(help: "lbfgs or adam.") var optimizer: OptimizerKind = .lbfgs
     @Option(help: "Step size: for L-BFGS a factor on each step (default 1); for Adam in levels of an 8-bit image (0…255), whatever the model's preprocessing (default 10, as neural-style).") var learningRate: Float?
     @Option(help: "L-BFGS history length (default 100; memory: 2 × this × 3 × width × height floats; shortened, and said, where --max-memory cannot hold it).") var lbfgsHistory: Int?
@@ -86,7 +102,7 @@ struct StylizeCommand: ParsableCommand {
             }
             let options = try stylizeOptions()
             let batch = try ContentBatch(base: options, contentImages: contentImages, skipExisting: skipExisting, saveEveryInBatch: saveIter ?? 0,
-                                         initFromPrevious: initialization == .previous)
+                                         initFromPrevious: initialization == .previous, warpsPrevious: initialization == .previousWarped)
             let progress = BatchProgress(reporter: reporter, batch: batch)
             batch.notes.forEach(progress.note)
             progress.announceSkipped()
@@ -138,6 +154,7 @@ struct StylizeCommand: ParsableCommand {
         options.styleLayerWeights = try styleLayerWeights.map { try parseFloats($0, option: "--style-layer-weights") }
         // --init previous: the first image starts from --init-image or its content image, the others from the result before.
         options.initialization = initialization.map { $0 == .random ? .random : .image } ?? (initImage == nil ? .random : .image)
+        options.temporalWeight = temporalWeight ?? (initialization == .previousWarped ? Self.defaultTemporalWeight : 0)
         options.initImage = initImage
         options.optimizer = optimizer
         options.learningRate = learningRate

@@ -117,6 +117,32 @@ final class CPUOpsGradientTests: XCTestCase {
         assertGradient(try backend.download(grad), numeric, indices: Array(f.indices), tolerance: 1e-3, "content loss gradient")
     }
 
+    /// The temporal loss: a weight per element (zeros included), its value and its gradient by finite differences.
+    func testWeightedContentLoss() throws {
+        let n = 3 * 6 * 5
+        let f = randomValues(n, seed: 17), p = randomValues(n, seed: 18)
+        let w = randomValues(n, seed: 19, in: 0...2).enumerated().map { $0.offset % 7 == 0 ? 0 : $0.element }
+        let feats = try buffer(f), target = try buffer(p), weights = try buffer(w), losses = try backend.makeBuffer(count: 2)
+        let grad = try buffer(randomValues(n, seed: 20))
+        let before = try backend.download(grad)
+        try backend.weightedContentLoss(features: feats, target: target, weights: weights, count: n, lossWeight: 3, gradient: grad,
+                                        gradientWeight: 3, losses: losses, slot: 1)
+        var sum = 0.0
+        for i in 0..<n { sum += Double(w[i]) * Double(f[i] - p[i]) * Double(f[i] - p[i]) }
+        let expected = 3 * sum / Double(n)
+        XCTAssertEqual(Double(try backend.download(losses)[1]), expected, accuracy: 1e-5 * expected)
+        let added = zip(try backend.download(grad), before).map { $0 - $1 }
+        for i in stride(from: 0, to: n, by: 7) { XCTAssertEqual(added[i], 0, "a zero weight adds no gradient (element \(i))") }
+        let scratch = try backend.makeBuffer(count: n)
+        let numeric = try finiteDifferences(at: f, indices: Array(f.indices), step: 0.1) { probe in
+            try backend.upload(probe, to: feats)
+            try backend.weightedContentLoss(features: feats, target: target, weights: weights, count: n, lossWeight: 3, gradient: scratch,
+                                            gradientWeight: 0, losses: losses, slot: 0)
+            return Double(try backend.download(losses)[0])
+        }
+        assertGradient(added, numeric, indices: Array(f.indices), tolerance: 1e-3, "weighted content loss gradient")
+    }
+
     /// The whole style loss (gram → styleLoss → gramBackward) against finite differences of the features.
     func testStyleLoss() throws {
         let c = 5, p = 4 * 3

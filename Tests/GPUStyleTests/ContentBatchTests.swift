@@ -132,6 +132,47 @@ final class ContentBatchTests: XCTestCase {
         assertUsageError(try ContentBatch(base: scaled, contentImages: frames, initFromPrevious: true), "--init previous with --scales")
     }
 
+    /// --temporal-weight and --init previous-warped tie each frame after the first to the one before it (its content
+    /// image and result), where that one has a result; neither works without several frames at one scale.
+    func testFramesAreTiedToThePreviousFrame() throws {
+        let frames = ["f1.png", "f2.png", "f3.png"].map { "\(folder)/out/\($0)" }
+        for frame in frames { XCTAssertTrue(FileManager.default.createFile(atPath: frame, contents: Data([1]))) }
+        try FileManager.default.createDirectory(atPath: "\(folder)/res", withIntermediateDirectories: true)
+        var options = base(output: "\(folder)/res/")
+        options.initImage = nil
+        options.temporalWeight = 200
+        var ties: [StylizeOptions.PreviousFrame?] = [], starts: [String?] = []
+        let tied = try ContentBatch(base: options, contentImages: frames)
+        XCTAssertThrowsError(try tied.renderAll { index, job in
+            (ties, starts) = (ties + [job.previousFrame], starts + [job.initImage])
+            if index == 1 { throw GPUStyleError(.image, "f2 is broken") }
+            return index
+        })
+        XCTAssertEqual(ties, [nil, .init(contentImage: frames[0], result: "\(folder)/res/f1.png", warpsInit: false), nil],
+                       "f2 tied to f1; f3 not (f2 failed)")
+        XCTAssertEqual(starts, [nil, nil, nil], "a temporal loss alone leaves the start as it is")
+
+        options.temporalWeight = 0
+        ties = []; starts = []
+        let warped = try ContentBatch(base: options, contentImages: frames, warpsPrevious: true)
+        _ = try warped.renderAll { index, job in
+            (ties, starts) = (ties + [job.previousFrame], starts + [job.initImage])
+            return index
+        }
+        XCTAssertEqual(ties.map { $0?.warpsInit }, [nil, true, true])
+        XCTAssertEqual(ties.map { $0?.contentImage }, [nil, frames[0], frames[1]])
+        XCTAssertEqual(starts, [nil, "\(folder)/res/f1.png", "\(folder)/res/f2.png"], "the warped start is the previous result, carried along the flow")
+
+        options.temporalWeight = 1000
+        assertUsageError(try ContentBatch(base: options, contentImages: [frames[0]]), "--temporal-weight ties each image to the result of the one before it")
+        assertUsageError(try ContentBatch(base: base(output: "\(folder)/res/x.png"), contentImages: [], warpsPrevious: true), "texture synthesis has none")
+        options.scales = .count(2)
+        assertUsageError(try ContentBatch(base: options, contentImages: frames), "--temporal-weight with --scales")
+        options.temporalWeight = 0
+        let plain = try ContentBatch(base: options, contentImages: frames)
+        XCTAssertFalse(plain.followsFrames, "no tie without a temporal weight or a warped start")
+    }
+
     /// A claim is made once, refused to a second taker while its process lives, taken over when it is gone, and
     /// released; with --skip-existing a batch renders only the images no other process finished or holds.
     func testProcessesOnOneFolderShareItsImages() throws {

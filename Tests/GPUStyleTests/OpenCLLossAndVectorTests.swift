@@ -23,6 +23,19 @@ final class OpenCLLossAndVectorTests: XCTestCase {
             XCTAssertEqual([actualLosses[0], actualLosses[1], actualLosses[3]], [1, 2, 4], "other loss slots changed")
             let (expected, actual) = try pair.download(gradient)
             assertClose(actual, expected, tolerance: 1e-5, "content gradient over \(count)")
+            let weights = try pair.buffers(randomValues(count, seed: seed + 30, in: 0...1).enumerated().map { $0.offset % 5 == 1 ? 0 : $0.element })
+            for backend in [pair.cpu as Backend, pair.gpu] {
+                let isCPU = backend === pair.cpu
+                try backend.weightedContentLoss(features: isCPU ? features.cpu : features.gpu, target: isCPU ? target.cpu : target.gpu,
+                                                weights: isCPU ? weights.cpu : weights.gpu, count: count, lossWeight: 1e3,
+                                                gradient: isCPU ? gradient.cpu : gradient.gpu, gradientWeight: 2,
+                                                losses: isCPU ? losses.cpu : losses.gpu, slot: 0)
+            }
+            let (expectedWeighted, actualWeighted) = try pair.download(losses)
+            assertRelative(Double(actualWeighted[0]), Double(expectedWeighted[0]), 1e-5, "weighted content loss over \(count)")
+            XCTAssertEqual([actualWeighted[1], actualWeighted[3]], [2, 4], "other loss slots changed")
+            let (expectedGradient, actualGradient) = try pair.download(gradient)
+            assertClose(actualGradient, expectedGradient, tolerance: 1e-5, "weighted content gradient over \(count)")
         }
         for channels in [1, 5, 70] {
             let n = channels * channels

@@ -46,4 +46,16 @@ final class ProgressBarTests: XCTestCase {
         XCTAssertEqual(filled(60), 30)
         XCTAssertEqual(filled(90), 30, "more iterations than planned keep the bar full")
     }
+
+    /// A video frame's temporal loss joins the breakdown (and artistic-videos' `-init prevWarped` is `previous-warped`).
+    func testTemporalLossIsShownForTiedFrames() {
+        let tied = IterationStatus(iteration: 2, iterations: 10, losses: LossBreakdown(content: 1, style: 2, tv: 3, temporal: 4), elapsed: 1)
+        let line = ProgressReporter.barLine(tied, scale: "", columns: 200)
+        XCTAssertTrue(line.contains("loss 10 ") && line.hasSuffix("tv 3 temporal 4)"), line)
+        XCTAssertFalse(ProgressReporter.barLine(status(2, of: 10, total: 8), scale: "", columns: 200).contains("temporal"))
+        XCTAssertEqual(InitChoice(argument: "prevWarped"), .previousWarped)
+        XCTAssertEqual(InitChoice(argument: "previous-warped"), .previousWarped)
+        XCTAssertEqual(InitChoice(argument: "prev"), .previous)
+        XCTAssertNil(InitChoice(argument: "warped"))
+    }
 }

@@ -139,6 +139,10 @@ public protocol Backend: AnyObject {
     /// gradGram = gradientWeight · 2(G − A)/C² (overwritten).
     func styleLoss(gram: DeviceBuffer, target: DeviceBuffer, channels: Int, lossWeight: Float,
                    gradGram: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws
+    /// loss = mean(w·(F − P)²) over `count`; losses[slot] = lossWeight·loss; gradient += gradientWeight · 2w(F − P)/count:
+    /// `contentLoss` with a weight per element (the temporal loss of Ruder et al.: `weights` 0 where the flow is not trusted).
+    func weightedContentLoss(features: DeviceBuffer, target: DeviceBuffer, weights: DeviceBuffer, count: Int, lossWeight: Float,
+                             gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws
     /// loss = ½ Σ_{c, i<H−1, j<W−1} [(x[i,j] − x[i,j+1])² + (x[i,j] − x[i+1,j])²] (neural-style's TV);
     /// losses[slot] = lossWeight·loss; gradient += gradientWeight · ∂loss/∂x.
     func tvLoss(image: DeviceBuffer, channels: Int, height: Int, width: Int, lossWeight: Float,

@@ -47,6 +47,8 @@ final class PlanningBackend: Backend {
 
     func contentLoss(features: DeviceBuffer, target: DeviceBuffer, count: Int, lossWeight: Float,
                      gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {}
+    func weightedContentLoss(features: DeviceBuffer, target: DeviceBuffer, weights: DeviceBuffer, count: Int, lossWeight: Float,
+                             gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {}
     func styleLoss(gram: DeviceBuffer, target: DeviceBuffer, channels: Int, lossWeight: Float,
                    gradGram: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {}
     func tvLoss(image: DeviceBuffer, channels: Int, height: Int, width: Int, lossWeight: Float,

@@ -20,6 +20,22 @@ extension CPUBackend {
         try cpu(losses).pointer[slot] = Float(Double(lossWeight) * sum / Double(count))
     }
 
+    public func weightedContentLoss(features: DeviceBuffer, target: DeviceBuffer, weights: DeviceBuffer, count: Int, lossWeight: Float,
+                                    gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {
+        let f = try cpu(features).pointer, p = try cpu(target).pointer, w = try cpu(weights).pointer, g = try cpu(gradient).pointer
+        let scale = gradientWeight * 2 / Float(count)
+        let sum = parallel.sum(count) { range in
+            var sum = 0.0
+            for i in range {
+                let d = f[i] - p[i]
+                sum += Double(w[i]) * Double(d) * Double(d)
+                g[i] += scale * w[i] * d
+            }
+            return sum
+        }
+        try cpu(losses).pointer[slot] = Float(Double(lossWeight) * sum / Double(count))
+    }
+
     public func styleLoss(gram: DeviceBuffer, target: DeviceBuffer, channels: Int, lossWeight: Float,
                           gradGram: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {
         let g = try cpu(gram).pointer, a = try cpu(target).pointer, dg = try cpu(gradGram).pointer

@@ -41,10 +41,12 @@ struct RenderState {
     let backup: DeviceBuffer
 
     init(network: PreparedNetwork, settings: RenderSettings, layout: ActivationLayout, history: Int, width: Int, height: Int,
-         content: NetworkInput?, styles: [NetworkInput], blendWeights: [Float], styleMasks: [MaskInput] = []) throws {
+         content: NetworkInput?, styles: [NetworkInput], blendWeights: [Float], styleMasks: [MaskInput] = [],
+         temporal: TemporalInput? = nil) throws {
         let backend = network.backend
         objective = try StyleObjective(network: network, weights: settings.weights, height: height, width: width, layout: layout,
-                                       content: content, styles: styles, blendWeights: blendWeights, styleMasks: styleMasks)
+                                       content: content, styles: styles, blendWeights: blendWeights, styleMasks: styleMasks,
+                                       temporal: temporal)
         let length = 3 * width * height
         x = try backend.makeBuffer(count: length)
         optimizer = switch settings.optimizer {
@@ -69,6 +71,8 @@ public struct MemoryPlanner {
     var styleMasks = 0
     /// Masks over the style images (none, or one per style image).
     var styleImageMasks = 0
+    /// Whether the rendering has a temporal term (a video frame after the first: two more image-sized buffers).
+    var temporal = false
     /// How errors name the size (default `width×height`; a job names the size asked for and its canvas).
     var sizeLabel: String?
 
@@ -153,7 +157,8 @@ public struct MemoryPlanner {
                                                      sampledRegion: index < styleImageMasks ? MaskInput(values: nil) : nil)
                                     },
                                     blendWeights: styleSizes.map { _ in 1 / Float(styleSizes.count) },
-                                    styleMasks: (0..<styleMasks).map { _ in MaskInput(values: nil) })
+                                    styleMasks: (0..<styleMasks).map { _ in MaskInput(values: nil) },
+                                    temporal: temporal ? TemporalInput(target: nil, elementWeights: nil, weight: 1) : nil)
         _ = try state.objective.evaluate(state.x, gradient: state.optimizer.gradient)
         return planning.memory.peakBytes
     }

@@ -43,6 +43,16 @@ struct NetworkInput {
     var sampledRegion: MaskInput? = nil
 }
 
+/// A video frame's temporal term (Ruder, Dosovitskiy & Brox 2016): `weight` · mean(w·(x − target)²) over the
+/// `3 × height × width` network input, `target` the previous frame's result carried along the optical flow and `w`
+/// a weight per element (0 where the flow is not trusted). `target` and `elementWeights` are nil when only memory is
+/// being planned.
+struct TemporalInput {
+    let target: [Float]?
+    let elementWeights: [Float]?
+    let weight: Float
+}
+
 /// A mask over an image (`height × width` weights in [0, 1], row-major): over the output, where a style image
 /// paints; over a style image, where its style is taken from. `values` is nil when only memory is being planned.
 struct MaskInput {
@@ -126,6 +136,8 @@ public final class StyleObjective {
     let runner: ActivationRunner
     var contentTerms: [ContentTerm] = []
     var styleTerms: [StyleTerm] = []
+    /// The temporal term's target and element weights, its weight, and its slot (the last of `losses`).
+    var temporalTerm: (target: DeviceBuffer, weights: DeviceBuffer, weight: Float, slot: Int)?
     /// Slots: content layers, style layers, TV, one scratch slot, Σ|gradient|, then per content layer one slot per
     /// band, then (style masks) one per further region of each style layer.
     let losses: DeviceBuffer
@@ -156,7 +168,8 @@ public final class StyleObjective {
     }
 
     init(network: PreparedNetwork, weights: LossWeights, height: Int, width: Int, layout: ActivationLayout,
-         content: NetworkInput?, styles: [NetworkInput], blendWeights: [Float], styleMasks: [MaskInput] = []) throws {
+         content: NetworkInput?, styles: [NetworkInput], blendWeights: [Float], styleMasks: [MaskInput] = [],
+         temporal: TemporalInput? = nil) throws {
         self.network = network
         self.weights = weights
         self.height = height
@@ -170,8 +183,9 @@ public final class StyleObjective {
                                       revisitsFront: weights.normalizeGradients)
         let backend = network.backend
         let regionSlots = weights.activeStyleLayers.count * max(0, styleMasks.count - 1)
-        losses = try backend.makeBuffer(count: weights.contentLayers.count + weights.styleLayers.count + 3
-                                            + weights.contentLayers.count * max(1, runner.bands.count) + regionSlots)
+        let slots = weights.contentLayers.count + weights.styleLayers.count + 3 + weights.contentLayers.count * max(1, runner.bands.count)
+            + regionSlots + (temporal == nil ? 0 : 1)
+        losses = try backend.makeBuffer(count: slots)
         let shapes = try layerShapes(height: height, width: width)
 
         if !weights.activeContentLayers.isEmpty {
@@ -216,6 +230,13 @@ public final class StyleObjective {
             }
             // Masked style images grew the mask scratch to their maps; an evaluation regrows it to the output's, with masks only.
             (scratchBuffers[Self.maskedFeaturesScratch], scratchBuffers[Self.maskRowsScratch]) = (nil, nil)
+        }
+        if let temporal {
+            let count = 3 * height * width
+            let (target, elementWeights) = (try backend.makeBuffer(count: count), try backend.makeBuffer(count: count))
+            if let values = temporal.target { try backend.upload(values, to: target) }
+            if let values = temporal.elementWeights { try backend.upload(values, to: elementWeights) }
+            temporalTerm = (target, elementWeights, temporal.weight, slots - 1)
         }
         try backend.finish()
     }
@@ -333,6 +354,10 @@ public final class StyleObjective {
                 try backend.tvLoss(image: x, channels: 3, height: height, width: width, lossWeight: weights.tv,
                                    gradient: gradient, gradientWeight: weights.tv, losses: losses, slot: nContent + nStyle)
             }
+            if let term = temporalTerm {
+                try backend.weightedContentLoss(features: x, target: term.target, weights: term.weights, count: 3 * height * width,
+                                                lossWeight: term.weight, gradient: gradient, gradientWeight: term.weight, losses: losses, slot: term.slot)
+            }
         }
         try backend.sumAbs(gradient, losses: losses, slot: gradientNormSlot)
         let values = try backend.download(losses).map(Double.init)  // the one wait of an evaluation
@@ -342,6 +367,7 @@ public final class StyleObjective {
         var styleValues = Array(values[nContent..<(nContent + nStyle)])
         for term in styleTerms { for region in term.regions.dropFirst() { styleValues[term.slot - nContent] += values[region.slot] } }
         return LossBreakdown(content: contentValues.reduce(0, +), style: styleValues.reduce(0, +), tv: values[nContent + nStyle],
+                             temporal: temporalTerm.map { values[$0.slot] },
                              contentLayers: contentValues, styleLayers: styleValues)
     }
 

@@ -39,6 +39,23 @@ public struct RenderSettings: Sendable {
     }
 }
 
+/// What ties a video frame to the previous one's result (Ruder, Dosovitskiy & Brox, "Artistic style transfer for
+/// videos", 2016): the loss `weight` · mean over the image of c·(x − previous)², in levels of an 8-bit image whatever the
+/// model's preprocessing, where `previous` is the previous frame's result carried along the optical flow into this frame.
+public struct TemporalTarget: Sendable {
+    /// The previous result, warped into this frame, at the rendering's size.
+    public let image: RGBImage
+    /// One weight per pixel (row-major, at the rendering's size): 1 where the flow is trusted, 0 where not (a
+    /// disocclusion, a motion boundary, a margin); the loss's mean runs over all pixels and channels.
+    public let pixelWeights: [Float]
+    public let weight: Float
+
+    public init(image: RGBImage, pixelWeights: [Float], weight: Float) {
+        precondition(pixelWeights.count == image.width * image.height, "one temporal weight per pixel")
+        (self.image, self.pixelWeights, self.weight) = (image, pixelWeights, weight)
+    }
+}
+
 /// Progress of a rendering after an evaluation.
 public struct IterationStatus: Sendable {
     /// 1-based; iteration k reports the losses at the image after k − 1 steps (as neural-style prints them).
@@ -96,15 +113,17 @@ public final class StyleTransfer {
     ///   - initImage: the starting image for `.image` initialisation (default: the content image), at `width × height`.
     ///   - styleMasks: none, or one mask per style image at `width × height` (row-major weights in [0, 1]: where it paints).
     ///   - styleImageMasks: none, or one mask per style image at that image's size (weights in [0, 1]: where its style is taken from).
+    ///   - temporal: a video frame's tie to the previous frame's result, at `width × height` (nil: none).
     ///   - plan: the memory plan to follow (default: `memoryPlan(…)` for these sizes).
     ///   - observer: called after every evaluation with the status and a way to fetch the current image; throwing stops the run.
     public func render(content: RGBImage?, width: Int, height: Int, styles: [RGBImage], blendWeights: [Float],
-                       initImage: RGBImage? = nil, styleMasks: [[Float]] = [], styleImageMasks: [[Float]] = [], plan: MemoryPlan? = nil,
+                       initImage: RGBImage? = nil, styleMasks: [[Float]] = [], styleImageMasks: [[Float]] = [],
+                       temporal: TemporalTarget? = nil, plan: MemoryPlan? = nil,
                        observer: (IterationStatus, () throws -> RGBImage) throws -> Void = { _, _ in }) throws -> RenderResult {
         let prep = network.model.preprocessing
         let plan = try plan ?? memoryPlan(width: width, height: height, hasContent: content != nil,
                                           styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: styleMasks.count,
-                                          styleImageMasks: styleImageMasks.count)
+                                          styleImageMasks: styleImageMasks.count, temporal: temporal != nil)
         let sampled = try MaskInput.sampledRegions(styleImageMasks, styles: styles.count)
         let state = try RenderState(network: network, settings: settings, layout: plan.layout, history: plan.lbfgsHistory ?? 1,
                                     width: width, height: height,
@@ -112,7 +131,8 @@ public final class StyleTransfer {
                                     styles: zip(styles, sampled).map {
                                         NetworkInput(height: $0.height, width: $0.width, values: prep.apply($0), sampledRegion: $1)
                                     },
-                                    blendWeights: blendWeights, styleMasks: styleMasks.map { MaskInput(values: $0) })
+                                    blendWeights: blendWeights, styleMasks: styleMasks.map { MaskInput(values: $0) },
+                                    temporal: try temporal.map { try temporalInput($0, width: width, height: height) })
         let (objective, x, optimizer, backup) = (state.objective, state.x, state.optimizer, state.backup)
         try backend.upload(try startingPoint(content: content, initImage: initImage, width: width, height: height), to: x)
         let currentImage = { prep.invert(try self.backend.download(x), width: width, height: height) }
@@ -160,10 +180,27 @@ public final class StyleTransfer {
     /// The memory plan for a rendering of `width × height` (layout and L-BFGS history within the budget).
     /// `styleMasks`, `styleImageMasks`: how many masks there are over the output and over the style images;
     /// `sizeLabel`: how an error names the size (default `width×height`).
+    /// `temporal`: whether a `TemporalTarget` will be given.
     public func memoryPlan(width: Int, height: Int, hasContent: Bool, styleSizes: [(width: Int, height: Int)], styleMasks: Int = 0,
-                           styleImageMasks: Int = 0, sizeLabel: String? = nil) throws -> MemoryPlan {
+                           styleImageMasks: Int = 0, temporal: Bool = false, sizeLabel: String? = nil) throws -> MemoryPlan {
         try MemoryPlanner(network: network, settings: settings, width: width, height: height, hasContent: hasContent,
-                          styleSizes: styleSizes, styleMasks: styleMasks, styleImageMasks: styleImageMasks, sizeLabel: sizeLabel).plan()
+                          styleSizes: styleSizes, styleMasks: styleMasks, styleImageMasks: styleImageMasks, temporal: temporal,
+                          sizeLabel: sizeLabel).plan()
+    }
+
+    /// The temporal term on the network's input: the target preprocessed, and each pixel's weight times the square of
+    /// 8-bit levels per input unit of its channel (so the loss reads in 8-bit levels whatever the preprocessing).
+    private func temporalInput(_ temporal: TemporalTarget, width: Int, height: Int) throws -> TemporalInput {
+        guard temporal.image.width == width && temporal.image.height == height else {
+            throw GPUStyleError(.internal, "the temporal target is \(temporal.image.width)×\(temporal.image.height), expected \(width)×\(height)")
+        }
+        let prep = network.model.preprocessing
+        var elementWeights = [Float](); elementWeights.reserveCapacity(3 * width * height)
+        for c in 0..<3 {
+            let levels = 255 * prep.std[c] / prep.scale
+            elementWeights += temporal.pixelWeights.map { $0 * levels * levels }
+        }
+        return TemporalInput(target: prep.apply(temporal.image), elementWeights: elementWeights, weight: temporal.weight)
     }
 
     private func isFinite(_ losses: LossBreakdown, of objective: StyleObjective) -> Bool {

@@ -15,11 +15,17 @@ public struct ContentBatch: Sendable {
     public private(set) var notes: [String] = []
     /// Whether each image after the first starts from the previous image's result (`--init previous`: frames).
     public let initFromPrevious: Bool
+    /// Whether that start is carried along the optical flow between the two content images (`--init previous-warped`).
+    public let warpsPrevious: Bool
+    /// Whether the images are frames tied one to the next: a warped start or a temporal loss (`--temporal-weight`).
+    let followsFrames: Bool
     /// `--skip-existing`: each image is looked at again just before it renders, and claimed (`OutputClaim`), so
     /// processes given the same images share them.
     public let sharesWork: Bool
     /// Every job's result path in content order, skipped ones too, and where each job of `jobs` stands in it.
     private var resultsInOrder: [String] = [], positions: [Int] = []
+    /// Every job's content image in the same order.
+    private var contentsInOrder: [String] = []
     /// How many content images the call named, folders expanded (rendered or skipped).
     public var count: Int { jobs.count + skipped.count }
 
@@ -33,15 +39,20 @@ public struct ContentBatch: Sendable {
     /// `saveEveryInBatch`, when given, replaces `base.saveEvery` when there are several content images (the CLI: no
     /// intermediates in a batch unless `--save-iter` asks).
     /// With `initFromPrevious` (several content images only) each image after the first starts from the result of the
-    /// one before it in name order, when that is there (`renderAll` sets its `initImage`).
+    /// one before it in name order, when that is there (`renderAll` sets its `initImage`); with `warpsPrevious` that result
+    /// is carried along the optical flow first. With `base.temporalWeight` > 0 each is also tied to it by the temporal loss.
     public init(base: StylizeOptions, contentImages: [String], skipExisting: Bool = false, saveEveryInBatch: Int? = nil,
-                initFromPrevious: Bool = false) throws {
+                initFromPrevious: Bool = false, warpsPrevious: Bool = false) throws {
         var base = base, notes: [String] = []
-        self.initFromPrevious = initFromPrevious
+        self.initFromPrevious = initFromPrevious || warpsPrevious
+        self.warpsPrevious = warpsPrevious
+        followsFrames = warpsPrevious || base.temporalWeight > 0
         self.sharesWork = skipExisting
         func skips(_ job: StylizeOptions) -> Bool { skipExisting && job.isDone }
+        // What ties frames together, as the user asked for it (for the messages).
+        let chaining = warpsPrevious ? "--init previous-warped" : initFromPrevious ? "--init previous" : base.temporalWeight > 0 ? "--temporal-weight" : nil
         guard !contentImages.isEmpty else {
-            if initFromPrevious { throw GPUStyleError(.usage, "--init previous starts each content image from the previous one's result; texture synthesis has none") }
+            if let chaining { throw GPUStyleError(.usage, "\(chaining) ties each content image to the previous one's result; texture synthesis has none") }
             for (option, path) in base.writtenPaths where path.contains(Self.namePlaceholder) {
                 throw GPUStyleError(.usage, "\(option) \(path): \(Self.namePlaceholder) stands for the content image's name, and texture synthesis has no content image; give a file name")
             }
@@ -65,11 +76,11 @@ public struct ContentBatch: Sendable {
             notes.append("left out \(outputLike.count) image\(outputLike.count == 1 ? "" : "s") of the content folder named like this call's outputs (\(shown)): earlier results, not photographs")
         }
         if contents.count > 1 { try outputs.requirePerImage(count: contents.count) }
-        if initFromPrevious && contents.count < 2 {
-            throw GPUStyleError(.usage, "--init previous starts each image from the result of the one before it: give several content images (a folder of frames)")
+        if let chaining, contents.count < 2 {
+            throw GPUStyleError(.usage, "\(chaining) ties each image to the result of the one before it: give several content images (a folder of frames)")
         }
-        if initFromPrevious && base.scales != nil {
-            throw GPUStyleError(.usage, "--init previous with --scales would start each frame from the previous result shrunk to the coarsest scale, losing its detail; render frames at one scale (drop --scales)")
+        if let chaining, base.scales != nil {
+            throw GPUStyleError(.usage, "\(chaining) with --scales would tie each frame to the previous result shrunk to the coarsest scale, losing its detail; render frames at one scale (drop --scales)")
         }
         let contentFolders = contentImages.filter(StylizeOptions.isFolder).map { StylizeOptions.resolvedURL($0).path }
         if let template = outputs.bareNameIn(contentFolders) {
@@ -109,6 +120,7 @@ public struct ContentBatch: Sendable {
             job.plotPath = outputs.plot?.path(for: name)
             if skips(job) { skipped.append(job) } else { positions.append(resultsInOrder.count); jobs.append(job) }
             resultsInOrder.append(job.outputImage)
+            contentsInOrder.append(content)
         }
         (self.jobs, self.skipped, self.notes) = (jobs, skipped, notes)
     }
@@ -176,8 +188,12 @@ public struct ContentBatch: Sendable {
     func start(of index: Int, available: Set<Int>) -> StylizeOptions {
         var job = jobs[index]
         let position = positions[index]
-        if initFromPrevious, position > 0, available.contains(position - 1) {
+        guard position > 0, available.contains(position - 1) else { return job }
+        if initFromPrevious {
             (job.initImage, job.initialization, job.initImageIsPreviousResult) = (resultsInOrder[position - 1], .image, true)
+        }
+        if followsFrames {
+            job.previousFrame = .init(contentImage: contentsInOrder[position - 1], result: resultsInOrder[position - 1], warpsInit: warpsPrevious)
         }
         return job
     }

@@ -52,6 +52,17 @@ struct RenderCanvas: Equatable {
     /// `image` (of the image's size) on this canvas, the margins mirrored.
     func place(_ image: RGBImage) -> RGBImage { image.mirrorPadded(left: left, top: top, width: width, height: height) }
 
+    /// Per-pixel weights of the image's size on this canvas: 0 in the margins, and scaled by the canvas's area over the
+    /// image's, so that a mean over the canvas is the mean over the image.
+    func placeWeights(_ weights: [Float]) -> [Float] {
+        var out = [Float](repeating: 0, count: width * height)
+        let scale = Float(Double(width * height) / Double(imageWidth * imageHeight))
+        for y in 0..<imageHeight {
+            for x in 0..<imageWidth { out[(top + y) * width + left + x] = weights[y * imageWidth + x] * scale }
+        }
+        return out
+    }
+
     /// The image's part of a canvas-sized `image`.
     func crop(_ image: RGBImage) -> RGBImage { image.cropped(x: left, y: top, width: imageWidth, height: imageHeight) }
 }

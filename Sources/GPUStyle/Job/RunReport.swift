@@ -7,6 +7,8 @@ public struct LossRecord: Codable, Sendable, Equatable {
     public let content: Double
     public let style: Double
     public let tv: Double
+    /// The weighted temporal loss of a video frame tied to the previous one (absent otherwise).
+    public let temporal: Double?
     public let total: Double
 
     public init(iteration: Int, losses: LossBreakdown) {
@@ -14,6 +16,7 @@ public struct LossRecord: Codable, Sendable, Equatable {
         content = losses.content
         style = losses.style
         tv = losses.tv
+        temporal = losses.temporal
         total = losses.total
     }
 }
@@ -76,6 +79,9 @@ public struct RunReport: Codable, Sendable {
     public var interrupted: Bool?
     /// An interrupted run's image so far (`NAME_K.EXT`), when one was saved.
     public var savedImage: String?
+    /// `--temporal-weight` (absent when 0), and how this frame was tied to the previous one (absent for a frame that was not).
+    public var temporalWeight: Float?
+    public var temporal: TemporalReport?
     /// The gpustyle release that wrote the report.
     public var version = gpustyleVersion
 
@@ -91,6 +97,7 @@ public struct RunReport: Codable, Sendable {
         case styleLayerWeights = "style_layer_weights", styleMasks = "style_masks", styleImageMasks = "style_image_masks"
         case initialization = "init", initImage = "init_image"
         case pooling, normalizeGradients = "normalize_gradients", styleScale = "style_scale", margin, learningRate = "learning_rate"
+        case temporalWeight = "temporal_weight", temporal
     }
 
     /// Pretty-printed JSON, keys sorted.

@@ -57,6 +57,7 @@ public final class StylizeJob {
         var history: [IterationStatus] = []  // every evaluation of every scale, numbered on across scales
         var done = 0, lastSaved: String?, recoveries = 0  // non-finite steps undone, over all scales
         var interruptSave: String?  // the image so far, saved on an interrupt
+        var temporalReport: TemporalReport?  // how a frame was tied to the previous one
         for (index, step) in schedule.enumerated() {
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous)
             if index == 0 { inputs.notes.forEach(onNote) }
@@ -64,7 +65,25 @@ public final class StylizeJob {
             onPlan(step, scale.plan)
             // Only a rendering needs the images on the canvas (`plans()` stops before this).
             let contentCanvas = sizedContent.map(canvas.place)
-            let initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
+            var initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
+            var temporal: TemporalTarget?
+            if let frame = inputs.previousFrame, let sizedContent, let path = options.previousFrame {
+                // A frame of a video (one scale: `ContentBatch` refuses --scales): tied to the previous result along the flow.
+                let tie = try FrameTie(content: sizedContent, previousContent: frame.content, previousResult: frame.result)
+                let cut = tie.trustedFraction < FrameTie.cutFraction
+                if cut {
+                    onNote(String(format: "%@ follows %@ in only %.0f%% of its pixels (a cut?): it is not tied to the previous result", options.contentImage ?? "", path.contentImage, 100 * tie.trustedFraction))
+                    if path.warpsInit { initImage = contentCanvas }
+                } else {
+                    if path.warpsInit { initImage = canvas.place(tie.start(fallback: sizedContent)) }
+                    if options.temporalWeight > 0 {
+                        temporal = TemporalTarget(image: canvas.place(tie.warped), pixelWeights: canvas.placeWeights(tie.trusted), weight: options.temporalWeight)
+                    }
+                }
+                temporalReport = TemporalReport(previousContentImage: absolutePath(path.contentImage), previousResult: absolutePath(path.result),
+                                                weight: options.temporalWeight, initWarped: path.warpsInit && !cut, meanMotionPixels: tie.meanMotion,
+                                                trustedFraction: tie.trustedFraction, flowSeconds: tie.flowSeconds, cut: cut)
+            }
             let masks = try inputs.masks.map { canvas.place(try $0.resized(width: width, height: height)).maskWeights }
             let styleImageMasks = try zip(inputs.styleImageMasks, scale.styles).map { try $0.resized(width: $1.width, height: $1.height).maskWeights }
             let writeOptions = ImageWriteOptions(jpegQuality: options.jpegQuality)
@@ -86,7 +105,7 @@ public final class StylizeJob {
             }
             let rendered = Result { try scale.transfer.render(content: contentCanvas, width: canvas.width, height: canvas.height, styles: scale.styles,
                                                    blendWeights: options.normalizedBlendWeights, initImage: initImage, styleMasks: masks,
-                                                   styleImageMasks: styleImageMasks,
+                                                   styleImageMasks: styleImageMasks, temporal: temporal,
                                                    plan: scale.plan) { status, currentImage in
                 seen.append(IterationStatus(iteration: done + status.iteration, iterations: total, losses: status.losses, elapsed: status.elapsed))
                 // As neural-style: at iteration k (the image being evaluated, after k − 1 steps) save NAME_k; across
@@ -111,7 +130,7 @@ public final class StylizeJob {
                 // The loss history and timings so far still go to --report (marked interrupted) and --plot.
                 var record = report(memoryPlan: scale.plan.summary, recoveries: 0, history: history + seen, width: width, height: height,
                                     scales: scaleReports + [scaleReport(seconds: last.elapsed)])
-                (record.interrupted, record.output, record.savedImage) = (true, nil, interruptSave.map(absolutePath))
+                (record.interrupted, record.output, record.savedImage, record.temporal) = (true, nil, interruptSave.map(absolutePath), temporalReport)
                 try? writeRecords(record, history: history + seen, scaleStarts: scaleReports.map(\.firstIteration) + [done + 1])
             }
             let result = try rendered.get()
@@ -123,8 +142,9 @@ public final class StylizeJob {
             if index == schedule.count - 1 {
                 // The report and plot first: the image is what says "done" (--skip-existing), so it comes last.
                 let output = previous!
-                let record = report(memoryPlan: result.memoryPlan.summary, recoveries: recoveries, history: history,
+                var record = report(memoryPlan: result.memoryPlan.summary, recoveries: recoveries, history: history,
                                     width: output.width, height: output.height, scales: scaleReports)
+                record.temporal = temporalReport
                 try writeRecords(record, history: history, scaleStarts: scaleReports.map(\.firstIteration))
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
                 self.lastResult.keep(output, writtenTo: options.outputImage)
@@ -171,6 +191,8 @@ public final class StylizeJob {
         let styleImageMasks: [RGBImage]
         /// Advice on them (`onNote`), given once the first scale is set up: a run that stops at a check before says only why.
         let notes: [String]
+        /// The previous frame's content image and result, when this frame is tied to it.
+        var previousFrame: (content: RGBImage, result: RGBImage)?
     }
 
     /// Reads the images; notes style images enlarged for the `finest` scale (and an init image of another shape) and
@@ -221,7 +243,13 @@ public final class StylizeJob {
                                      targetWeights: try weights(masks.indices.contains(index) ? masks[index] : nil, content))
             }
         }
-        return Inputs(content: content, styles: styles, initImage: initImage, masks: masks, styleImageMasks: styleImageMasks, notes: notes)
+        // The previous result as rendered when this process made it, else its file (an earlier call's, --skip-existing).
+        let previousFrame = try options.previousFrame.map { frame in
+            (content: try ImageIO.read(path: frame.contentImage, maxPixels: options.maxPixels),
+             result: try lastResult.image(writtenTo: frame.result) ?? ImageIO.read(path: frame.result, maxPixels: options.maxPixels))
+        }
+        return Inputs(content: content, styles: styles, initImage: initImage, masks: masks, styleImageMasks: styleImageMasks, notes: notes,
+                      previousFrame: previousFrame)
     }
 
     /// One scale ready to render: its images sized, its canvas, settings and memory plan.
@@ -253,7 +281,9 @@ public final class StylizeJob {
         let onCanvas = canvas.width == width && canvas.height == height ? "" : " (rendered as \(canvas.width)×\(canvas.height) with its margins)"
         let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
                                            styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: inputs.masks.count,
-                                           styleImageMasks: inputs.styleImageMasks.count, sizeLabel: "\(width)×\(height)\(onCanvas)")
+                                           styleImageMasks: inputs.styleImageMasks.count,
+                                           temporal: options.previousFrame != nil && options.temporalWeight > 0,
+                                           sizeLabel: "\(width)×\(height)\(onCanvas)")
         return ScaleSetup(width: width, height: height, sizedContent: sizedContent, styles: styles, canvas: canvas,
                           weights: stepWeights, transfer: transfer, plan: plan)
     }
@@ -338,6 +368,7 @@ public final class StylizeJob {
         (report.pooling, report.normalizeGradients, report.styleScale, report.margin) =
             (options.pooling.rawValue, weights.normalizeGradients, options.styleScale, options.margin)
         report.learningRate = options.learningRate ?? (options.optimizer == .adam ? 10 : 1)
+        report.temporalWeight = options.temporalWeight > 0 ? options.temporalWeight : nil
         return report
     }
 }

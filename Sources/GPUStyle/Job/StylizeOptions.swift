@@ -31,6 +31,11 @@ public struct StylizeOptions: Sendable {
     public var initImage: String?
     /// `initImage` is the previous content image's result (`--init previous` in a batch), not one the user named.
     public var initImageIsPreviousResult = false
+    /// Weight of the temporal loss that ties each frame of a batch after the first to the previous frame's result carried
+    /// along the optical flow (`--temporal-weight`, in levels of an 8-bit image; 0: none).
+    public var temporalWeight: Float = 0
+    /// The frame before this one, when this one follows it (`--temporal-weight`, `--init previous-warped`; set by `ContentBatch`).
+    public var previousFrame: PreviousFrame?
     public var optimizer: OptimizerKind = .lbfgs
     public var learningRate: Float?
     public var lbfgsHistory: Int = 100
@@ -65,6 +70,14 @@ public struct StylizeOptions: Sendable {
 
     public init() {}
 
+    /// The frame before a job's in a batch of frames, whose result the job is tied to along the optical flow.
+    public struct PreviousFrame: Sendable, Equatable {
+        /// Its content image and its result (as rendered in this process, else the file).
+        public var contentImage: String, result: String
+        /// Start from that result carried along the flow (`--init previous-warped`), not as it is.
+        public var warpsInit: Bool
+    }
+
     /// Fills unset loss settings from the model's defaults.
     public func resolvedSettings(for model: Model) -> (weights: LossWeights, iterations: Int) {
         let d = model.defaults
@@ -85,7 +98,8 @@ public struct StylizeOptions: Sendable {
     public func validate(for model: Model) throws {
         func fail(_ message: String) -> GPUStyleError { GPUStyleError(.usage, message) }
         let (weights, iterations) = resolvedSettings(for: model)
-        for (name, value) in [("--content-weight", weights.content), ("--style-weight", weights.style), ("--tv-weight", weights.tv)] {
+        for (name, value) in [("--content-weight", weights.content), ("--style-weight", weights.style), ("--tv-weight", weights.tv),
+                              ("--temporal-weight", temporalWeight)] {
             guard value.isFinite && value >= 0 else { throw fail("\(name) must be a finite number ≥ 0 (got \(value))") }
         }
         guard (1...Self.maxIterations).contains(iterations) else { throw fail("--num-iterations must be 1…\(Self.maxIterations) (got \(iterations))") }
@@ -100,6 +114,9 @@ public struct StylizeOptions: Sendable {
             throw fail("--num-iterations and --scale-iterations both set the iterations of --scales; give one: --scale-iterations per scale, or --num-iterations for the first scale (half as many at each finer one)")
         }
         if scales == nil && saveScales { throw fail("--save-scales saves the coarser scales of --scales: add --scales") }
+        if previousFrame != nil && scales != nil {
+            throw fail("a frame tied to the previous one (--temporal-weight, --init previous-warped) renders at one scale; drop --scales")
+        }
         let finest = try scaleSchedule(iterations: iterations).last!.longestSide
         // The style images' longest side at the finest scale; even a one-pixel strip that long passes --max-pixels.
         let styleSide = Double(styleScale) * Double(finest)

@@ -11,6 +11,16 @@ extension OpenCLBackend {
         ], scale: Float(Double(lossWeight) / Double(count)), losses: l, slot: slot)
     }
 
+    public func weightedContentLoss(features: DeviceBuffer, target: DeviceBuffer, weights: DeviceBuffer, count: Int, lossWeight: Float,
+                                    gradient: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {
+        let f = try cl(features), p = try cl(target), w = try cl(weights), g = try cl(gradient), l = try cl(losses)
+        try expect(count >= 0 && f.count >= count && p.count >= count && w.count >= count && g.count >= count,
+                   "weightedContentLoss over \(count) elements of buffers of \(f.count), \(p.count), \(w.count), \(g.count)")
+        try reduceToSlot("weighted_content_loss_partial", count: count, [
+            .buffer(f.mem), .buffer(p.mem), .buffer(w.mem), .int(Int32(count)), .float(gradientWeight * 2 / Float(count)), .buffer(g.mem),
+        ], scale: Float(Double(lossWeight) / Double(count)), losses: l, slot: slot)
+    }
+
     public func styleLoss(gram: DeviceBuffer, target: DeviceBuffer, channels: Int, lossWeight: Float,
                           gradGram: DeviceBuffer, gradientWeight: Float, losses: DeviceBuffer, slot: Int) throws {
         let g = try cl(gram), a = try cl(target), dg = try cl(gradGram), l = try cl(losses)

@@ -9,7 +9,7 @@ public struct LossPlot {
     /// The iterations where a coarse-to-fine run moved to a finer scale (drawn as vertical lines).
     let scaleStarts: [Int]
 
-    /// Content, style, TV and total from `history`; terms that are zero throughout are left out.
+    /// Content, style, TV, temporal and total from `history`; terms that are zero throughout are left out.
     public init(history: [IterationStatus], title: String, scaleStarts: [Int] = []) {
         self.scaleStarts = scaleStarts
         func pick(_ name: String, _ color: Canvas.Color, _ value: (LossBreakdown) -> Double) -> Series? {
@@ -17,7 +17,8 @@ public struct LossPlot {
             return points.isEmpty ? nil : Series(name: name, color: color, values: points)
         }
         series = [pick("total", (0, 0, 0), \.total), pick("content", (0.1, 0.35, 0.85), \.content),
-                  pick("style", (0.85, 0.2, 0.15), \.style), pick("tv", (0.2, 0.6, 0.2), \.tv)].compactMap { $0 }
+                  pick("style", (0.85, 0.2, 0.15), \.style), pick("tv", (0.2, 0.6, 0.2), \.tv),
+                  pick("temporal", (0.55, 0.25, 0.7)) { $0.temporal ?? 0 }].compactMap { $0 }
         self.title = title
     }
 
