@@ -35,12 +35,15 @@ struct ReconstructCommand: ParsableCommand {
             // The images before the device: a bad file or size is reported without waiting for OpenCL to start.
             let (content, style) = try Reconstruction.loadTiles(contentPath: contentImage, stylePath: styleImage,
                                                                 imageSize: imageSize, maxPixels: maxPixels)
-            let backend = try backendOptions.makeBackend(), model = try self.model.load()
-            reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": seed,
-                               "reconstructions": Reconstruction.paperFigure.count])
             let cancellation = CancellationFlag()
             let signals = SignalWatcher(onSignal: { cancellation.cancel() })
             defer { withExtendedLifetime(signals) {} }
+            let backend = try backendOptions.makeBackend()
+            try cancellation.stopIfSet(while: "the device was opened")
+            let model = try self.model.load()
+            try cancellation.stopIfSet(while: "the model was read")
+            reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": seed,
+                               "reconstructions": Reconstruction.paperFigure.count])
             let sheet = try {
                 defer { reporter.finish() }  // the bar's line ends before an error message too
                 return try renderReconstructionSheet(backend: backend, model: model, content: content, style: style,

@@ -1,6 +1,7 @@
 // SignalWatcher.swift — turns SIGINT/SIGTERM/SIGHUP into a cancellation the rendering loop polls; a second signal exits.
 import Dispatch
 import Foundation
+import GPUStyle
 
 /// Watches SIGINT, SIGTERM and SIGHUP (a closed terminal or SSH session) while alive. The first signal calls
 /// `onSignal`; a second one, of any of them, exits at once with 128 + its number (as the default action would).
@@ -36,5 +37,12 @@ final class SignalWatcher {
     deinit {
         for source in sources { source.cancel() }
         for number in Self.watched { signal(number, SIG_DFL) }
+    }
+}
+
+extension CancellationFlag {
+    /// Throws `.interrupted` when a signal came while `stage` ran, before anything was rendered or written.
+    func stopIfSet(while stage: String) throws {
+        if isSet { throw GPUStyleError(.interrupted, "interrupted while \(stage), before rendering; nothing was written") }
     }
 }

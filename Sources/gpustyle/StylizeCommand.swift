@@ -108,8 +108,15 @@ struct StylizeCommand: ParsableCommand {
             progress.announceSkipped()
             guard !batch.jobs.isEmpty else { return progress.finish(rendered: 0) }
 
+            // A signal while the device starts or the model is read stops the run once that is done, with its error
+            // event (a rendering polls the same flag at every iteration); --plan-only keeps the default handling.
+            let cancellation = CancellationFlag()
+            let signals = planOnly ? nil : SignalWatcher(onSignal: { cancellation.cancel() })
+            defer { withExtendedLifetime(signals) {} }
             let backend = try backendOptions.makeBackend()
+            try cancellation.stopIfSet(while: "the device was opened")
             let model = try self.model.load()
+            try cancellation.stopIfSet(while: "the model was read")
             for job in batch.jobs { try job.validate(for: model) }  // every image's paths before the first renders
             try batch.checkSharedImages(styles: options.resolvedSettings(for: model).weights.style > 0)
             // Said once the options passed their checks (a bad option is the one line on stderr).
@@ -122,7 +129,7 @@ struct StylizeCommand: ParsableCommand {
             if planOnly {
                 try planAll(batch, on: backend, model: model, progress: progress, notes: notes)
             } else {
-                try renderAll(batch, on: backend, model: model, progress: progress, notes: notes)
+                try renderAll(batch, on: backend, model: model, progress: progress, notes: notes, cancellation: cancellation)
             }
         }
     }
@@ -190,11 +197,9 @@ struct StylizeCommand: ParsableCommand {
 
     /// Renders every job; `--backend auto` promised a result, so an OpenCL failure mid-run falls back to the CPU
     /// backend, which then renders the rest of a batch too.
-    private func renderAll(_ batch: ContentBatch, on backend: Backend, model: Model, progress: BatchProgress, notes: [String]) throws {
+    private func renderAll(_ batch: ContentBatch, on backend: Backend, model: Model, progress: BatchProgress, notes: [String],
+                           cancellation: CancellationFlag) throws {
         let reporter = progress.reporter, networks = PreparedNetworkCache(), lastResult = LastResult()
-        let cancellation = CancellationFlag()
-        let signals = SignalWatcher(onSignal: { cancellation.cancel() })
-        defer { withExtendedLifetime(signals) {} }
         var given = Set<String>()  // each note once: a shared style image's holds for every image of a batch, and a fallback reruns
         func render(_ options: StylizeOptions, index: Int, on backend: Backend) throws -> RunReport {
             let job = try StylizeJob(options: options, backend: backend, model: model, cancellation: cancellation, networks: networks,

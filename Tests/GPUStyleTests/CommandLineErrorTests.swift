@@ -184,6 +184,33 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineUsageError(["tune", "--report", folder], "--report \(folder) is a folder; give a file name")
     }
 
+    /// SIGTERM while the device starts or the model is read (or at the first iterations) ends the run with exit 75 and
+    /// the JSON error event, writing nothing (it used to die with 143 and no event before the rendering began).
+    func testATerminationBeforeRenderingIsReported() throws {
+        let binary = Bundle.main.bundleURL.appendingPathComponent("gpustyle")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no gpustyle binary at \(binary.path)") }
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples").standardized
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("gpustyle-sigterm-\(getpid()).png").path
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--content-image", examples.appendingPathComponent("chelsea.png").path, "--style-image",
+                             examples.appendingPathComponent("shipwreck.jpg").path, "--output-image", output, "--backend", "cpu", "--progress", "json"]
+        let (out, err) = (Pipe(), Pipe())
+        (process.standardOutput, process.standardError) = (out, err)
+        try process.run()
+        usleep(400_000)  // past the argument parsing, into the device start, the model load or the first iteration
+        process.terminate()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if stderr.contains("model") && !stderr.contains("interrupted") { throw XCTSkip("the default model is not installed: \(stderr)") }
+        XCTAssertEqual(process.terminationStatus, 75, stderr)
+        let last = try JSONSerialization.jsonObject(with: Data((stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any]
+        XCTAssertEqual(last?["event"] as? String, "error", stdout)
+        XCTAssertEqual(last?["kind"] as? String, "interrupted", stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+
     func testHelpStillExitsZero() throws {
         let result = try run(["--help"])
         XCTAssertEqual(result.status, 0)

@@ -397,6 +397,38 @@ def batch_cases(c):
       rc=65, output=partial + "/good.png", absent=[partial + "/broken.png"], base=["--content-image", mixed] + style)
 
 
+def frame_cases(c):
+    """Frames of a video tied one to the next (--init previous-warped, --temporal-weight): what is refused, and runs."""
+    frames = os.path.join(c.folder, "images", "frames")
+    os.makedirs(frames)
+    for index in range(3):
+        c.write("images/frames/f%d.png" % index, im.png(48, 40))
+    mixed = os.path.join(c.folder, "images", "frames-of-two-shapes")
+    os.makedirs(mixed)
+    c.write("images/frames-of-two-shapes/a.png", im.png(48, 40))
+    c.write("images/frames-of-two-shapes/b.png", im.png(40, 48))
+    styled = os.path.join(c.folder, "out", "frames")
+    os.makedirs(styled)
+    o, style = c.option, ["--style-image", c.style]
+    o("frames-temporal-one-image", ["--temporal-weight", "100"], ["--temporal-weight"], ["several content images"])
+    o("frames-warped-one-image", ["--init", "previous-warped"], ["--init previous-warped"], ["several content images"])
+    o("frames-temporal-texture", ["--temporal-weight", "100", "--content-weight", "0", "--output-size", "32x32"], ["--temporal-weight"],
+      ["texture synthesis"], base=style)
+    o("frames-temporal-negative", ["--temporal-weight", "-1", "--output-image", styled + "/"], ["--temporal-weight"], ["≥ 0"],
+      output=styled + "/f0.png", base=["--content-image", frames] + style)
+    o("frames-temporal-nan", ["--temporal-weight", "nan", "--output-image", styled + "/"], ["--temporal-weight"], ["≥ 0"],
+      output=styled + "/f0.png", base=["--content-image", frames] + style)
+    o("frames-with-scales", ["--init", "previous-warped", "--scales", "2", "--output-image", styled + "/"], ["--scales"], ["one scale"],
+      output=styled + "/f0.png", base=["--content-image", frames] + style)
+    o("frames-init-unknown", ["--init", "warped"], ["--init"], ["previous-warped"])
+    o("valid-frames-warped", ["--init", "previous-warped", "--output-image", styled + "/", "--report", styled + "/"], [], [], expect="valid",
+      output=styled + "/f0.png", also=[styled + "/f1.png", styled + "/f2.png", styled + "/f2.json"], base=["--content-image", frames] + style)
+    shapes = os.path.join(c.folder, "out", "frames-shapes")
+    os.makedirs(shapes)
+    o("valid-frames-of-two-shapes", ["-init", "prevWarped", "-temporal_weight", "50", "--output-image", shapes + "/"], [], [],
+      expect="valid", output=shapes + "/a.png", also=[shapes + "/b.png"], base=["--content-image", mixed] + style)
+
+
 def build(folder, repo):
     """Writes the corpus into `folder` (emptied first) and returns its cases."""
     if os.path.isdir(folder):
@@ -405,6 +437,6 @@ def build(folder, repo):
                 os.chmod(os.path.join(root, d), 0o755)
         shutil.rmtree(folder)
     corpus = Corpus(folder, repo)
-    for make in (image_cases, valid_image_cases, weight_cases, option_cases):
+    for make in (image_cases, valid_image_cases, weight_cases, option_cases, frame_cases):
         make(corpus)
     return corpus.cases

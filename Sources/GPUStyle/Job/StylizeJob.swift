@@ -69,7 +69,9 @@ public final class StylizeJob {
             var temporal: TemporalTarget?
             if let frame = inputs.previousFrame, let sizedContent, let path = options.previousFrame {
                 // A frame of a video (one scale: `ContentBatch` refuses --scales): tied to the previous result along the flow.
-                let tie = try FrameTie(content: sizedContent, previousContent: frame.content, previousResult: frame.result)
+                var solver = TVL1Flow()
+                if let cpu = backend as? CPUBackend { solver.threads = cpu.threads }  // --threads holds for the flow too
+                let tie = try FrameTie(content: sizedContent, previousContent: frame.content, previousResult: frame.result, solver: solver)
                 let cut = tie.trustedFraction < FrameTie.cutFraction
                 if cut {
                     onNote(String(format: "%@ follows %@ in only %.0f%% of its pixels (a cut?): it is not tied to the previous result", options.contentImage ?? "", path.contentImage, 100 * tie.trustedFraction))
