@@ -87,7 +87,7 @@ struct StylizeCommand: ParsableCommand {
     @OptionGroup var backendOptions: BackendOptions
     @Option(help: "auto (bar on a terminal, JSON lines otherwise), bar, json or none.") var progress: ProgressStyle = .auto
     @Option(help: "Write a JSON report (timings, memory, loss history) here.") var report: String?
-    @Option(help: "Draw content, style and TV loss per iteration into this .svg or .png.") var plot: String?
+    @Option(help: "Draw content, style, TV (and temporal) loss per iteration into this .svg or .png.") var plot: String?
     @Flag(help: "Print each scale's size and memory plan (predicted peak within --max-memory) and stop: render and write nothing.")
     var planOnly = false
 
@@ -185,7 +185,8 @@ struct StylizeCommand: ParsableCommand {
     private func planAll(_ batch: ContentBatch, on backend: Backend, model: Model, progress: BatchProgress, notes: [String]) throws {
         let networks = PreparedNetworkCache()
         var given = Set<String>()  // a note that holds for every image of a batch (a shared style image's) once
-        for (index, options) in batch.jobs.enumerated() {
+        for index in batch.jobs.indices {
+            let options = batch.planned(index)  // a frame tied to the one before it plans the temporal term's buffers
             let job = try StylizeJob(options: options, backend: backend, model: model, networks: networks)
             job.onNote = { note in if given.insert(note).inserted { printError("gpustyle: note: " + note) } }
             notes.forEach(job.onNote)

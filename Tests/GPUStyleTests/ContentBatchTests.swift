@@ -150,6 +150,10 @@ final class ContentBatchTests: XCTestCase {
         })
         XCTAssertEqual(ties, [nil, .init(contentImage: frames[0], result: "\(folder)/res/f1.png", warpsInit: false), nil],
                        "f2 tied to f1; f3 not (f2 failed)")
+        XCTAssertEqual(tied.planned(2).previousFrame?.result, "\(folder)/res/f2.png", "--plan-only plans f3 as tied")
+        XCTAssertNil(tied.planned(0).previousFrame)
+        XCTAssertTrue(tied.start(of: 2, available: [0]).untiedReason?.contains("f2 before it has no result") ?? false)
+        XCTAssertNil(tied.start(of: 0, available: []).untiedReason, "the first frame follows none")
         XCTAssertEqual(starts, [nil, nil, nil], "a temporal loss alone leaves the start as it is")
 
         options.temporalWeight = 0

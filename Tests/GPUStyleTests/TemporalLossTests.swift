@@ -121,5 +121,8 @@ final class TemporalLossTests: XCTestCase {
         XCTAssertFalse(untied.temporal!.initWarped)
         XCTAssertTrue(untied.history.allSatisfy { $0.temporal == nil }, "a cut has no temporal loss")
         XCTAssertTrue(notes.contains { $0.contains("(a cut?)") }, "\(notes)")
+        XCTAssertEqual(untied.history[0].content, 0, "a cut starts from its content image")
+        cut.previousFrame!.warpsInit = false  // --init previous: the previous result as it is would be another scene's
+        XCTAssertEqual(try StylizeJob(options: cut, backend: backend, model: model, lastResult: kept).run().history[0].content, 0)
     }
 }

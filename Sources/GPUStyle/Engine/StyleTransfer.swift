@@ -140,8 +140,9 @@ public final class StyleTransfer {
         let start = Date()
         var losses = try objective.evaluate(x, gradient: optimizer.gradient)
         guard isFinite(losses, of: objective) else {
-            let what = losses.isFinite ? "the loss's gradient at the starting image is not finite (the losses are: content \(losses.content), style \(losses.style), tv \(losses.tv)), so a weight is too large for FP32"
-                : "the loss at the starting image is not finite (content \(losses.content), style \(losses.style), tv \(losses.tv))"
+            let terms = "content \(losses.content), style \(losses.style), tv \(losses.tv)" + (losses.temporal.map { ", temporal \($0)" } ?? "")
+            let what = losses.isFinite ? "the loss's gradient at the starting image is not finite (the losses are: \(terms)), so a weight is too large for FP32"
+                : "the loss at the starting image is not finite (\(terms))"
             throw GPUStyleError(.numerics, "\(what); check the images and weights")
         }
         var history: [IterationStatus] = []

@@ -188,7 +188,13 @@ public struct ContentBatch: Sendable {
     func start(of index: Int, available: Set<Int>) -> StylizeOptions {
         var job = jobs[index]
         let position = positions[index]
-        guard position > 0, available.contains(position - 1) else { return job }
+        guard position > 0 else { return job }
+        guard available.contains(position - 1) else {
+            if initFromPrevious || followsFrames {
+                job.untiedReason = "\(Self.name(of: contentsInOrder[position - 1])) before it has no result (it failed, or another process sharing the folder has not finished it): it starts as a first frame does, not tied to it"
+            }
+            return job
+        }
         if initFromPrevious {
             (job.initImage, job.initialization, job.initImageIsPreviousResult) = (resultsInOrder[position - 1], .image, true)
         }
@@ -197,6 +203,9 @@ public struct ContentBatch: Sendable {
         }
         return job
     }
+
+    /// Job `index` as `--plan-only` plans it: tied to the frame before it as if every earlier one had been rendered.
+    public func planned(_ index: Int) -> StylizeOptions { start(of: index, available: Set(resultsInOrder.indices)) }
 
     /// Reads the style images and masks (when `styles`) and the init image that every job shares, once: a broken one
     /// (a black mask, one over a style image at other proportions) is one error before the first job, not one failure

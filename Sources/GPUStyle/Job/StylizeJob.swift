@@ -61,6 +61,7 @@ public final class StylizeJob {
         for (index, step) in schedule.enumerated() {
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous)
             if index == 0 { inputs.notes.forEach(onNote) }
+            if index == 0, let reason = options.untiedReason { onNote("\(options.contentImage ?? ""): \(reason)") }
             let (width, height, sizedContent, canvas, stepWeights) = (scale.width, scale.height, scale.sizedContent, scale.canvas, scale.weights)
             onPlan(step, scale.plan)
             // Only a rendering needs the images on the canvas (`plans()` stops before this).
@@ -74,8 +75,8 @@ public final class StylizeJob {
                 let tie = try FrameTie(content: sizedContent, previousContent: frame.content, previousResult: frame.result, solver: solver)
                 let cut = tie.trustedFraction < FrameTie.cutFraction
                 if cut {
-                    onNote(String(format: "%@ follows %@ in only %.0f%% of its pixels (a cut?): it is not tied to the previous result", options.contentImage ?? "", path.contentImage, 100 * tie.trustedFraction))
-                    if path.warpsInit { initImage = contentCanvas }
+                    onNote(String(format: "%@ follows %@ in only %.0f%% of its pixels (a cut?): it starts from its content image, not tied to the previous result", options.contentImage ?? "", path.contentImage, 100 * tie.trustedFraction))
+                    if options.initImageIsPreviousResult { initImage = contentCanvas }
                 } else {
                     if path.warpsInit { initImage = canvas.place(tie.start(fallback: sizedContent)) }
                     if options.temporalWeight > 0 {

@@ -36,6 +36,8 @@ public struct StylizeOptions: Sendable {
     public var temporalWeight: Float = 0
     /// The frame before this one, when this one follows it (`--temporal-weight`, `--init previous-warped`; set by `ContentBatch`).
     public var previousFrame: PreviousFrame?
+    /// Why a frame that would follow the one before it does not (that one has no result): said in a note.
+    public var untiedReason: String?
     public var optimizer: OptimizerKind = .lbfgs
     public var learningRate: Float?
     public var lbfgsHistory: Int = 100
@@ -76,6 +78,10 @@ public struct StylizeOptions: Sendable {
         public var contentImage: String, result: String
         /// Start from that result carried along the flow (`--init previous-warped`), not as it is.
         public var warpsInit: Bool
+
+        public init(contentImage: String, result: String, warpsInit: Bool) {
+            (self.contentImage, self.result, self.warpsInit) = (contentImage, result, warpsInit)
+        }
     }
 
     /// Fills unset loss settings from the model's defaults.

@@ -30,9 +30,9 @@ extension RGBImage {
     }
 
     /// The four Catmull-Rom weights of the samples at −1, 0, 1, 2 for a position `t` ∈ [0, 1) past sample 0.
-    static func catmullRom(_ t: Float) -> [Float] {
+    static func catmullRom(_ t: Float) -> SIMD4<Float> {
         let (t2, t3) = (t * t, t * t * t)
-        return [0.5 * (-t3 + 2 * t2 - t), 0.5 * (3 * t3 - 5 * t2 + 2), 0.5 * (-3 * t3 + 4 * t2 + t), 0.5 * (t3 - t2)]
+        return SIMD4(0.5 * (-t3 + 2 * t2 - t), 0.5 * (3 * t3 - 5 * t2 + 2), 0.5 * (-3 * t3 + 4 * t2 + t), 0.5 * (t3 - t2))
     }
 }
 

@@ -52,6 +52,9 @@ public struct TVL1Flow: Sendable {
             throw GPUStyleError(.internal, "optical flow between frames of different sizes (\(frame.width)×\(frame.height), \(other.width)×\(other.height))")
         }
         guard frame.width >= 1, frame.height >= 1 else { return FlowField(width: frame.width, height: frame.height) }
+        guard zoom > 0 && zoom < 1, warps >= 1, maxIterations >= 1 else {
+            throw GPUStyleError(.internal, "TV-L1 settings out of range: zoom \(zoom) (0 < zoom < 1), \(warps) warps, \(maxIterations) iterations (≥ 1)")
+        }
         let parallel = CPUParallel(threads: threads)
         // A light blur first (IPOL's pre-smoothing), then the pyramid, each level blurred against aliasing.
         var first = [FlowPlane.luma(frame).blurred(sigma: 0.8, parallel)]
@@ -93,64 +96,67 @@ public struct TVL1Flow: Sendable {
         let (warpedX, warpedY, rhoConstant, gradSquared) = (ixs.pointer, iys.pointer, rhos.pointer, gs.pointer)
         let (lambdaTheta, tauOverTheta, theta) = (lambda * theta, tau / theta, self.theta)
         let rowGrain = max(1, 8192 / w)
-        for _ in 0..<warps {
-            // Linearise the data term around the current flow: ρ(u) = I₁(x+u₀) + ∇I₁(x+u₀)·(u − u₀) − I₀(x).
-            parallel.forRanges(h, grain: rowGrain) { _, rows in
-                for y in rows {
-                    for x in 0..<w {
-                        let i = y * w + x
-                        let (px, py) = (Float(x) + u[i], Float(y) + v[i])
-                        let (value, dx, dy) = (moving.sample(px, py), gx.sample(px, py), gy.sample(px, py))
-                        warpedX[i] = dx
-                        warpedY[i] = dy
-                        gradSquared[i] = dx * dx + dy * dy
-                        rhoConstant[i] = value - dx * u[i] - dy * v[i] - fixed.values[i]
-                    }
-                }
-            }
-            for _ in 0..<maxIterations {
-                // The data step (a pointwise thresholding) and the primal step u = v + θ div p, in one pass.
-                let change = parallel.sum(h, grain: rowGrain) { rows in
-                    var change = 0.0
-                    for y in rows {
-                        for x in 0..<w {
-                            let i = y * w + x
-                            let (u1, u2, ix, iy, g) = (u[i], v[i], warpedX[i], warpedY[i], gradSquared[i])
-                            let rho = rhoConstant[i] + ix * u1 + iy * u2
-                            var (d1, d2): (Float, Float) = (0, 0)
-                            if rho < -lambdaTheta * g { (d1, d2) = (lambdaTheta * ix, lambdaTheta * iy) }
-                            else if rho > lambdaTheta * g { (d1, d2) = (-lambdaTheta * ix, -lambdaTheta * iy) }
-                            else if g > 1e-10 { (d1, d2) = (-rho * ix / g, -rho * iy / g) }
-                            // div p: the negative adjoint of the forward differences below (zero past the last column and row).
-                            var div1 = x < w - 1 ? p11[i] : 0, div2 = x < w - 1 ? p21[i] : 0
-                            if x > 0 { div1 -= p11[i - 1]; div2 -= p21[i - 1] }
-                            if y < h - 1 { div1 += p12[i]; div2 += p22[i] }
-                            if y > 0 { div1 -= p12[i - w]; div2 -= p22[i - w] }
-                            let (n1, n2) = (u1 + d1 + theta * div1, u2 + d2 + theta * div2)
-                            change += Double((n1 - u1) * (n1 - u1) + (n2 - u2) * (n2 - u2))
-                            u[i] = n1
-                            v[i] = n2
-                        }
-                    }
-                    return change
-                }
-                // The dual step: p = (p + τ/θ ∇u) / (1 + τ/θ |∇u|), per flow component.
+        // The stores own the memory the loops write through their pointers: kept alive until the loops are done.
+        withExtendedLifetime((p11s, p12s, p21s, p22s, ixs, iys, rhos, gs)) {
+            for _ in 0..<warps {
+                // Linearise the data term around the current flow: ρ(u) = I₁(x+u₀) + ∇I₁(x+u₀)·(u − u₀) − I₀(x).
                 parallel.forRanges(h, grain: rowGrain) { _, rows in
                     for y in rows {
                         for x in 0..<w {
                             let i = y * w + x
-                            let (u1x, u2x) = x < w - 1 ? (u[i + 1] - u[i], v[i + 1] - v[i]) : (0, 0)
-                            let (u1y, u2y) = y < h - 1 ? (u[i + w] - u[i], v[i + w] - v[i]) : (0, 0)
-                            let n1 = 1 + tauOverTheta * (u1x * u1x + u1y * u1y).squareRoot()
-                            let n2 = 1 + tauOverTheta * (u2x * u2x + u2y * u2y).squareRoot()
-                            p11[i] = (p11[i] + tauOverTheta * u1x) / n1
-                            p12[i] = (p12[i] + tauOverTheta * u1y) / n1
-                            p21[i] = (p21[i] + tauOverTheta * u2x) / n2
-                            p22[i] = (p22[i] + tauOverTheta * u2y) / n2
+                            let (px, py) = (Float(x) + u[i], Float(y) + v[i])
+                            let (value, dx, dy) = (moving.sample(px, py), gx.sample(px, py), gy.sample(px, py))
+                            warpedX[i] = dx
+                            warpedY[i] = dy
+                            gradSquared[i] = dx * dx + dy * dy
+                            rhoConstant[i] = value - dx * u[i] - dy * v[i] - fixed.values[i]
                         }
                     }
                 }
-                if change / Double(n) < Double(epsilon * epsilon) { break }
+                for _ in 0..<maxIterations {
+                    // The data step (a pointwise thresholding) and the primal step u = v + θ div p, in one pass.
+                    let change = parallel.sum(h, grain: rowGrain) { rows in
+                        var change = 0.0
+                        for y in rows {
+                            for x in 0..<w {
+                                let i = y * w + x
+                                let (u1, u2, ix, iy, g) = (u[i], v[i], warpedX[i], warpedY[i], gradSquared[i])
+                                let rho = rhoConstant[i] + ix * u1 + iy * u2
+                                var (d1, d2): (Float, Float) = (0, 0)
+                                if rho < -lambdaTheta * g { (d1, d2) = (lambdaTheta * ix, lambdaTheta * iy) }
+                                else if rho > lambdaTheta * g { (d1, d2) = (-lambdaTheta * ix, -lambdaTheta * iy) }
+                                else if g > 1e-10 { (d1, d2) = (-rho * ix / g, -rho * iy / g) }
+                                // div p: the negative adjoint of the forward differences below (zero past the last column and row).
+                                var div1 = x < w - 1 ? p11[i] : 0, div2 = x < w - 1 ? p21[i] : 0
+                                if x > 0 { div1 -= p11[i - 1]; div2 -= p21[i - 1] }
+                                if y < h - 1 { div1 += p12[i]; div2 += p22[i] }
+                                if y > 0 { div1 -= p12[i - w]; div2 -= p22[i - w] }
+                                let (n1, n2) = (u1 + d1 + theta * div1, u2 + d2 + theta * div2)
+                                change += Double((n1 - u1) * (n1 - u1) + (n2 - u2) * (n2 - u2))
+                                u[i] = n1
+                                v[i] = n2
+                            }
+                        }
+                        return change
+                    }
+                    // The dual step: p = (p + τ/θ ∇u) / (1 + τ/θ |∇u|), per flow component.
+                    parallel.forRanges(h, grain: rowGrain) { _, rows in
+                        for y in rows {
+                            for x in 0..<w {
+                                let i = y * w + x
+                                let (u1x, u2x) = x < w - 1 ? (u[i + 1] - u[i], v[i + 1] - v[i]) : (0, 0)
+                                let (u1y, u2y) = y < h - 1 ? (u[i + w] - u[i], v[i + w] - v[i]) : (0, 0)
+                                let n1 = 1 + tauOverTheta * (u1x * u1x + u1y * u1y).squareRoot()
+                                let n2 = 1 + tauOverTheta * (u2x * u2x + u2y * u2y).squareRoot()
+                                p11[i] = (p11[i] + tauOverTheta * u1x) / n1
+                                p12[i] = (p12[i] + tauOverTheta * u1y) / n1
+                                p21[i] = (p21[i] + tauOverTheta * u2x) / n2
+                                p22[i] = (p22[i] + tauOverTheta * u2y) / n2
+                            }
+                        }
+                    }
+                    if change / Double(n) < Double(epsilon * epsilon) { break }
+                }
             }
         }
         (flow.u, flow.v) = (uStore.array, vStore.array)
@@ -214,9 +220,9 @@ struct FlowPlane: Sendable {
     /// A separable Gaussian blur of standard deviation `sigma` pixels (edges clamped).
     func blurred(sigma: Float, _ parallel: CPUParallel) -> FlowPlane {
         let radius = max(1, Int((3 * sigma).rounded(.up)))
-        var taps = (-radius...radius).map { d in exp(-Float(d * d) / (2 * sigma * sigma)) }
-        let total = taps.reduce(0, +)
-        taps = taps.map { $0 / total }
+        let raw = (-radius...radius).map { d in exp(-Float(d * d) / (2 * sigma * sigma)) }
+        let total = raw.reduce(0, +)
+        let taps = raw.map { $0 / total }
         let (acrossStore, outStore) = (FloatStore(count: values.count), FloatStore(count: values.count))
         let (across, out) = (acrossStore.pointer, outStore.pointer)
         let (w, h) = (width, height)
@@ -238,6 +244,7 @@ struct FlowPlane: Sendable {
                 }
             }
         }
+        withExtendedLifetime(acrossStore) {}
         return FlowPlane(width: w, height: h, values: outStore.array)
     }
 
