@@ -152,4 +152,19 @@ final class OpticalFlowTests: XCTestCase {
         // In the second frame the scene at columns 98…105 was under the object in the first.
         XCTAssertLessThan(trusted(99..<105, 78..<122), 0.5, "the strip the object uncovered")
     }
+
+    /// A frame larger than the flow's size: the flow and its check run small and are carried up, the displacements
+    /// scaled with the size; the warped previous result lines up with the frame.
+    func testATieComputedSmallerIsCarriedToTheFrame() throws {
+        let a = pattern(width: 96, height: 72), b = pattern(width: 96, height: 72, dx: 4, dy: -2)
+        let full = try FrameTie(content: b, previousContent: a, previousResult: a, solver: solver)
+        let half = try FrameTie(content: b, previousContent: a, previousResult: a, solver: solver, flowSide: 48)
+        XCTAssertEqual(half.trusted.count, 96 * 72)
+        XCTAssertEqual(half.meanMotion, (16.0 + 4).squareRoot(), accuracy: 0.5, "(4, 2) px, less exact at the frame's edges")
+        XCTAssertEqual(half.meanMotion, full.meanMotion, accuracy: 0.3)
+        XCTAssertGreaterThan(half.trustedFraction, 0.8)
+        var error = 0.0
+        for y in 8..<64 { for x in 8..<88 { error += Double(abs(half.warped.pixels[y * 96 + x] - b.pixels[y * 96 + x])) } }
+        XCTAssertLessThan(error / Double(56 * 80), 0.01)
+    }
 }

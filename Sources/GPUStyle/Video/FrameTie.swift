@@ -29,21 +29,27 @@ struct FrameTie {
     static let flowSide = 1024
 
     /// `content` is this frame's content image at the rendering's size; the previous content image and result are
-    /// resized to it.
-    init(content: RGBImage, previousContent: RGBImage, previousResult: RGBImage, solver: TVL1Flow = TVL1Flow()) throws {
+    /// resized to it. The flow is computed at most `flowSide` px on the longest side.
+    init(content: RGBImage, previousContent: RGBImage, previousResult: RGBImage, solver: TVL1Flow = TVL1Flow(),
+         flowSide: Int = FrameTie.flowSide) throws {
         let (width, height) = (content.width, content.height)
         let start = Date()
-        let side = min(Self.flowSide, max(width, height))
+        let side = min(flowSide, max(width, height))
         let small = RGBImage.sizeWithLongestSide(side, width: width, height: height)
         let (now, before) = (try content.resized(width: small.width, height: small.height),
                              try previousContent.resized(width: small.width, height: small.height))
-        var backward = try solver.flow(of: now, into: before), forward = try solver.flow(of: before, into: now)
+        var backward = try solver.flow(of: now, into: before)
+        // The check in the flow's own pixels (its tolerances are in pixels), then carried to the rendering's size.
+        var trusted = backward.consistencyWeights(reverse: try solver.flow(of: before, into: now))
         if small.width != width || small.height != height {
-            (backward, forward) = (TVL1Flow.upsampled(backward, width: width, height: height), TVL1Flow.upsampled(forward, width: width, height: height))
+            backward = TVL1Flow.upsampled(backward, width: width, height: height)
+            trusted = (0..<(width * height)).map { i in
+                trusted[min(small.height - 1, (i / width) * small.height / height) * small.width + min(small.width - 1, (i % width) * small.width / width)]
+            }
         }
         flowSeconds = Date().timeIntervalSince(start)
         warped = try previousResult.resized(width: width, height: height).warped(by: backward)
-        trusted = backward.consistencyWeights(reverse: forward)
+        self.trusted = trusted
         meanMotion = backward.meanMagnitude
     }
 }
