@@ -226,8 +226,12 @@ struct StylizeCommand: ParsableCommand {
                 printError("gpustyle: warning: " + $0)
                 progress.emit(["event": "fallback", "reason": $0], index, options)
             }) { try render(options, index: index, on: $0) }
-            progress.emit(["event": "done", "output": result.output ?? "", "seconds": result.seconds,
-                           "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total], index, options)
+            var done: [String: Any] = ["event": "done", "output": result.output ?? "", "seconds": result.seconds,
+                                       "seconds_per_iteration": result.secondsPerIteration, "final_total": result.final.total]
+            if let tie = result.temporal {  // a frame tied to the one before it: how well the flow held
+                (done["trusted_fraction"], done["mean_motion_pixels"], done["cut"]) = (tie.trustedFraction, tie.meanMotionPixels, tie.cut)
+            }
+            progress.emit(done, index, options)
             if reporter.style == .bar {
                 printError(String(format: "%@wrote %@ (%d×%d, %d iterations, %.1f s, %.3f s/iteration, %@ on %@)", progress.prefix(index, options), result.output ?? "",
                                   result.width, result.height, result.iterations, result.seconds, result.secondsPerIteration, result.backend, result.device))
