@@ -111,6 +111,19 @@ final class TemporalLossTests: XCTestCase {
         let json = String(decoding: try tied.json(), as: UTF8.self)
         for key in ["\"temporal_weight\"", "\"trusted_fraction\"", "\"mean_motion_pixels\"", "\"init_warped\""] { XCTAssertTrue(json.contains(key), key) }
 
+        // With --scales a frame that starts from the previous result renders the finest scale only; one tied by the
+        // temporal loss alone renders every scale, the loss at the finest.
+        var scaled = next
+        (scaled.scales, scaled.scaleIterations, scaled.iterations, scaled.outputImage) = (.count(2), [2], nil, path("r2s.png"))
+        let finest = try StylizeJob(options: scaled, backend: backend, model: model, lastResult: kept).run()
+        XCTAssertEqual(finest.scales.map(\.width), [96])
+        XCTAssertTrue(finest.history.allSatisfy { $0.temporal != nil })
+        (scaled.initImage, scaled.initImageIsPreviousResult, scaled.initialization) = (nil, false, .image)
+        scaled.previousFrame!.warpsInit = false
+        let both = try StylizeJob(options: scaled, backend: backend, model: model, lastResult: kept).run()
+        XCTAssertEqual(both.scales.map(\.width), [48, 96])
+        XCTAssertEqual(both.history.map { $0.temporal != nil }, [false, false, true, true], "the temporal loss at the finest scale only")
+
         var cut = next
         (cut.contentImage, cut.outputImage) = (path("cut.png"), path("r3.png"))
         let job = try StylizeJob(options: cut, backend: backend, model: model, lastResult: kept)

@@ -418,11 +418,14 @@ def frame_cases(c):
       output=styled + "/f0.png", base=["--content-image", frames] + style)
     o("frames-temporal-nan", ["--temporal-weight", "nan", "--output-image", styled + "/"], ["--temporal-weight"], ["≥ 0"],
       output=styled + "/f0.png", base=["--content-image", frames] + style)
-    o("frames-with-scales", ["--init", "previous-warped", "--scales", "2", "--output-image", styled + "/"], ["--scales"], ["one scale"],
-      output=styled + "/f0.png", base=["--content-image", frames] + style)
     o("frames-init-unknown", ["--init", "warped"], ["--init"], ["previous-warped"])
     o("valid-frames-warped", ["--init", "previous-warped", "--output-image", styled + "/", "--report", styled + "/"], [], [], expect="valid",
       output=styled + "/f0.png", also=[styled + "/f1.png", styled + "/f2.png", styled + "/f2.json"], base=["--content-image", frames] + style)
+    scaled = os.path.join(c.folder, "out", "frames-scaled")
+    os.makedirs(scaled)
+    o("valid-frames-with-scales", ["--init", "previous-warped", "--image-size", "48", "--scales", "32,48", "--output-image", scaled + "/",
+                                   "--report", scaled + "/"], [], [], expect="valid",
+      output=scaled + "/f0.png", also=[scaled + "/f1.png", scaled + "/f2.png", scaled + "/f1.json"], base=["--content-image", frames] + style)
     shapes = os.path.join(c.folder, "out", "frames-shapes")
     os.makedirs(shapes)
     o("valid-frames-of-two-shapes", ["-init", "prevWarped", "-temporal_weight", "50", "--output-image", shapes + "/"], [], [],

@@ -79,9 +79,6 @@ public struct ContentBatch: Sendable {
         if let chaining, contents.count < 2 {
             throw GPUStyleError(.usage, "\(chaining) ties each image to the result of the one before it: give several content images (a folder of frames)")
         }
-        if let chaining, base.scales != nil {
-            throw GPUStyleError(.usage, "\(chaining) with --scales would tie each frame to the previous result shrunk to the coarsest scale, losing its detail; render frames at one scale (drop --scales)")
-        }
         let contentFolders = contentImages.filter(StylizeOptions.isFolder).map { StylizeOptions.resolvedURL($0).path }
         if let template = outputs.bareNameIn(contentFolders) {
             throw GPUStyleError(.usage, "\(template.option) \(template.pattern) puts each result in the content folder under the photograph's own name, where a photograph may be overwritten; choose another folder, or a name such as \(template.suggestion)")

@@ -48,7 +48,7 @@ public final class StylizeJob {
     /// from the previous result upscaled, with the content and style images resized for it from the originals.
     public func run(observer: (StylizeProgress) -> Void = { _ in }) throws -> RunReport {
         let (weights, iterations) = options.resolvedSettings(for: model)
-        let schedule = try options.scaleSchedule(iterations: iterations)
+        let schedule = try renderedSchedule(iterations: iterations)
         let inputs = try readInputs(weights: weights, finest: schedule.last!)
         backend.resetPeakMemory()
         let total = schedule.reduce(0) { $0 + $1.iterations }
@@ -59,7 +59,7 @@ public final class StylizeJob {
         var interruptSave: String?  // the image so far, saved on an interrupt
         var temporalReport: TemporalReport?  // how a frame was tied to the previous one
         for (index, step) in schedule.enumerated() {
-            let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous)
+            let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous, last: index == schedule.count - 1)
             if index == 0 { inputs.notes.forEach(onNote) }
             if index == 0, let reason = options.untiedReason { onNote("\(options.contentImage ?? ""): \(reason)") }
             let (width, height, sizedContent, canvas, stepWeights) = (scale.width, scale.height, scale.sizedContent, scale.canvas, scale.weights)
@@ -68,8 +68,8 @@ public final class StylizeJob {
             let contentCanvas = sizedContent.map(canvas.place)
             var initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
             var temporal: TemporalTarget?
-            if let frame = inputs.previousFrame, let sizedContent, let path = options.previousFrame {
-                // A frame of a video (one scale: `ContentBatch` refuses --scales): tied to the previous result along the flow.
+            if index == schedule.count - 1, let frame = inputs.previousFrame, let sizedContent, let path = options.previousFrame {
+                // A frame of a video, tied to the previous result along the flow at the finest scale.
                 var solver = TVL1Flow()
                 if let cpu = backend as? CPUBackend { solver.threads = cpu.threads }  // --threads holds for the flow too
                 let tie = try FrameTie(content: sizedContent, previousContent: frame.content, previousResult: frame.result, solver: solver)
@@ -159,6 +159,14 @@ public final class StylizeJob {
         preconditionFailure("the last scale returns")  // `scaleSchedule` gives at least one scale
     }
 
+    /// The scales this job renders: all of `--scales`, except for a frame that starts from the previous frame's result
+    /// (`--init previous`, `previous-warped`), which renders only the finest (with its iterations): that start already
+    /// holds the detail the coarser scales would build, and shrinking it would lose it.
+    private func renderedSchedule(iterations: Int) throws -> [ScaleStep] {
+        let schedule = try options.scaleSchedule(iterations: iterations)
+        return options.initImageIsPreviousResult ? [schedule.last!] : schedule
+    }
+
     /// Writes `--plot` (the curves of `history`, a line where each later scale starts) and `--report`, when asked for.
     private func writeRecords(_ record: RunReport, history: [IterationStatus], scaleStarts: [Int]) throws {
         if let plot = options.plotPath {
@@ -173,10 +181,10 @@ public final class StylizeJob {
     /// `each` sees every scale's plan as it is made, so a caller can show the scales that fit before the one that does not.
     public func plans(each: (ScalePlan) -> Void = { _ in }) throws -> [ScalePlan] {
         let (weights, iterations) = options.resolvedSettings(for: model)
-        let schedule = try options.scaleSchedule(iterations: iterations)
+        let schedule = try renderedSchedule(iterations: iterations)
         let inputs = try readInputs(weights: weights, finest: schedule.last!)
         return try schedule.enumerated().map { index, step in
-            let scale = try setUp(step, inputs: inputs, weights: weights, previous: nil)
+            let scale = try setUp(step, inputs: inputs, weights: weights, previous: nil, last: index == schedule.count - 1)
             if index == 0 { inputs.notes.forEach(onNote) }
             let plan = ScalePlan(step: step, width: scale.width, height: scale.height, canvasWidth: scale.canvas.width,
                                  canvasHeight: scale.canvas.height, plan: scale.plan)
@@ -268,7 +276,7 @@ public final class StylizeJob {
 
     /// Sizes the images for `step` (starting from `previous`, the coarser scale's result, if any), checks they reach
     /// the loss layers, prepares the network the first time (once the images passed that check), and plans the scale's memory.
-    private func setUp(_ step: ScaleStep, inputs: Inputs, weights: LossWeights, previous: RGBImage?) throws -> ScaleSetup {
+    private func setUp(_ step: ScaleStep, inputs: Inputs, weights: LossWeights, previous: RGBImage?, last: Bool) throws -> ScaleSetup {
         let layers = weights.activeContentLayers + weights.activeStyleLayers
         let sizedContent = try inputs.content.map { try $0.resized(longestSide: step.longestSide) }
         let (width, height) = sizedContent.map { ($0.width, $0.height) } ?? textureSize(longestSide: step.longestSide)
@@ -285,7 +293,7 @@ public final class StylizeJob {
         let plan = try transfer.memoryPlan(width: canvas.width, height: canvas.height, hasContent: sizedContent != nil,
                                            styleSizes: styles.map { ($0.width, $0.height) }, styleMasks: inputs.masks.count,
                                            styleImageMasks: inputs.styleImageMasks.count,
-                                           temporal: options.previousFrame != nil && options.temporalWeight > 0,
+                                           temporal: last && options.previousFrame != nil && options.temporalWeight > 0,
                                            sizeLabel: "\(width)×\(height)\(onCanvas)")
         return ScaleSetup(width: width, height: height, sizedContent: sizedContent, styles: styles, canvas: canvas,
                           weights: stepWeights, transfer: transfer, plan: plan)

@@ -120,9 +120,6 @@ public struct StylizeOptions: Sendable {
             throw fail("--num-iterations and --scale-iterations both set the iterations of --scales; give one: --scale-iterations per scale, or --num-iterations for the first scale (half as many at each finer one)")
         }
         if scales == nil && saveScales { throw fail("--save-scales saves the coarser scales of --scales: add --scales") }
-        if previousFrame != nil && scales != nil {
-            throw fail("a frame tied to the previous one (--temporal-weight, --init previous-warped) renders at one scale; drop --scales")
-        }
         let finest = try scaleSchedule(iterations: iterations).last!.longestSide
         // The style images' longest side at the finest scale; even a one-pixel strip that long passes --max-pixels.
         let styleSide = Double(styleScale) * Double(finest)
