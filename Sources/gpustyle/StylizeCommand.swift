@@ -253,8 +253,8 @@ extension StylizeCommand {
     /// Prints each scale's plan as it is made (so that when the finest does not fit, the ones that do come before the
     /// error): lines on a terminal, `memory_plan` events in JSON. Returns the number of scales.
     func printPlans(of job: StylizeJob, prefix: String, reporter: ProgressReporter) throws -> Int {
-        let options = job.options, backend = job.backend, model = job.model
-        let count = try options.scaleSchedule(iterations: options.resolvedSettings(for: model).iterations).count
+        let backend = job.backend, model = job.model
+        let count = try job.renderedSchedule().count
         let json = reporter.style == .json
         if !json { print("\(prefix)\(backend.kind) on \(backend.deviceName), \(model.name): \(count) scale\(count == 1 ? "" : "s") (predicted, nothing rendered)") }
         var index = 0

@@ -123,6 +123,11 @@ final class TemporalLossTests: XCTestCase {
         let both = try StylizeJob(options: scaled, backend: backend, model: model, lastResult: kept).run()
         XCTAssertEqual(both.scales.map(\.width), [48, 96])
         XCTAssertEqual(both.history.map { $0.temporal != nil }, [false, false, true, true], "the temporal loss at the finest scale only")
+        // --plan-only plans a later frame before the one before it is rendered: its result is not read.
+        var planned = scaled
+        (planned.initImage, planned.initImageIsPreviousResult, planned.previousFrame!.result) = (path("none.png"), true, path("none.png"))
+        let plans = try StylizeJob(options: planned, backend: backend, model: model).plans()
+        XCTAssertEqual(plans.map(\.width), [96], "the finest scale only, as it will render")
 
         var cut = next
         (cut.contentImage, cut.outputImage) = (path("cut.png"), path("r3.png"))
@@ -135,7 +140,13 @@ final class TemporalLossTests: XCTestCase {
         XCTAssertTrue(untied.history.allSatisfy { $0.temporal == nil }, "a cut has no temporal loss")
         XCTAssertTrue(notes.contains { $0.contains("(a cut?)") }, "\(notes)")
         XCTAssertEqual(untied.history[0].content, 0, "a cut starts from its content image")
+        XCTAssertNil(untied.initImage, "…which the report says")
         cut.previousFrame!.warpsInit = false  // --init previous: the previous result as it is would be another scene's
         XCTAssertEqual(try StylizeJob(options: cut, backend: backend, model: model, lastResult: kept).run().history[0].content, 0)
+        // With --scales a cut renders every scale, as a first frame does.
+        (cut.scales, cut.scaleIterations, cut.iterations, cut.outputImage) = (.count(2), [2], nil, path("r4.png"))
+        let restarted = try StylizeJob(options: cut, backend: backend, model: model, lastResult: kept).run()
+        XCTAssertEqual(restarted.scales.map(\.width), [48, 96])
+        XCTAssertEqual(restarted.history[0].content, 0)
     }
 }

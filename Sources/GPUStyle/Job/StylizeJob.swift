@@ -48,8 +48,16 @@ public final class StylizeJob {
     /// from the previous result upscaled, with the content and style images resized for it from the originals.
     public func run(observer: (StylizeProgress) -> Void = { _ in }) throws -> RunReport {
         let (weights, iterations) = options.resolvedSettings(for: model)
-        let schedule = try renderedSchedule(iterations: iterations)
-        let inputs = try readInputs(weights: weights, finest: schedule.last!)
+        let asked = try options.scaleSchedule(iterations: iterations)
+        let inputs = try readInputs(weights: weights, finest: asked.last!)
+        // A frame tied to the one before it: the flow between them at the finest size, before the scales are chosen,
+        // since a cut renders as a first frame does (every scale, from its content image where it would have started
+        // from the previous result).
+        let tie = try frameTie(inputs, finest: asked.last!)
+        let cut = tie.map { $0.trustedFraction < FrameTie.cutFraction } ?? false
+        let fromPrevious = options.initImageIsPreviousResult && !cut
+        let schedule = fromPrevious ? [asked.last!] : asked
+        let startImage = options.initImageIsPreviousResult && cut ? nil : inputs.initImage  // nil: `.image` takes the content
         backend.resetPeakMemory()
         let total = schedule.reduce(0) { $0 + $1.iterations }
         var previous: RGBImage?
@@ -60,24 +68,24 @@ public final class StylizeJob {
         var temporalReport: TemporalReport?  // how a frame was tied to the previous one
         for (index, step) in schedule.enumerated() {
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous, last: index == schedule.count - 1)
-            if index == 0 { inputs.notes.forEach(onNote) }
-            if index == 0, let reason = options.untiedReason { onNote("\(options.contentImage ?? ""): \(reason)") }
+            if index == 0 {
+                inputs.notes.forEach(onNote)
+                if let reason = options.untiedReason { onNote("\(options.contentImage ?? ""): \(reason)") }
+                if let tie, cut, let path = options.previousFrame {
+                    let start = options.initImageIsPreviousResult ? "it starts from its content image, not tied to the previous result" : "it is not tied to the previous result"
+                    onNote(String(format: "%@ follows %@ in only %.0f%% of its pixels (a cut?): %@", options.contentImage ?? "", path.contentImage,
+                                  100 * tie.trustedFraction, start))
+                }
+            }
             let (width, height, sizedContent, canvas, stepWeights) = (scale.width, scale.height, scale.sizedContent, scale.canvas, scale.weights)
             onPlan(step, scale.plan)
             // Only a rendering needs the images on the canvas (`plans()` stops before this).
             let contentCanvas = sizedContent.map(canvas.place)
-            var initImage = try (previous ?? inputs.initImage).map { canvas.place(try $0.resized(width: width, height: height)) }
+            var initImage = try (previous ?? startImage).map { canvas.place(try $0.resized(width: width, height: height)) }
             var temporal: TemporalTarget?
-            if index == schedule.count - 1, let frame = inputs.previousFrame, let sizedContent, let path = options.previousFrame {
-                // A frame of a video, tied to the previous result along the flow at the finest scale.
-                var solver = TVL1Flow()
-                if let cpu = backend as? CPUBackend { solver.threads = cpu.threads }  // --threads holds for the flow too
-                let tie = try FrameTie(content: sizedContent, previousContent: frame.content, previousResult: frame.result, solver: solver)
-                let cut = tie.trustedFraction < FrameTie.cutFraction
-                if cut {
-                    onNote(String(format: "%@ follows %@ in only %.0f%% of its pixels (a cut?): it starts from its content image, not tied to the previous result", options.contentImage ?? "", path.contentImage, 100 * tie.trustedFraction))
-                    if options.initImageIsPreviousResult { initImage = contentCanvas }
-                } else {
+            if index == schedule.count - 1, let tie, let sizedContent, let path = options.previousFrame {
+                // A frame of a video, tied to the previous result along the flow at the finest scale (the tie's size).
+                if !cut {
                     if path.warpsInit { initImage = canvas.place(tie.start(fallback: sizedContent)) }
                     if options.temporalWeight > 0 {
                         temporal = TemporalTarget(image: canvas.place(tie.warped), pixelWeights: canvas.placeWeights(tie.trusted), weight: options.temporalWeight)
@@ -148,6 +156,7 @@ public final class StylizeJob {
                 var record = report(memoryPlan: result.memoryPlan.summary, recoveries: recoveries, history: history,
                                     width: output.width, height: output.height, scales: scaleReports)
                 record.temporal = temporalReport
+                if startImage == nil && options.initImageIsPreviousResult { record.initImage = nil }  // a cut started from its content
                 try writeRecords(record, history: history, scaleStarts: scaleReports.map(\.firstIteration))
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
                 self.lastResult.keep(output, writtenTo: options.outputImage)
@@ -161,10 +170,20 @@ public final class StylizeJob {
 
     /// The scales this job renders: all of `--scales`, except for a frame that starts from the previous frame's result
     /// (`--init previous`, `previous-warped`), which renders only the finest (with its iterations): that start already
-    /// holds the detail the coarser scales would build, and shrinking it would lose it.
-    private func renderedSchedule(iterations: Int) throws -> [ScaleStep] {
-        let schedule = try options.scaleSchedule(iterations: iterations)
+    /// holds the detail the coarser scales would build, and shrinking it would lose it. (A cut, found only once the
+    /// flow is computed, renders every scale.)
+    public func renderedSchedule() throws -> [ScaleStep] {
+        let schedule = try options.scaleSchedule(iterations: options.resolvedSettings(for: model).iterations)
         return options.initImageIsPreviousResult ? [schedule.last!] : schedule
+    }
+
+    /// The tie to the previous frame (`options.previousFrame`), at the `finest` scale's size; nil for a frame not tied.
+    private func frameTie(_ inputs: Inputs, finest: ScaleStep) throws -> FrameTie? {
+        guard let frame = inputs.previousFrame, let content = inputs.content else { return nil }
+        var solver = TVL1Flow()
+        if let cpu = backend as? CPUBackend { solver.threads = cpu.threads }  // --threads holds for the flow too
+        return try FrameTie(content: try content.resized(longestSide: finest.longestSide), previousContent: frame.content,
+                            previousResult: frame.result, solver: solver)
     }
 
     /// Writes `--plot` (the curves of `history`, a line where each later scale starts) and `--report`, when asked for.
@@ -180,9 +199,9 @@ public final class StylizeJob {
     /// (the images are read and resized, and the network prepared on the backend, as for a run).
     /// `each` sees every scale's plan as it is made, so a caller can show the scales that fit before the one that does not.
     public func plans(each: (ScalePlan) -> Void = { _ in }) throws -> [ScalePlan] {
-        let (weights, iterations) = options.resolvedSettings(for: model)
-        let schedule = try renderedSchedule(iterations: iterations)
-        let inputs = try readInputs(weights: weights, finest: schedule.last!)
+        let weights = options.resolvedSettings(for: model).weights
+        let schedule = try renderedSchedule()
+        let inputs = try readInputs(weights: weights, finest: schedule.last!, planning: true)
         return try schedule.enumerated().map { index, step in
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: nil, last: index == schedule.count - 1)
             if index == 0 { inputs.notes.forEach(onNote) }
@@ -208,12 +227,13 @@ public final class StylizeJob {
 
     /// Reads the images; notes style images enlarged for the `finest` scale (and an init image of another shape) and
     /// refuses a style image that would pass `--max-pixels` there.
-    private func readInputs(weights: LossWeights, finest: ScaleStep) throws -> Inputs {
+    /// `planning`: a previous frame's result is not read (it may not be rendered yet).
+    private func readInputs(weights: LossWeights, finest: ScaleStep, planning: Bool = false) throws -> Inputs {
         let content = try options.contentImage.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         var styles = weights.style == 0 ? [] : try options.styleImages.map { try ImageIO.read(path: $0, maxPixels: options.maxPixels) }
         // The previous frame's result as rendered when this process made it (not rounded to 8 bits, compressed, or
         // recoloured by --original-colors as its file is), else the file (one an earlier call left, --skip-existing).
-        let initImage = try options.initImage.map { path in
+        let initImage = planning && options.initImageIsPreviousResult ? nil : try options.initImage.map { path in
             try (options.initImageIsPreviousResult ? lastResult.image(writtenTo: path) : nil) ?? ImageIO.read(path: path, maxPixels: options.maxPixels)
         }
         var notes = Self.styleEnlargementNotes(paths: options.styleImages, images: styles, styleSide: styleSide(at: finest),
@@ -255,7 +275,7 @@ public final class StylizeJob {
             }
         }
         // The previous result as rendered when this process made it, else its file (an earlier call's, --skip-existing).
-        let previousFrame = try options.previousFrame.map { frame in
+        let previousFrame = planning ? nil : try options.previousFrame.map { frame in
             (content: try ImageIO.read(path: frame.contentImage, maxPixels: options.maxPixels),
              result: try lastResult.image(writtenTo: frame.result) ?? ImageIO.read(path: frame.result, maxPixels: options.maxPixels))
         }

@@ -215,9 +215,10 @@ public struct StylizeOptions: Sendable {
         }
     }
 
-    /// Every input image with the option that named it.
+    /// Every input image with the option that named it (not the previous frame's result a frame starts from: another
+    /// job's output, which `--plan-only` plans for before it exists).
     var inputPaths: [(option: String, path: String)] {
-        [("--content-image", contentImage), ("--init-image", initImage)].compactMap { o, p in p.map { (o, $0) } }
+        [("--content-image", contentImage), ("--init-image", initImageIsPreviousResult ? nil : initImage)].compactMap { o, p in p.map { (o, $0) } }
             + styleImages.map { ("--style-image", $0) } + styleMasks.map { ("--style-masks", $0) }
             + styleImageMasks.map { ("--style-image-masks", $0) }
     }

@@ -43,8 +43,10 @@ struct FrameTie {
         var trusted = backward.consistencyWeights(reverse: try solver.flow(of: before, into: now))
         if small.width != width || small.height != height {
             backward = TVL1Flow.upsampled(backward, width: width, height: height)
+            // Nearest flow pixel, centres aligned as `upsampled` samples the flow.
             trusted = (0..<(width * height)).map { i in
-                trusted[min(small.height - 1, (i / width) * small.height / height) * small.width + min(small.width - 1, (i % width) * small.width / width)]
+                let row = min(small.height - 1, (2 * (i / width) + 1) * small.height / (2 * height))
+                return trusted[row * small.width + min(small.width - 1, (2 * (i % width) + 1) * small.width / (2 * width))]
             }
         }
         flowSeconds = Date().timeIntervalSince(start)
