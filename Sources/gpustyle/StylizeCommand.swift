@@ -190,7 +190,9 @@ struct StylizeCommand: ParsableCommand {
             let job = try StylizeJob(options: options, backend: backend, model: model, networks: networks)
             job.onNote = { note in if given.insert(note).inserted { printError("gpustyle: note: " + note) } }
             notes.forEach(job.onNote)
-            let count = try printPlans(of: job, prefix: progress.prefix(index, options), reporter: progress.reporter)
+            let count = try progress.within(index, options) {  // memory_plan events name their image, as in a rendering
+                try printPlans(of: job, prefix: progress.prefix(index, options), reporter: progress.reporter)
+            }
             progress.emit(["event": "done", "plan_only": true, "scales": count], index, options)
         }
         progress.finish(rendered: 0, planOnly: true)
