@@ -28,7 +28,8 @@ final class ProgressReporter {
     /// `run_iteration` counted across scales, as the report and the saved images number them).
     func report(_ progress: StylizeProgress) {
         report(progress.status, saved: progress.savedImage,
-               scale: progress.scales > 1 ? (progress.scale, progress.scales, progress.width, progress.height, progress.runIteration, progress.runIterations) : nil,
+               scale: progress.scales > 1 || progress.coarseToFine
+                   ? (progress.scale, progress.scales, progress.width, progress.height, progress.runIteration, progress.runIterations) : nil,
                laterWork: progress.laterScalesWork)
     }
 

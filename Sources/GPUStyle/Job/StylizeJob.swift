@@ -14,6 +14,8 @@ public struct StylizeProgress: Sendable {
     /// The later scales' iterations weighted by their pixels relative to this scale's (0 at the last): what is left
     /// after this scale, in iterations of this scale, for an ETA of the whole run.
     public var laterScalesWork: Double = 0
+    /// Whether the run was asked for coarse to fine (`--scales`), also when it renders one scale (a later video frame).
+    public var coarseToFine = false
 }
 
 /// Runs one stylisation described by `StylizeOptions` on a prepared backend and model.
@@ -129,7 +131,8 @@ public final class StylizeJob {
                     lastSaved = saved
                 }
                 observer(StylizeProgress(status: status, savedImage: saved, scale: index, scales: schedule.count, width: width, height: height,
-                                         runIteration: k, runIterations: total, laterScalesWork: laterScalesWork))
+                                         runIteration: k, runIterations: total, laterScalesWork: laterScalesWork,
+                                         coarseToFine: options.scales != nil))
                 if cancellation.isSet {
                     let path = options.intermediatePath(iteration: k)
                     if k > 1 && path != lastSaved { try ImageIO.write(finish(try currentImage()), to: path, options: writeOptions) }
