@@ -38,10 +38,7 @@ struct ReconstructCommand: ParsableCommand {
             let cancellation = CancellationFlag()
             let signals = SignalWatcher(onSignal: { cancellation.cancel() })
             defer { withExtendedLifetime(signals) {} }
-            let backend = try backendOptions.makeBackend()
-            try cancellation.stopIfSet(while: "the device was opened")
-            let model = try self.model.load()
-            try cancellation.stopIfSet(while: "the model was read")
+            let (backend, model) = try cancellation.openDeviceAndModel(backendOptions, self.model)
             reporter.emitJSON(["event": "start", "backend": backend.kind, "device": backend.deviceName, "model": model.name, "seed": seed,
                                "reconstructions": Reconstruction.paperFigure.count])
             let sheet = try {

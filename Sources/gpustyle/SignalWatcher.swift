@@ -41,8 +41,17 @@ final class SignalWatcher {
 }
 
 extension CancellationFlag {
-    /// Throws `.interrupted` when a signal came while `stage` ran, before anything was rendered or written.
-    func stopIfSet(while stage: String) throws {
+    /// Opens the device and reads the model; a signal meanwhile (this flag, set by a `SignalWatcher`) stops the run once
+    /// each is done, as `.interrupted`, before anything is rendered or written.
+    func openDeviceAndModel(_ backendOptions: BackendOptions, _ model: ModelOptions) throws -> (Backend, Model) {
+        let backend = try backendOptions.makeBackend()
+        try stopIfSet(while: "the device was opened")
+        let loaded = try model.load()
+        try stopIfSet(while: "the model was read")
+        return (backend, loaded)
+    }
+
+    private func stopIfSet(while stage: String) throws {
         if isSet { throw GPUStyleError(.interrupted, "interrupted while \(stage), before rendering; nothing was written") }
     }
 }

@@ -113,10 +113,7 @@ struct StylizeCommand: ParsableCommand {
             let cancellation = CancellationFlag()
             let signals = planOnly ? nil : SignalWatcher(onSignal: { cancellation.cancel() })
             defer { withExtendedLifetime(signals) {} }
-            let backend = try backendOptions.makeBackend()
-            try cancellation.stopIfSet(while: "the device was opened")
-            let model = try self.model.load()
-            try cancellation.stopIfSet(while: "the model was read")
+            let (backend, model) = try cancellation.openDeviceAndModel(backendOptions, self.model)
             for job in batch.jobs { try job.validate(for: model) }  // every image's paths before the first renders
             try batch.checkSharedImages(styles: options.resolvedSettings(for: model).weights.style > 0)
             // Said once the options passed their checks (a bad option is the one line on stderr).

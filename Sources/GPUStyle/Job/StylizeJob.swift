@@ -57,9 +57,21 @@ public final class StylizeJob {
         // from the previous result).
         let tie = try frameTie(inputs, finest: asked.last!)
         let cut = tie.map { $0.trustedFraction < FrameTie.cutFraction } ?? false
-        let fromPrevious = options.initImageIsPreviousResult && !cut
-        let schedule = fromPrevious ? [asked.last!] : asked
+        let schedule = Self.rendered(asked, fromPrevious: options.initImageIsPreviousResult && !cut)
         let startImage = options.initImageIsPreviousResult && cut ? nil : inputs.initImage  // nil: `.image` takes the content
+        // How the frame was tied, for the report (interrupted or not); a cut's report names no init image.
+        var temporalReport: TemporalReport?
+        if let tie, let path = options.previousFrame {
+            temporalReport = TemporalReport(previousContentImage: absolutePath(path.contentImage), previousResult: absolutePath(path.result),
+                                            weight: options.temporalWeight, initWarped: path.warpsInit && !cut, meanMotionPixels: tie.meanMotion,
+                                            trustedFraction: tie.trustedFraction, flowSeconds: tie.flowSeconds, cut: cut)
+        }
+        func tied(_ record: RunReport) -> RunReport {
+            var record = record
+            record.temporal = temporalReport
+            if startImage == nil && options.initImageIsPreviousResult { record.initImage = nil }
+            return record
+        }
         backend.resetPeakMemory()
         let total = schedule.reduce(0) { $0 + $1.iterations }
         var previous: RGBImage?
@@ -67,7 +79,6 @@ public final class StylizeJob {
         var history: [IterationStatus] = []  // every evaluation of every scale, numbered on across scales
         var done = 0, lastSaved: String?, recoveries = 0  // non-finite steps undone, over all scales
         var interruptSave: String?  // the image so far, saved on an interrupt
-        var temporalReport: TemporalReport?  // how a frame was tied to the previous one
         for (index, step) in schedule.enumerated() {
             let scale = try setUp(step, inputs: inputs, weights: weights, previous: previous, last: index == schedule.count - 1)
             if index == 0 {
@@ -93,9 +104,6 @@ public final class StylizeJob {
                         temporal = TemporalTarget(image: canvas.place(tie.warped), pixelWeights: canvas.placeWeights(tie.trusted), weight: options.temporalWeight)
                     }
                 }
-                temporalReport = TemporalReport(previousContentImage: absolutePath(path.contentImage), previousResult: absolutePath(path.result),
-                                                weight: options.temporalWeight, initWarped: path.warpsInit && !cut, meanMotionPixels: tie.meanMotion,
-                                                trustedFraction: tie.trustedFraction, flowSeconds: tie.flowSeconds, cut: cut)
             }
             let masks = try inputs.masks.map { canvas.place(try $0.resized(width: width, height: height)).maskWeights }
             let styleImageMasks = try zip(inputs.styleImageMasks, scale.styles).map { try $0.resized(width: $1.width, height: $1.height).maskWeights }
@@ -142,9 +150,9 @@ public final class StylizeJob {
             } }
             if case .failure(let error as GPUStyleError) = rendered, error.kind == .interrupted, let last = seen.last {
                 // The loss history and timings so far still go to --report (marked interrupted) and --plot.
-                var record = report(memoryPlan: scale.plan.summary, recoveries: 0, history: history + seen, width: width, height: height,
-                                    scales: scaleReports + [scaleReport(seconds: last.elapsed)])
-                (record.interrupted, record.output, record.savedImage, record.temporal) = (true, nil, interruptSave.map(absolutePath), temporalReport)
+                var record = tied(report(memoryPlan: scale.plan.summary, recoveries: 0, history: history + seen, width: width, height: height,
+                                         scales: scaleReports + [scaleReport(seconds: last.elapsed)]))
+                (record.interrupted, record.output, record.savedImage) = (true, nil, interruptSave.map(absolutePath))
                 try? writeRecords(record, history: history + seen, scaleStarts: scaleReports.map(\.firstIteration) + [done + 1])
             }
             let result = try rendered.get()
@@ -156,10 +164,8 @@ public final class StylizeJob {
             if index == schedule.count - 1 {
                 // The report and plot first: the image is what says "done" (--skip-existing), so it comes last.
                 let output = previous!
-                var record = report(memoryPlan: result.memoryPlan.summary, recoveries: recoveries, history: history,
-                                    width: output.width, height: output.height, scales: scaleReports)
-                record.temporal = temporalReport
-                if startImage == nil && options.initImageIsPreviousResult { record.initImage = nil }  // a cut started from its content
+                let record = tied(report(memoryPlan: result.memoryPlan.summary, recoveries: recoveries, history: history,
+                                         width: output.width, height: output.height, scales: scaleReports))
                 try writeRecords(record, history: history, scaleStarts: scaleReports.map(\.firstIteration))
                 try ImageIO.write(finish(result.image), to: options.outputImage, options: writeOptions)
                 self.lastResult.keep(output, writtenTo: options.outputImage)
@@ -176,9 +182,12 @@ public final class StylizeJob {
     /// holds the detail the coarser scales would build, and shrinking it would lose it. (A cut, found only once the
     /// flow is computed, renders every scale.)
     public func renderedSchedule() throws -> [ScaleStep] {
-        let schedule = try options.scaleSchedule(iterations: options.resolvedSettings(for: model).iterations)
-        return options.initImageIsPreviousResult ? [schedule.last!] : schedule
+        Self.rendered(try options.scaleSchedule(iterations: options.resolvedSettings(for: model).iterations),
+                      fromPrevious: options.initImageIsPreviousResult)
     }
+
+    /// `asked` (the `--scales` schedule) as rendered: its finest scale alone for a frame that starts from the previous result.
+    private static func rendered(_ asked: [ScaleStep], fromPrevious: Bool) -> [ScaleStep] { fromPrevious ? [asked.last!] : asked }
 
     /// The tie to the previous frame (`options.previousFrame`), at the `finest` scale's size; nil for a frame not tied.
     private func frameTie(_ inputs: Inputs, finest: ScaleStep) throws -> FrameTie? {
